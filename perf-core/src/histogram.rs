@@ -1,0 +1,521 @@
+//! The concurrent histogram: per-thread shards recorded without atomic
+//! read-modify-write, merged by readers into a [`HistogramSnapshot`].
+//!
+//! # Memory model of the hot path
+//!
+//! A [`HistogramCore`] has one lazily allocated [`Shard`] per thread slot
+//! (see [`crate::thread_slot`]). Slot `s < EXCLUSIVE_SLOTS` belongs to one live
+//! thread at a time, so its shard has a **single writer**: every counter in it
+//! is an `AtomicU64` updated with a `Relaxed` load and a `Relaxed` store — on
+//! x86-64 an ordinary `add` to memory, no `lock` prefix, no cache line shared
+//! with another writer. Readers load the same atomics with `Relaxed` and sum
+//! the shards; they never write.
+//!
+//! Each shard allocates its octave chunks (`2^p` counts each) on first use and
+//! publishes them with a `Release` store of the chunk pointer; readers load
+//! pointers with `Acquire`, so they see a zeroed chunk, never uninitialised
+//! memory. Chunks and shards are freed only when the `HistogramCore` drops,
+//! which needs every handle (`Arc`) gone: no reader or writer can still hold
+//! a pointer.
+//!
+//! Threads without an exclusive slot record into the shard of
+//! [`SHARED_SLOT`] while holding `shared_lock`, which restores single-writer
+//! access for that shard.
+//!
+//! A snapshot taken while other threads record sees each counter at some
+//! recent value: it may count a value in its bucket before its sum, but it
+//! never loses one — the next snapshot includes it fully.
+
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::bucket::{bucket_of_bits, check_out_of_range, Bucket, Precision, MAX_BITS, OCTAVES};
+use crate::clock::{Clock, Timestamp};
+use crate::error::Result;
+use crate::snapshot::HistogramSnapshot;
+use crate::stats::Stats;
+use crate::thread_slot::{self, EXCLUSIVE_SLOTS, SHARED_SLOT, SLOT_COUNT};
+
+/// Adds 1 to a counter that has a single writer.
+#[inline(always)]
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Relaxed) + 1, Relaxed);
+}
+
+/// One step of Neumaier's compensated summation: returns the new sum and the
+/// new compensation, which together carry the rounding error `sum + v` lost.
+#[inline(always)]
+pub(crate) fn compensated_add(sum: f64, compensation: f64, v: f64) -> (f64, f64) {
+    let t = sum + v;
+    let lost = if sum.abs() >= v.abs() {
+        (sum - t) + v
+    } else {
+        (v - t) + sum
+    };
+    (t, compensation + lost)
+}
+
+/// One thread slot's counts.
+struct Shard {
+    zero: AtomicU64,
+    /// `f64` bits of the running sum and of its Neumaier compensation.
+    sum: AtomicU64,
+    sum_compensation: AtomicU64,
+    sum_squares: AtomicU64,
+    /// `f64` bits; for non-negative floats bit order is value order.
+    min_bits: AtomicU64,
+    max_bits: AtomicU64,
+    /// Octave `i` counts values in `[2^(MIN_EXPONENT+i), 2^(MIN_EXPONENT+i+1))`;
+    /// null until the first such value. Points at `chunk_len` counts.
+    octaves: [AtomicPtr<AtomicU64>; OCTAVES],
+    chunk_len: usize,
+}
+
+impl Shard {
+    fn new(precision: Precision) -> Shard {
+        Shard {
+            zero: AtomicU64::new(0),
+            sum: AtomicU64::new(0f64.to_bits()),
+            sum_compensation: AtomicU64::new(0f64.to_bits()),
+            sum_squares: AtomicU64::new(0f64.to_bits()),
+            min_bits: AtomicU64::new(u64::MAX),
+            max_bits: AtomicU64::new(0),
+            octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            chunk_len: precision.sub_buckets(),
+        }
+    }
+
+    /// Records a value given by its bits (in `[0, 2^64)`). The caller must be
+    /// this shard's only writer.
+    #[inline(always)]
+    fn record(&self, bits: u64, precision: Precision) {
+        match bucket_of_bits(precision, bits) {
+            Bucket::Zero => bump(&self.zero),
+            Bucket::Key(key) => {
+                let (octave, sub) = precision.split(key);
+                bump(&self.chunk(octave)[sub]);
+            }
+        }
+        let v = f64::from_bits(bits);
+        let (sum, compensation) = compensated_add(
+            f64::from_bits(self.sum.load(Relaxed)),
+            f64::from_bits(self.sum_compensation.load(Relaxed)),
+            v,
+        );
+        self.sum.store(sum.to_bits(), Relaxed);
+        self.sum_compensation.store(compensation.to_bits(), Relaxed);
+        let squares = f64::from_bits(self.sum_squares.load(Relaxed)) + v * v;
+        self.sum_squares.store(squares.to_bits(), Relaxed);
+        if bits < self.min_bits.load(Relaxed) {
+            self.min_bits.store(bits, Relaxed);
+        }
+        if bits > self.max_bits.load(Relaxed) {
+            self.max_bits.store(bits, Relaxed);
+        }
+    }
+
+    /// The counts of an octave, allocating them on first use (writer only).
+    #[inline(always)]
+    fn chunk(&self, octave: usize) -> &[AtomicU64] {
+        let p = self.octaves[octave].load(Acquire);
+        if p.is_null() {
+            self.allocate_chunk(octave)
+        } else {
+            // SAFETY: non-null pointers come from `allocate_chunk`: a leaked
+            // `Box<[AtomicU64]>` of `chunk_len` items, freed only in `drop`.
+            unsafe { std::slice::from_raw_parts(p, self.chunk_len) }
+        }
+    }
+
+    #[cold]
+    fn allocate_chunk(&self, octave: usize) -> &[AtomicU64] {
+        let chunk: Box<[AtomicU64]> = (0..self.chunk_len).map(|_| AtomicU64::new(0)).collect();
+        let p = Box::into_raw(chunk) as *mut AtomicU64;
+        // Only this shard's single writer allocates, so a plain store suffices.
+        self.octaves[octave].store(p, Release);
+        // SAFETY: just allocated with `chunk_len` items.
+        unsafe { std::slice::from_raw_parts(p, self.chunk_len) }
+    }
+
+    /// The allocated octaves, for readers.
+    fn chunks(&self) -> impl Iterator<Item = (usize, &[AtomicU64])> {
+        self.octaves.iter().enumerate().filter_map(|(i, p)| {
+            let p = p.load(Acquire);
+            // SAFETY: as in `chunk`.
+            (!p.is_null()).then(|| (i, unsafe { std::slice::from_raw_parts(p, self.chunk_len) }))
+        })
+    }
+
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Shard>()
+            + self.chunks().count() * self.chunk_len * std::mem::size_of::<AtomicU64>()
+    }
+}
+
+impl Drop for Shard {
+    fn drop(&mut self) {
+        for p in &self.octaves {
+            let p = p.load(Acquire);
+            if !p.is_null() {
+                // SAFETY: allocated by `allocate_chunk` with `chunk_len` items,
+                // and `&mut self` proves no one else can reach it any more.
+                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(p, self.chunk_len)) });
+            }
+        }
+    }
+}
+
+/// The storage behind a histogram series (shared by all its handles).
+pub(crate) struct HistogramCore {
+    precision: Precision,
+    shards: [AtomicPtr<Shard>; SLOT_COUNT],
+    /// Guards the shard of `SHARED_SLOT` against concurrent writers.
+    shared_lock: Mutex<()>,
+    /// Values refused by `record` (NaN, infinities, negatives, too large).
+    rejected: AtomicU64,
+}
+
+impl HistogramCore {
+    pub(crate) fn new(precision: Precision) -> Self {
+        HistogramCore {
+            precision,
+            shards: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            shared_lock: Mutex::new(()),
+            rejected: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Records a value: the hot path.
+    #[inline]
+    pub(crate) fn record(&self, value: f64) -> Result<()> {
+        let mut bits = value.to_bits();
+        if bits >= MAX_BITS {
+            bits = self.check_rejected(value)?;
+        }
+        let slot = thread_slot::current();
+        if slot < EXCLUSIVE_SLOTS {
+            self.shard(slot).record(bits, self.precision);
+        } else {
+            let _writer = self.shared_lock.lock();
+            self.shard(SHARED_SLOT).record(bits, self.precision);
+        }
+        Ok(())
+    }
+
+    /// Counts and returns the refusal of `value`, or the bits of `0.0` for `-0.0`.
+    #[cold]
+    fn check_rejected(&self, value: f64) -> Result<u64> {
+        check_out_of_range(value)
+            .map(f64::to_bits)
+            .inspect_err(|_| {
+                self.rejected.fetch_add(1, Relaxed);
+            })
+    }
+
+    /// The shard of `slot`, allocated on first use. Only the slot's writer
+    /// (or, for `SHARED_SLOT`, the holder of `shared_lock`) may call this.
+    #[inline(always)]
+    fn shard(&self, slot: usize) -> &Shard {
+        let p = self.shards[slot].load(Acquire);
+        if p.is_null() {
+            self.allocate_shard(slot)
+        } else {
+            // SAFETY: non-null pointers come from `allocate_shard` (a leaked
+            // Box) and are freed only in `drop`.
+            unsafe { &*p }
+        }
+    }
+
+    #[cold]
+    fn allocate_shard(&self, slot: usize) -> &Shard {
+        let p = Box::into_raw(Box::new(Shard::new(self.precision)));
+        self.shards[slot].store(p, Release);
+        // SAFETY: just allocated.
+        unsafe { &*p }
+    }
+
+    fn live_shards(&self) -> impl Iterator<Item = &Shard> {
+        self.shards.iter().filter_map(|p| {
+            let p = p.load(Acquire);
+            // SAFETY: as in `shard`.
+            (!p.is_null()).then(|| unsafe { &*p })
+        })
+    }
+
+    /// Number of values refused so far.
+    pub(crate) fn rejected(&self) -> u64 {
+        self.rejected.load(Relaxed)
+    }
+
+    /// Merges all shards into a snapshot. `count` is derived from the buckets,
+    /// so the snapshot's invariants hold even while writers race with it.
+    pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+        let chunk_len = self.precision.sub_buckets();
+        let mut dense: Vec<Option<Vec<u64>>> = vec![None; OCTAVES];
+        let mut snap = HistogramSnapshot::empty(self.precision);
+        let (mut sum, mut compensation) = (0.0, 0.0);
+        let (mut min_bits, mut max_bits) = (u64::MAX, 0);
+        for shard in self.live_shards() {
+            snap.zero_count += shard.zero.load(Relaxed);
+            for (octave, chunk) in shard.chunks() {
+                let counts = dense[octave].get_or_insert_with(|| vec![0; chunk_len]);
+                for (total, c) in counts.iter_mut().zip(chunk) {
+                    *total += c.load(Relaxed);
+                }
+            }
+            let shard_sum = f64::from_bits(shard.sum.load(Relaxed));
+            (sum, compensation) = compensated_add(sum, compensation, shard_sum);
+            compensation += f64::from_bits(shard.sum_compensation.load(Relaxed));
+            snap.sum_squares += f64::from_bits(shard.sum_squares.load(Relaxed));
+            min_bits = min_bits.min(shard.min_bits.load(Relaxed));
+            max_bits = max_bits.max(shard.max_bits.load(Relaxed));
+        }
+        for (octave, counts) in dense.iter().enumerate() {
+            let Some(counts) = counts else { continue };
+            for (sub, &count) in counts.iter().enumerate().filter(|(_, &c)| c > 0) {
+                snap.buckets.push((self.precision.join(octave, sub), count));
+            }
+        }
+        snap.count = snap.zero_count + snap.buckets.iter().map(|b| b.1).sum::<u64>();
+        snap.sum = sum + compensation;
+        if snap.count > 0 {
+            snap.min = f64::from_bits(min_bits);
+            snap.max = f64::from_bits(max_bits);
+        }
+        snap
+    }
+
+    /// A cheap value that changes when a value is recorded: the wrapping sum
+    /// of every shard's zero count and sum bits. Ticks use it to skip series
+    /// nothing was recorded into without merging their buckets. A record that
+    /// changes none of these (a value below the rounding of an enormous sum)
+    /// is not lost: the next tick that runs files it, one interval late.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.live_shards().fold(0, |h: u64, s| {
+            h.wrapping_add(s.zero.load(Relaxed))
+                .wrapping_add(s.sum.load(Relaxed))
+                .wrapping_add(s.sum_compensation.load(Relaxed))
+                .wrapping_add(s.sum_squares.load(Relaxed))
+                .rotate_left(7)
+        })
+    }
+
+    /// Heap bytes held by the recording storage of this series.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<HistogramCore>()
+            + self.live_shards().map(Shard::heap_bytes).sum::<usize>()
+    }
+}
+
+impl Drop for HistogramCore {
+    fn drop(&mut self) {
+        for p in &self.shards {
+            let p = p.load(Acquire);
+            if !p.is_null() {
+                // SAFETY: allocated by `allocate_shard`; `&mut self` proves
+                // no handle can reach it any more.
+                drop(unsafe { Box::from_raw(p) });
+            }
+        }
+    }
+}
+
+/// A handle to one histogram series: cheap to clone, safe to share between
+/// threads, and recording without locks or atomic read-modify-write.
+///
+/// Values are in the metric's unit (milliseconds for durations, bytes,
+/// or unitless), finite and non-negative.
+///
+/// ```
+/// use perf_core::Monitor;
+/// let monitor = Monitor::builder().build()?;
+/// let h = monitor.histogram("http.server.duration", &[("route", "/users")])?;
+/// h.record(12.5)?;
+/// h.record_duration(std::time::Duration::from_micros(7_250))?; // 7.25 ms
+/// let stats = h.stats();
+/// assert_eq!(stats.count, 2);
+/// assert_eq!(stats.max, 12.5);
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone)]
+pub struct Histogram {
+    pub(crate) core: Arc<HistogramCore>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Histogram {
+    /// Records one value.
+    ///
+    /// NaN, ±∞, negative values and values ≥ 2^64 are refused with
+    /// [`crate::PerfError::InvalidValue`] and counted in [`Self::rejected`];
+    /// they never touch the statistics. `-0.0` counts as `0.0`.
+    #[inline]
+    pub fn record(&self, value: f64) -> Result<()> {
+        self.core.record(value)
+    }
+
+    /// Records a duration in milliseconds (the unit of latency histograms).
+    #[inline]
+    pub fn record_duration(&self, duration: Duration) -> Result<()> {
+        self.core.record(duration.as_secs_f64() * 1e3)
+    }
+
+    /// Starts a timer that records the elapsed milliseconds, read from the
+    /// monitor's clock, when it is stopped or dropped.
+    ///
+    /// ```
+    /// use perf_core::{ManualClock, Monitor, Timestamp};
+    /// use std::time::Duration;
+    /// let clock = ManualClock::new(Timestamp::ZERO);
+    /// let monitor = Monitor::builder().clock(clock.clone()).build()?;
+    /// let h = monitor.histogram("job.duration", &[])?;
+    /// {
+    ///     let _timer = h.start_timer();
+    ///     clock.advance(Duration::from_millis(40));
+    /// } // recorded here
+    /// assert_eq!(h.stats().max, 40.0);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer {
+            histogram: self,
+            start: self.clock.now(),
+            armed: true,
+        }
+    }
+
+    /// A snapshot of everything recorded so far.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        self.core.snapshot()
+    }
+
+    /// Cumulative statistics of everything recorded so far.
+    pub fn stats(&self) -> Stats {
+        Stats::from_snapshot(self.snapshot(), self.core.rejected())
+    }
+
+    /// Number of values refused by [`Self::record`].
+    pub fn rejected(&self) -> u64 {
+        self.core.rejected()
+    }
+
+    /// Heap bytes held by this series' recording storage (all threads'
+    /// shards), not counting sliding-window history.
+    pub fn memory_bytes(&self) -> usize {
+        self.core.heap_bytes()
+    }
+}
+
+impl std::fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Histogram")
+            .field("precision", &self.core.precision)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Records the time from [`Histogram::start_timer`] to [`Self::stop`] or drop,
+/// in milliseconds.
+#[must_use = "the timer records when dropped; bind it to a variable"]
+pub struct HistogramTimer<'a> {
+    histogram: &'a Histogram,
+    start: Timestamp,
+    armed: bool,
+}
+
+impl HistogramTimer<'_> {
+    /// Records the elapsed time now and returns it.
+    pub fn stop(mut self) -> Duration {
+        self.finish()
+    }
+
+    /// Drops the timer without recording.
+    pub fn discard(mut self) {
+        self.armed = false;
+    }
+
+    fn finish(&mut self) -> Duration {
+        let elapsed = self.histogram.clock.now() - self.start;
+        if std::mem::take(&mut self.armed) {
+            // A duration is always finite, non-negative and below 2^64 ms.
+            let _ = self.histogram.record_duration(elapsed);
+        }
+        elapsed
+    }
+}
+
+impl Drop for HistogramTimer<'_> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_of_many_threads_merge_into_exact_counts() {
+        let core = Arc::new(HistogramCore::new(Precision::DEFAULT));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let core = core.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        core.record(f64::from(t * 1000 + i)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let s = core.snapshot();
+        assert_eq!(s.count(), 4000);
+        assert_eq!(s.sum(), (0..4000).sum::<u32>() as f64);
+        assert_eq!((s.min(), s.max()), (0.0, 3999.0));
+    }
+
+    #[test]
+    fn rejected_values_leave_statistics_untouched() {
+        let core = HistogramCore::new(Precision::DEFAULT);
+        core.record(5.0).unwrap();
+        let before = core.snapshot();
+        for v in [f64::NAN, f64::INFINITY, -1.0, 1e30] {
+            assert!(core.record(v).is_err());
+        }
+        assert_eq!(core.snapshot(), before);
+        assert_eq!(core.rejected(), 4);
+        core.record(-0.0).unwrap();
+        assert_eq!(core.snapshot().zero_count(), 1);
+    }
+
+    #[test]
+    fn compensated_sum_keeps_small_values_next_to_large_ones() {
+        let core = HistogramCore::new(Precision::DEFAULT);
+        core.record(1e16).unwrap();
+        for _ in 0..1000 {
+            core.record(1.0).unwrap();
+        }
+        assert_eq!(core.snapshot().sum(), 1e16 + 1000.0);
+    }
+
+    #[test]
+    fn memory_grows_only_with_the_octaves_used() {
+        let core = HistogramCore::new(Precision::DEFAULT);
+        let empty = core.heap_bytes();
+        core.record(1.5).unwrap();
+        let one = core.heap_bytes();
+        core.record(1.7).unwrap(); // same octave
+        assert_eq!(core.heap_bytes(), one);
+        core.record(100.0).unwrap(); // another octave: 128 counts more
+        assert_eq!(core.heap_bytes(), one + 128 * 8);
+        assert!(one > empty);
+    }
+}

@@ -1,0 +1,65 @@
+//! # perf-core
+//!
+//! An in-process performance telemetry engine: record latencies and other
+//! values from any thread in a few nanoseconds, and read accurate percentiles,
+//! cumulative or over sliding windows, with no server to run.
+//!
+//! ```
+//! use perf_core::Monitor;
+//! use std::time::Duration;
+//!
+//! let monitor = Monitor::builder().build()?;
+//! let latency = monitor.histogram("http.server.duration", &[("route", "/users")])?;
+//! for ms in [12.0, 15.5, 9.8, 230.0] {
+//!     latency.record(ms)?;
+//! }
+//! let stats = monitor.stats("http.server.duration", &[("route", "/users")])?;
+//! println!("p95 = {:.1} ms over {} requests", stats.p95, stats.count);
+//! let recent = monitor.window_stats("http.server.duration", &[("route", "/users")], Duration::from_secs(60))?;
+//! assert_eq!(recent.count, 4);
+//! # Ok::<(), perf_core::PerfError>(())
+//! ```
+//!
+//! ## Modules, one concept each
+//!
+//! * [`monitor`](Monitor) — the root object and its builder.
+//! * `registry` / `series` — series identity (name + tags), validation, caps.
+//! * `histogram`, `counter`, `gauge` — the recording handles and their storage.
+//! * `bucket` — the log-linear bucket layout and its error bound.
+//! * `snapshot`, `stats` — mergeable snapshots and summary statistics.
+//! * `window` — sliding windows as rings of interval deltas.
+//! * `clock` — injectable time.
+//!
+//! See `docs/concepts.md` for the semantics and `docs/architecture.md` for
+//! the memory model of the hot path.
+
+#![warn(missing_docs)]
+
+mod bucket;
+mod clock;
+mod counter;
+mod error;
+mod gauge;
+mod histogram;
+mod monitor;
+mod registry;
+mod series;
+mod snapshot;
+mod stats;
+mod thread_slot;
+mod window;
+
+pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use counter::Counter;
+pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
+pub use gauge::Gauge;
+pub use histogram::{Histogram, HistogramTimer};
+pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
+pub use registry::FOLDED_COUNTER;
+pub use series::{
+    validate_name, validate_tags, SeriesKey, Tag, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_KEY_LEN,
+    MAX_TAG_VALUE_LEN, OVERFLOW_TAG,
+};
+pub use snapshot::HistogramSnapshot;
+pub use stats::{Stats, DEFAULT_PERCENTILES};

@@ -1,0 +1,457 @@
+//! [`Monitor`]: the root object — a registry of series, a clock, and the
+//! sliding-window machinery that ticks with it.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crate::bucket::Precision;
+use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
+use crate::counter::Counter;
+use crate::error::{MetricKind, PerfError, Result};
+use crate::gauge::Gauge;
+use crate::histogram::Histogram;
+use crate::registry::{Limits, Metric, Registry, Series, SeriesWindow};
+use crate::series::{SeriesKey, Tag};
+use crate::snapshot::HistogramSnapshot;
+use crate::stats::Stats;
+use crate::window::WindowConfig;
+
+/// Configures and builds a [`Monitor`].
+///
+/// ```
+/// use perf_core::{ManualClock, Monitor, Precision, Timestamp};
+/// use std::time::Duration;
+/// let monitor = Monitor::builder()
+///     .clock(ManualClock::new(Timestamp::ZERO))
+///     .precision(Precision::new(8)?)
+///     .max_series_per_metric(500)
+///     .window_interval(Duration::from_secs(1))
+///     .window_retention(Duration::from_secs(300))
+///     .build()?;
+/// assert_eq!(monitor.precision().bits(), 8);
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct MonitorBuilder {
+    clock: Option<Arc<dyn Clock>>,
+    precision: Precision,
+    max_metrics: usize,
+    max_series_per_metric: usize,
+    window_interval: Duration,
+    window_retention: Duration,
+    windows: bool,
+}
+
+impl Default for MonitorBuilder {
+    fn default() -> Self {
+        MonitorBuilder {
+            clock: None,
+            precision: Precision::DEFAULT,
+            max_metrics: 10_000,
+            max_series_per_metric: 1_000,
+            window_interval: Duration::from_secs(1),
+            window_retention: Duration::from_secs(300),
+            windows: true,
+        }
+    }
+}
+
+impl MonitorBuilder {
+    /// The clock everything time-dependent reads (default [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Histogram precision (default 7 bits: every percentile within 0.39 %).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    /// Most distinct metric names (default 10 000).
+    pub fn max_metrics(mut self, n: usize) -> Self {
+        self.max_metrics = n;
+        self
+    }
+
+    /// Most tag sets per metric name before new ones fold into the metric's
+    /// overflow series (default 1 000).
+    pub fn max_series_per_metric(mut self, n: usize) -> Self {
+        self.max_series_per_metric = n;
+        self
+    }
+
+    /// Length of the intervals sliding windows are made of (default 1 s,
+    /// at least 1 ms).
+    pub fn window_interval(mut self, interval: Duration) -> Self {
+        self.window_interval = interval;
+        self
+    }
+
+    /// Longest sliding window that can be asked for (default 300 s).
+    pub fn window_retention(mut self, retention: Duration) -> Self {
+        self.window_retention = retention;
+        self
+    }
+
+    /// Whether to keep sliding-window history at all (default true). Without
+    /// it, no ticker thread runs and window queries return
+    /// [`PerfError::WindowsDisabled`].
+    pub fn windows(mut self, enabled: bool) -> Self {
+        self.windows = enabled;
+        self
+    }
+
+    /// Builds the monitor. With windows enabled and a real clock, this starts
+    /// one background ticker thread, which ends when the last clone of the
+    /// monitor is dropped.
+    pub fn build(self) -> Result<Monitor> {
+        if self.max_metrics == 0 || self.max_series_per_metric == 0 {
+            return Err(PerfError::InvalidConfig(
+                "max_metrics and max_series_per_metric must be at least 1".into(),
+            ));
+        }
+        let windows = self
+            .windows
+            .then(|| WindowConfig::new(self.window_interval, self.window_retention))
+            .transpose()?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let limits = Limits {
+            max_metrics: self.max_metrics,
+            max_series_per_metric: self.max_series_per_metric,
+        };
+        let inner = Arc::new_cyclic(|weak: &Weak<MonitorInner>| {
+            let ticker = match windows {
+                Some(config) if !clock.is_manual() => spawn_ticker(weak.clone(), config),
+                _ => None,
+            };
+            MonitorInner {
+                registry: Registry::new(limits, self.precision),
+                clock: clock.clone(),
+                windows,
+                _ticker: ticker,
+            }
+        });
+        if windows.is_some() && clock.is_manual() {
+            let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
+            clock.add_listener(weak);
+        }
+        Ok(Monitor { inner })
+    }
+}
+
+/// What [`Monitor::series`] lists: a series' identity and kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesInfo {
+    /// Name and tags.
+    pub key: SeriesKey,
+    /// Histogram, counter or gauge.
+    pub kind: MetricKind,
+}
+
+/// The root object: creates and finds series, computes statistics, and keeps
+/// sliding-window history. Cheap to clone (clones share everything) and safe
+/// to use from any thread.
+///
+/// ```
+/// use perf_core::Monitor;
+/// let monitor = Monitor::builder().build()?;
+/// monitor.record("api.response_time", &[("route", "/login")], 87.0)?;
+/// let h = monitor.histogram("api.response_time", &[("route", "/login")])?;
+/// h.record(120.0)?;
+/// let stats = monitor.stats("api.response_time", &[("route", "/login")])?;
+/// assert_eq!((stats.count, stats.min, stats.max), (2, 87.0, 120.0));
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone)]
+pub struct Monitor {
+    inner: Arc<MonitorInner>,
+}
+
+struct MonitorInner {
+    registry: Registry,
+    clock: Arc<dyn Clock>,
+    windows: Option<WindowConfig>,
+    /// Dropping this sender wakes and ends the ticker thread.
+    _ticker: Option<mpsc::Sender<()>>,
+}
+
+impl Monitor {
+    /// A builder with the defaults.
+    pub fn builder() -> MonitorBuilder {
+        MonitorBuilder::default()
+    }
+
+    /// The histogram series `name{tags}`, created on first use.
+    ///
+    /// Errors: invalid name or tags, `name` used by a counter or gauge, or
+    /// too many metric names. Past the per-metric series cap, the handle
+    /// records into the metric's overflow series.
+    pub fn histogram(&self, name: &str, tags: &[Tag<'_>]) -> Result<Histogram> {
+        let core = self.inner.registry.with_series(
+            name,
+            tags,
+            MetricKind::Histogram,
+            |s| match &s.metric {
+                Metric::Histogram(core) => Ok(core.clone()),
+                _ => unreachable!("with_series checked the kind"),
+            },
+        )??;
+        Ok(Histogram {
+            core,
+            clock: self.inner.clock.clone(),
+        })
+    }
+
+    /// Records one value into `name{tags}` without keeping a handle.
+    /// Prefer a [`Histogram`] handle on hot paths: it skips the lookup.
+    #[inline]
+    pub fn record(&self, name: &str, tags: &[Tag<'_>], value: f64) -> Result<()> {
+        self.inner
+            .registry
+            .with_series(name, tags, MetricKind::Histogram, |s| match &s.metric {
+                Metric::Histogram(core) => core.record(value),
+                _ => unreachable!("with_series checked the kind"),
+            })?
+    }
+
+    /// The counter series `name{tags}`, created on first use.
+    pub fn counter(&self, name: &str, tags: &[Tag<'_>]) -> Result<Counter> {
+        self.inner
+            .registry
+            .with_series(name, tags, MetricKind::Counter, |s| match &s.metric {
+                Metric::Counter(core) => Counter { core: core.clone() },
+                _ => unreachable!("with_series checked the kind"),
+            })
+    }
+
+    /// The gauge series `name{tags}`, created on first use.
+    pub fn gauge(&self, name: &str, tags: &[Tag<'_>]) -> Result<Gauge> {
+        self.inner
+            .registry
+            .with_series(name, tags, MetricKind::Gauge, |s| match &s.metric {
+                Metric::Gauge(core) => Gauge { core: core.clone() },
+                _ => unreachable!("with_series checked the kind"),
+            })
+    }
+
+    /// Cumulative statistics of the histogram series `name{tags}`.
+    ///
+    /// Errors: [`PerfError::UnknownSeries`] if it was never created,
+    /// [`PerfError::KindMismatch`] if it is not a histogram.
+    pub fn stats(&self, name: &str, tags: &[Tag<'_>]) -> Result<Stats> {
+        self.with_histogram(name, tags, |_, core| {
+            Stats::from_snapshot(core.snapshot(), core.rejected())
+        })
+    }
+
+    /// Statistics of the values recorded into `name{tags}` within the last
+    /// `window` (rounded up to whole intervals; see `docs/concepts.md` for
+    /// the exact boundary rule). `min` and `max` are within the precision
+    /// bound rather than exact.
+    ///
+    /// ```
+    /// use perf_core::{ManualClock, Monitor, Timestamp};
+    /// use std::time::Duration;
+    /// let clock = ManualClock::new(Timestamp::ZERO);
+    /// let monitor = Monitor::builder().clock(clock.clone()).build()?;
+    /// monitor.record("q", &[], 10.0)?;
+    /// clock.advance(Duration::from_secs(30));
+    /// monitor.record("q", &[], 20.0)?;
+    /// let w = Duration::from_secs(10);
+    /// assert_eq!(monitor.window_stats("q", &[], w)?.count, 1);
+    /// assert_eq!(monitor.stats("q", &[])?.count, 2);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn window_stats(&self, name: &str, tags: &[Tag<'_>], window: Duration) -> Result<Stats> {
+        let config = self.window_config()?;
+        let now = self.inner.clock.now();
+        let first = config.first_interval(window, now)?;
+        self.with_histogram(name, tags, |series, core| {
+            let mut guard = series.window.lock();
+            let SeriesWindow::Histogram { tracker, .. } = &mut *guard else {
+                unreachable!("histogram series have histogram windows")
+            };
+            tracker.tick(core.snapshot(), config.interval_of(now), &config);
+            let empty = HistogramSnapshot::empty(core.precision());
+            Stats::from_snapshot(tracker.since(first, empty), core.rejected())
+        })
+    }
+
+    /// The rate per second of the counter `name{tags}` over the last `window`
+    /// (rounded up to whole intervals): the increase divided by the rounded
+    /// window length.
+    ///
+    /// ```
+    /// use perf_core::{ManualClock, Monitor, Timestamp};
+    /// use std::time::Duration;
+    /// let clock = ManualClock::new(Timestamp::ZERO);
+    /// let monitor = Monitor::builder().clock(clock.clone()).build()?;
+    /// let requests = monitor.counter("requests", &[])?;
+    /// for _ in 0..10 {
+    ///     clock.advance(Duration::from_secs(1));
+    ///     requests.increment(30);
+    /// }
+    /// assert_eq!(monitor.counter_rate("requests", &[], Duration::from_secs(10))?, 30.0);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn counter_rate(&self, name: &str, tags: &[Tag<'_>], window: Duration) -> Result<f64> {
+        let config = self.window_config()?;
+        let now = self.inner.clock.now();
+        let first = config.first_interval(window, now)?;
+        self.inner.registry.with_existing(name, tags, |series| {
+            let Metric::Counter(core) = &series.metric else {
+                return Err(kind_mismatch(name, &series.metric, MetricKind::Counter));
+            };
+            let mut guard = series.window.lock();
+            let SeriesWindow::Counter(tracker) = &mut *guard else {
+                unreachable!("counter series have counter windows")
+            };
+            tracker.tick(core.value(), config.interval_of(now), &config);
+            let increase = tracker.since(first, 0);
+            Ok(increase as f64 / config.rounded(window).as_secs_f64())
+        })?
+    }
+
+    /// Files everything recorded so far under the current interval of every
+    /// series. The ticker thread (real clocks) and [`crate::ManualClock`]
+    /// (before each advance) call this; call it yourself only with a custom
+    /// clock that does neither.
+    pub fn tick(&self) {
+        self.inner.tick_all(self.inner.clock.now());
+    }
+
+    /// Every series, sorted by name and tags.
+    pub fn series(&self) -> Vec<SeriesInfo> {
+        let mut all = Vec::new();
+        self.inner.registry.for_each(|key, series| {
+            all.push(SeriesInfo {
+                key: key.clone(),
+                kind: series.metric.kind(),
+            })
+        });
+        all.sort_by(|a, b| {
+            (a.key.name(), a.key.tags().collect::<Vec<_>>())
+                .cmp(&(b.key.name(), b.key.tags().collect()))
+        });
+        all
+    }
+
+    /// The current time on the monitor's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The histogram precision of this monitor.
+    pub fn precision(&self) -> Precision {
+        self.inner.registry.precision()
+    }
+
+    /// The configured window interval, or `None` if windows are disabled.
+    pub fn window_interval(&self) -> Option<Duration> {
+        self.inner.windows.map(|c| c.interval())
+    }
+
+    fn window_config(&self) -> Result<WindowConfig> {
+        self.inner.windows.ok_or(PerfError::WindowsDisabled)
+    }
+
+    fn with_histogram<R>(
+        &self,
+        name: &str,
+        tags: &[Tag<'_>],
+        f: impl FnOnce(&Series, &crate::histogram::HistogramCore) -> R,
+    ) -> Result<R> {
+        self.inner
+            .registry
+            .with_existing(name, tags, |series| match &series.metric {
+                Metric::Histogram(core) => Ok(f(series, core)),
+                other => Err(kind_mismatch(name, other, MetricKind::Histogram)),
+            })?
+    }
+}
+
+fn kind_mismatch(name: &str, metric: &Metric, requested: MetricKind) -> PerfError {
+    PerfError::KindMismatch {
+        name: name.to_owned(),
+        existing: metric.kind(),
+        requested,
+    }
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("clock", &self.inner.clock)
+            .field("windows", &self.inner.windows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MonitorInner {
+    /// Ticks every series at time `at`.
+    fn tick_all(&self, at: Timestamp) {
+        let Some(config) = self.windows else { return };
+        let interval = config.interval_of(at);
+        self.registry.for_each(|_, series| {
+            let mut window = series.window.lock();
+            match (&series.metric, &mut *window) {
+                (
+                    Metric::Histogram(core),
+                    SeriesWindow::Histogram {
+                        tracker,
+                        fingerprint,
+                    },
+                ) => {
+                    // Skip the bucket merge for series nothing was recorded into.
+                    let now = core.fingerprint();
+                    if now != *fingerprint {
+                        *fingerprint = now;
+                        tracker.tick(core.snapshot(), interval, &config);
+                    }
+                }
+                (Metric::Counter(core), SeriesWindow::Counter(tracker)) => {
+                    tracker.tick(core.value(), interval, &config);
+                }
+                _ => {}
+            }
+        });
+    }
+}
+
+impl TimeListener for MonitorInner {
+    fn before_advance(&self, now: Timestamp) {
+        self.tick_all(now);
+    }
+}
+
+/// Starts the thread that ticks at each interval boundary. It holds only a
+/// weak reference, and ends when the monitor drops the sender. Returns `None`
+/// if no thread could be started: reads still tick the series they read.
+fn spawn_ticker(monitor: Weak<MonitorInner>, config: WindowConfig) -> Option<mpsc::Sender<()>> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("perf-core-ticker".into())
+        .spawn(move || loop {
+            let Some(inner) = monitor.upgrade() else {
+                return;
+            };
+            let now = inner.clock.now();
+            let boundary = config.next_boundary(now);
+            drop(inner);
+            match stopped.recv_timeout(boundary - now) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let Some(inner) = monitor.upgrade() else {
+                return;
+            };
+            // File what was recorded up to the boundary under the interval
+            // that just ended.
+            inner.tick_all(Timestamp::from_nanos(boundary.as_nanos().saturating_sub(1)));
+        });
+    spawned.ok().map(|_| stop)
+}

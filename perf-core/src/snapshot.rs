@@ -1,0 +1,416 @@
+//! [`HistogramSnapshot`]: an immutable, mergeable copy of a histogram.
+//!
+//! Snapshots are what every reader works on: statistics, sliding windows,
+//! merging many series or processes, and (in the export module) conversion to
+//! other formats. Buckets are kept sparse and sorted by key, so a snapshot of
+//! a typical latency series holds a few hundred `(key, count)` pairs and any
+//! percentile is one linear scan.
+
+use crate::bucket::Precision;
+use crate::error::{PerfError, Result};
+
+/// An immutable copy of a histogram's counts and summary values.
+///
+/// # Invariants
+///
+/// * `buckets` is sorted by key, keys are distinct, counts are non-zero.
+/// * `count == zero_count + Σ bucket counts`.
+/// * For a non-empty snapshot, `min <= max` and every recorded value lies in
+///   `[min, max]`; for an empty one both are NaN.
+///
+/// ```
+/// use perf_core::{HistogramSnapshot, Precision};
+/// let mut a = HistogramSnapshot::from_values(Precision::DEFAULT, &[1.0, 2.0]).unwrap();
+/// let b = HistogramSnapshot::from_values(Precision::DEFAULT, &[3.0]).unwrap();
+/// a.merge(&b);
+/// assert_eq!(a.count(), 3);
+/// assert_eq!(a.sum(), 6.0);
+/// assert_eq!(a.max(), 3.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistogramSnapshot {
+    pub(crate) precision: Precision,
+    pub(crate) zero_count: u64,
+    pub(crate) buckets: Vec<(u32, u64)>,
+    pub(crate) count: u64,
+    pub(crate) sum: f64,
+    pub(crate) sum_squares: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+}
+
+impl HistogramSnapshot {
+    /// An empty snapshot.
+    pub fn empty(precision: Precision) -> Self {
+        HistogramSnapshot {
+            precision,
+            zero_count: 0,
+            buckets: Vec::new(),
+            count: 0,
+            sum: 0.0,
+            sum_squares: 0.0,
+            min: f64::NAN,
+            max: f64::NAN,
+        }
+    }
+
+    /// A snapshot of `values`, as if each were recorded into a histogram.
+    /// Refuses the first invalid value like [`crate::Histogram::record`].
+    pub fn from_values(precision: Precision, values: &[f64]) -> Result<Self> {
+        let recorder = crate::histogram::HistogramCore::new(precision);
+        for &v in values {
+            recorder.record(v)?;
+        }
+        Ok(recorder.snapshot())
+    }
+
+    /// The precision of the buckets.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Number of values (exact).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether no value was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Sum of the values.
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    /// Smallest value (NaN when empty). Exact for cumulative snapshots; within
+    /// the precision bound for sliding windows.
+    pub fn min(&self) -> f64 {
+        self.min
+    }
+
+    /// Largest value (NaN when empty); exactness as for [`Self::min`].
+    pub fn max(&self) -> f64 {
+        self.max
+    }
+
+    /// Arithmetic mean (NaN when empty).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+
+    /// Population standard deviation (NaN when empty).
+    pub fn stddev(&self) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        let n = self.count as f64;
+        let mean = self.sum / n;
+        (self.sum_squares / n - mean * mean).max(0.0).sqrt()
+    }
+
+    /// Number of values in `[0, 2^-64)`, reported as 0.
+    pub fn zero_count(&self) -> u64 {
+        self.zero_count
+    }
+
+    /// The non-empty buckets in increasing order, as `(lo, hi, count)`: each
+    /// counted value `v` satisfies `lo <= v < hi`. The zero bucket is not
+    /// included (see [`Self::zero_count`]).
+    pub fn buckets(&self) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
+        self.buckets.iter().map(|&(key, count)| {
+            let (lo, hi) = self.precision.bounds(key);
+            (lo, hi, count)
+        })
+    }
+
+    /// The `q`-th percentile, `q` in `[0, 100]`, by the nearest-rank rule: the
+    /// value of rank `max(1, ceil(q/100 · count))` in sorted order. Within
+    /// `precision().relative_error()` of the exact value; `q = 0` and `q = 100`
+    /// give `min` and `max`. NaN when empty.
+    ///
+    /// ```
+    /// use perf_core::{HistogramSnapshot, Precision};
+    /// let values: Vec<f64> = (1..=100).map(f64::from).collect();
+    /// let s = HistogramSnapshot::from_values(Precision::DEFAULT, &values).unwrap();
+    /// let p90 = s.percentile(90.0).unwrap();
+    /// assert!((p90 - 90.0).abs() <= 90.0 * Precision::DEFAULT.relative_error());
+    /// ```
+    pub fn percentile(&self, q: f64) -> Result<f64> {
+        Ok(self.percentiles(&[q])?[0])
+    }
+
+    /// Several percentiles in one scan; same rules as [`Self::percentile`].
+    pub fn percentiles(&self, qs: &[f64]) -> Result<Vec<f64>> {
+        if let Some(&q) = qs.iter().find(|q| !(0.0..=100.0).contains(*q)) {
+            return Err(PerfError::InvalidPercentile { q });
+        }
+        if self.count == 0 {
+            return Ok(vec![f64::NAN; qs.len()]);
+        }
+        let mut order: Vec<usize> = (0..qs.len()).collect();
+        order.sort_by(|&a, &b| qs[a].total_cmp(&qs[b]));
+        let mut out = vec![f64::NAN; qs.len()];
+        let mut cursor = RankCursor::new(self);
+        for i in order {
+            out[i] = cursor.value_at_rank(self.rank(qs[i]));
+        }
+        Ok(out)
+    }
+
+    /// The 1-based nearest rank of percentile `q`.
+    fn rank(&self, q: f64) -> u64 {
+        let rank = (q / 100.0 * self.count as f64).ceil() as u64;
+        rank.clamp(1, self.count)
+    }
+
+    /// Adds `other` into `self`, as if its values had been recorded here.
+    /// Snapshots of different precisions merge at the coarser one, losing no
+    /// count.
+    pub fn merge(&mut self, other: &HistogramSnapshot) {
+        let precision = self.precision.min(other.precision);
+        let ours = coarsened(&self.buckets, self.precision, precision);
+        let theirs = coarsened(&other.buckets, other.precision, precision);
+        self.buckets = merge_sorted(&ours, &theirs, |a, b| a + b);
+        self.precision = precision;
+        self.zero_count += other.zero_count;
+        self.count += other.count;
+        self.sum += other.sum;
+        self.sum_squares += other.sum_squares;
+        self.min = self.min.min(other.min); // f64::min ignores a NaN side
+        self.max = self.max.max(other.max);
+    }
+
+    /// The values recorded since `earlier`, a snapshot of the same histogram
+    /// taken before this one. Counts and sums are exact differences; min and
+    /// max are estimated from the buckets (within the precision bound).
+    pub(crate) fn delta_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
+        debug_assert_eq!(self.precision, earlier.precision);
+        let mut buckets = merge_sorted(&self.buckets, &earlier.buckets, u64::saturating_sub);
+        buckets.retain(|&(_, count)| count > 0);
+        let mut delta = HistogramSnapshot {
+            precision: self.precision,
+            zero_count: self.zero_count.saturating_sub(earlier.zero_count),
+            buckets,
+            count: self.count.saturating_sub(earlier.count),
+            sum: self.sum - earlier.sum,
+            sum_squares: self.sum_squares - earlier.sum_squares,
+            min: f64::NAN,
+            max: f64::NAN,
+        };
+        delta.estimate_extremes(self.min, self.max);
+        delta
+    }
+
+    /// Sets min/max from the outermost non-empty buckets, clamped to the
+    /// known bounds `[lower, upper]`.
+    fn estimate_extremes(&mut self, lower: f64, upper: f64) {
+        if self.count == 0 {
+            return;
+        }
+        let p = self.precision;
+        let first = if self.zero_count > 0 {
+            0.0
+        } else {
+            self.buckets
+                .first()
+                .map_or(0.0, |&(k, _)| p.representative(k))
+        };
+        let last = self
+            .buckets
+            .last()
+            .map_or(0.0, |&(k, _)| p.representative(k));
+        self.min = clamp_lenient(first, lower, upper);
+        self.max = clamp_lenient(last, lower, upper);
+    }
+}
+
+/// Walks the buckets in order, tracking the cumulative count.
+struct RankCursor<'a> {
+    snapshot: &'a HistogramSnapshot,
+    next_bucket: usize,
+    /// Cumulative count up to and including the current position.
+    seen: u64,
+    /// Value reported for ranks within the current position.
+    current: f64,
+}
+
+impl<'a> RankCursor<'a> {
+    fn new(snapshot: &'a HistogramSnapshot) -> Self {
+        RankCursor {
+            snapshot,
+            next_bucket: 0,
+            seen: snapshot.zero_count,
+            current: 0.0,
+        }
+    }
+
+    /// The value of the `rank`-th smallest value (1-based, non-decreasing
+    /// across calls).
+    fn value_at_rank(&mut self, rank: u64) -> f64 {
+        let s = self.snapshot;
+        if rank <= 1 {
+            return s.min;
+        }
+        if rank >= s.count {
+            return s.max;
+        }
+        while self.seen < rank {
+            // `count == zero_count + Σ buckets` makes this always `Some`; the
+            // fallback only guards against a malformed snapshot.
+            let Some(&(key, count)) = s.buckets.get(self.next_bucket) else {
+                return s.max;
+            };
+            self.next_bucket += 1;
+            self.seen += count;
+            self.current = s.precision.representative(key);
+        }
+        clamp_lenient(self.current, s.min, s.max)
+    }
+}
+
+/// Clamps `v` to `[lo, hi]`, ignoring a NaN bound. Unlike `f64::clamp` it never
+/// panics, even on the inconsistent bounds a snapshot racing with writers can see.
+fn clamp_lenient(v: f64, lo: f64, hi: f64) -> f64 {
+    v.max(lo).min(hi)
+}
+
+fn coarsened(buckets: &[(u32, u64)], from: Precision, to: Precision) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::with_capacity(buckets.len());
+    for &(key, count) in buckets {
+        let key = from.coarsen(key, to);
+        match out.last_mut() {
+            Some((last, total)) if *last == key => *total += count,
+            _ => out.push((key, count)),
+        }
+    }
+    out
+}
+
+/// Merge-joins two key-sorted lists; `combine(a, b)` for keys in both, a key
+/// in one list only gets `combine(count, 0)` or `combine(0, count)`.
+fn merge_sorted(
+    a: &[(u32, u64)],
+    b: &[(u32, u64)],
+    combine: impl Fn(u64, u64) -> u64,
+) -> Vec<(u32, u64)> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&(ka, ca)), Some(&(kb, cb))) if ka == kb => {
+                i += 1;
+                j += 1;
+                (ka, combine(ca, cb))
+            }
+            (Some(&(ka, ca)), Some(&(kb, _))) if ka < kb => {
+                i += 1;
+                (ka, combine(ca, 0))
+            }
+            (Some(&(ka, ca)), None) => {
+                i += 1;
+                (ka, combine(ca, 0))
+            }
+            (_, Some(&(kb, cb))) => {
+                j += 1;
+                (kb, combine(0, cb))
+            }
+            (None, None) => unreachable!("loop condition"),
+        };
+        out.push(next);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(values: &[f64]) -> HistogramSnapshot {
+        HistogramSnapshot::from_values(Precision::DEFAULT, values).unwrap()
+    }
+
+    #[test]
+    fn empty_snapshot_reports_nan_and_zero_count() {
+        let s = HistogramSnapshot::empty(Precision::DEFAULT);
+        assert!(s.is_empty());
+        assert!(s.percentile(50.0).unwrap().is_nan());
+        assert!(s.mean().is_nan() && s.stddev().is_nan() && s.min().is_nan());
+    }
+
+    #[test]
+    fn percentiles_follow_nearest_rank_and_hit_min_max_exactly() {
+        let s = snap(&[10.0, 20.0, 30.0, 40.0]);
+        assert_eq!(s.percentile(0.0).unwrap(), 10.0);
+        assert_eq!(s.percentile(100.0).unwrap(), 40.0);
+        let p50 = s.percentile(50.0).unwrap(); // rank 2 -> 20
+        assert!((p50 - 20.0).abs() <= 20.0 * 0.004, "{p50}");
+        let p51 = s.percentile(51.0).unwrap(); // rank 3 -> 30
+        assert!((p51 - 30.0).abs() <= 30.0 * 0.004, "{p51}");
+    }
+
+    #[test]
+    fn percentiles_in_any_order_match_single_queries() {
+        let values: Vec<f64> = (1..1000).map(|i| f64::from(i) * 1.7).collect();
+        let s = snap(&values);
+        let qs = [99.0, 50.0, 0.0, 75.0, 100.0, 99.9];
+        let many = s.percentiles(&qs).unwrap();
+        for (q, v) in qs.iter().zip(many) {
+            assert_eq!(s.percentile(*q).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn invalid_percentiles_are_refused() {
+        let s = snap(&[1.0]);
+        for q in [-0.1, 100.1, f64::NAN] {
+            assert!(matches!(
+                s.percentile(q),
+                Err(PerfError::InvalidPercentile { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn zero_values_are_counted_and_reported_as_zero() {
+        let s = snap(&[0.0, 0.0, 0.0, 5.0]);
+        assert_eq!(s.zero_count(), 3);
+        assert_eq!(s.percentile(50.0).unwrap(), 0.0);
+        assert_eq!(s.min(), 0.0);
+        assert_eq!(s.count(), 4);
+    }
+
+    #[test]
+    fn mean_and_stddev_are_exact_for_simple_data() {
+        let s = snap(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(s.mean(), 5.0);
+        assert_eq!(s.stddev(), 2.0);
+    }
+
+    #[test]
+    fn merging_different_precisions_keeps_every_count() {
+        let mut fine =
+            HistogramSnapshot::from_values(Precision::new(9).unwrap(), &[1.0, 2.5]).unwrap();
+        let coarse = HistogramSnapshot::from_values(Precision::new(4).unwrap(), &[3.0]).unwrap();
+        fine.merge(&coarse);
+        assert_eq!(fine.precision(), Precision::new(4).unwrap());
+        assert_eq!(fine.count(), 3);
+        assert_eq!(fine.buckets().map(|b| b.2).sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn delta_since_recovers_the_values_added_later() {
+        let before = snap(&[1.0, 2.0]);
+        let after = snap(&[1.0, 2.0, 100.0, 200.0]);
+        let delta = after.delta_since(&before);
+        assert_eq!(delta.count(), 2);
+        assert_eq!(delta.sum(), 300.0);
+        assert!((delta.min() - 100.0).abs() <= 100.0 * 0.004);
+        assert_eq!(delta.max(), 200.0); // clamped to the exact cumulative max
+    }
+}

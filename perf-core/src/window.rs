@@ -1,0 +1,246 @@
+//! Sliding windows: a ring of per-interval deltas for each series.
+//!
+//! Recording never reads the clock. Instead, time is cut into intervals of
+//! fixed length (`interval`, 1 s by default, aligned to the clock's epoch)
+//! and, at each interval boundary, a *tick* diffs each series' cumulative
+//! state against the state at the previous tick and files the difference
+//! under the interval that just ended. A window of length `W` is the merge of
+//! the last `n = ceil(W / interval)` intervals, the current one included.
+//!
+//! # Exact boundaries
+//!
+//! A value recorded at time `t` belongs to interval `k = floor(t / interval)`
+//! and is part of every window read before `(k + n) · interval`, and of none
+//! read from then on: **it leaves the window at the last interval boundary at
+//! or before `t + W`**, so a window never holds a value older than `W`.
+//!
+//! Who ticks: a [`crate::ManualClock`] tells its monitors before it moves, so
+//! ticks are exact in tests. With a real clock, the monitor's ticker thread
+//! ticks at each boundary; values recorded between a boundary and the
+//! ticker's wake-up (typically well under a millisecond) count in the interval
+//! before. Every read ticks the series it reads first, so a read never misses
+//! a value.
+//!
+//! # Memory
+//!
+//! Per series, at most `retention / interval` deltas are kept, and only for
+//! intervals in which something was recorded. A histogram delta holds one
+//! `(key, count)` pair (16 bytes) per distinct bucket touched in that
+//! interval, plus the snapshot of the previous tick; a counter delta is one
+//! `u64`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::clock::{duration_nanos, Timestamp};
+use crate::error::{PerfError, Result};
+use crate::snapshot::HistogramSnapshot;
+
+/// Interval length and retention of sliding windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WindowConfig {
+    interval_nanos: u64,
+    /// Intervals kept: `ceil(retention / interval)`.
+    intervals: u64,
+}
+
+impl WindowConfig {
+    pub(crate) fn new(interval: Duration, retention: Duration) -> Result<Self> {
+        let interval_nanos = duration_nanos(interval);
+        if interval_nanos < 1_000_000 || interval > retention {
+            return Err(PerfError::InvalidConfig(format!(
+                "window interval must be at least 1 ms and at most the retention, \
+                 got interval {interval:?}, retention {retention:?}"
+            )));
+        }
+        let intervals = duration_nanos(retention).div_ceil(interval_nanos);
+        if intervals > 100_000 {
+            return Err(PerfError::InvalidConfig(format!(
+                "window retention / interval must be at most 100000, got {intervals}"
+            )));
+        }
+        Ok(WindowConfig {
+            interval_nanos,
+            intervals,
+        })
+    }
+
+    pub(crate) fn interval(&self) -> Duration {
+        Duration::from_nanos(self.interval_nanos)
+    }
+
+    pub(crate) fn retention(&self) -> Duration {
+        Duration::from_nanos(self.interval_nanos.saturating_mul(self.intervals))
+    }
+
+    /// The index of the interval containing `t`.
+    pub(crate) fn interval_of(&self, t: Timestamp) -> u64 {
+        t.as_nanos() / self.interval_nanos
+    }
+
+    /// The start of the interval after the one containing `t`.
+    pub(crate) fn next_boundary(&self, t: Timestamp) -> Timestamp {
+        Timestamp::from_nanos((self.interval_of(t) + 1).saturating_mul(self.interval_nanos))
+    }
+
+    /// The first interval of a window of length `window` read at `now`.
+    pub(crate) fn first_interval(&self, window: Duration, now: Timestamp) -> Result<u64> {
+        let n = duration_nanos(window).div_ceil(self.interval_nanos);
+        if n == 0 || n > self.intervals {
+            return Err(PerfError::InvalidWindow {
+                window,
+                retention: self.retention(),
+            });
+        }
+        Ok((self.interval_of(now) + 1).saturating_sub(n))
+    }
+
+    /// The nominal length of the windows that [`Self::first_interval`] makes
+    /// from `window` (a whole number of intervals).
+    pub(crate) fn rounded(&self, window: Duration) -> Duration {
+        let n = duration_nanos(window).div_ceil(self.interval_nanos);
+        Duration::from_nanos(n.saturating_mul(self.interval_nanos))
+    }
+}
+
+/// Cumulative state whose growth can be split into per-interval deltas.
+pub(crate) trait Windowed: Clone {
+    /// What was added between `earlier` and `self`.
+    fn delta_since(&self, earlier: &Self) -> Self;
+    /// Adds a delta into a running total.
+    fn accumulate(&mut self, delta: &Self);
+    /// Whether a delta holds nothing.
+    fn is_nothing(&self) -> bool;
+}
+
+impl Windowed for HistogramSnapshot {
+    fn delta_since(&self, earlier: &Self) -> Self {
+        HistogramSnapshot::delta_since(self, earlier)
+    }
+    fn accumulate(&mut self, delta: &Self) {
+        self.merge(delta);
+    }
+    fn is_nothing(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Windowed for u64 {
+    fn delta_since(&self, earlier: &Self) -> Self {
+        self.wrapping_sub(*earlier)
+    }
+    fn accumulate(&mut self, delta: &Self) {
+        *self = self.wrapping_add(*delta);
+    }
+    fn is_nothing(&self) -> bool {
+        *self == 0
+    }
+}
+
+/// One series' window history: the cumulative state at the last tick and the
+/// deltas of the intervals still retained, oldest first.
+#[derive(Debug)]
+pub(crate) struct WindowTracker<T> {
+    last: T,
+    /// The newest interval any tick has named.
+    newest: u64,
+    deltas: VecDeque<(u64, T)>,
+}
+
+impl<T: Windowed> WindowTracker<T> {
+    /// A tracker whose history starts at `initial` (the empty state).
+    pub(crate) fn new(initial: T) -> Self {
+        WindowTracker {
+            last: initial,
+            newest: 0,
+            deltas: VecDeque::new(),
+        }
+    }
+
+    /// Files everything added since the last tick under `interval` and drops
+    /// the intervals that no window of `config` can reach any more.
+    pub(crate) fn tick(&mut self, current: T, interval: u64, config: &WindowConfig) {
+        let delta = current.delta_since(&self.last);
+        self.last = current;
+        // Ticks from racing readers may arrive out of order; never file under
+        // an interval older than the newest one.
+        self.newest = self.newest.max(interval);
+        let interval = self.newest;
+        if !delta.is_nothing() {
+            match self.deltas.back_mut() {
+                Some((i, total)) if *i == interval => total.accumulate(&delta),
+                _ => self.deltas.push_back((interval, delta)),
+            }
+        }
+        while self
+            .deltas
+            .front()
+            .is_some_and(|d| d.0 + config.intervals <= interval)
+        {
+            self.deltas.pop_front();
+        }
+    }
+
+    /// The sum of the deltas of intervals `>= first`, added to `empty`.
+    pub(crate) fn since(&self, first: u64, mut empty: T) -> T {
+        for (_, delta) in self.deltas.iter().filter(|d| d.0 >= first) {
+            empty.accumulate(delta);
+        }
+        empty
+    }
+
+    /// The cumulative state at the last tick.
+    #[cfg(test)]
+    pub(crate) fn last(&self) -> &T {
+        &self.last
+    }
+
+    /// Number of retained interval deltas.
+    #[cfg(test)]
+    pub(crate) fn retained(&self) -> usize {
+        self.deltas.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> WindowConfig {
+        WindowConfig::new(Duration::from_secs(1), Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn config_validates_and_rounds() {
+        assert!(WindowConfig::new(Duration::from_micros(10), Duration::from_secs(1)).is_err());
+        assert!(WindowConfig::new(Duration::from_secs(2), Duration::from_secs(1)).is_err());
+        let c = config();
+        assert_eq!(c.retention(), Duration::from_secs(10));
+        assert_eq!(
+            c.rounded(Duration::from_millis(1500)),
+            Duration::from_secs(2)
+        );
+        let now = Timestamp::from_secs(100) + Duration::from_millis(300);
+        assert_eq!(c.first_interval(Duration::from_secs(3), now).unwrap(), 98);
+        assert!(c.first_interval(Duration::ZERO, now).is_err());
+        assert!(c.first_interval(Duration::from_secs(11), now).is_err());
+        assert_eq!(c.next_boundary(now), Timestamp::from_secs(101));
+    }
+
+    #[test]
+    fn counter_deltas_are_filed_per_interval_and_expire() {
+        let c = config();
+        let mut t = WindowTracker::new(0u64);
+        t.tick(5, 0, &c);
+        t.tick(7, 0, &c); // same interval: accumulated
+        t.tick(10, 3, &c);
+        assert_eq!(t.since(0, 0), 10);
+        assert_eq!(t.since(1, 0), 3);
+        t.tick(10, 10, &c); // interval 0 is now out of reach
+        assert_eq!(t.retained(), 1);
+        assert_eq!(t.since(0, 0), 3);
+        t.tick(11, 2, &c); // late tick files under the newest interval
+        assert_eq!(t.since(10, 0), 1);
+        assert_eq!(*t.last(), 11);
+    }
+}
