@@ -165,6 +165,18 @@ pub(crate) fn bucket_of_bits(precision: Precision, bits: u64) -> Bucket {
     }
 }
 
+/// The bits of `value` if it is accepted (`-0.0` becomes `0.0`), or the
+/// reason it is refused.
+#[inline(always)]
+pub(crate) fn accepted_bits(value: f64) -> Result<u64> {
+    let bits = value.to_bits();
+    if bits < MAX_BITS {
+        Ok(bits)
+    } else {
+        check_out_of_range(value).map(f64::to_bits)
+    }
+}
+
 /// The cold path for `bits >= MAX_BITS`: `-0.0` is accepted as `0.0`, anything
 /// else is refused with the reason.
 #[cold]

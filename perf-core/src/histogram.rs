@@ -7,8 +7,9 @@
 //! (see [`crate::thread_slot`]). Slot `s < EXCLUSIVE_SLOTS` belongs to one live
 //! thread at a time, so its shard has a **single writer**: every counter in it
 //! is an `AtomicU64` updated with a `Relaxed` load and a `Relaxed` store — on
-//! x86-64 an ordinary `add` to memory, no `lock` prefix, no cache line shared
-//! with another writer. Readers load the same atomics with `Relaxed` and sum
+//! x86-64 ordinary loads and stores, no `lock` prefix. Each writer's counters
+//! live in its own heap allocations (the shard header is aligned to 128
+//! bytes), so writers do not contend for cache lines. Readers load the same atomics with `Relaxed` and sum
 //! the shards; they never write.
 //!
 //! Each shard allocates its octave chunks (`2^p` counts each) on first use and
@@ -22,9 +23,11 @@
 //! [`SHARED_SLOT`] while holding `shared_lock`, which restores single-writer
 //! access for that shard.
 //!
-//! A snapshot taken while other threads record sees each counter at some
-//! recent value: it may count a value in its bucket before its sum, but it
-//! never loses one — the next snapshot includes it fully.
+//! A snapshot taken while other threads record sees each field at some
+//! recent value, not all at the same instant: a value may show in its bucket
+//! before its sum or extremes, or the other way round. Nothing is ever lost:
+//! once the recording thread's store is visible, every later snapshot
+//! includes it, and a snapshot's `count` is always the sum of its buckets.
 
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
@@ -33,10 +36,10 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::bucket::{bucket_of_bits, check_out_of_range, Bucket, Precision, MAX_BITS, OCTAVES};
+use crate::bucket::{accepted_bits, bucket_of_bits, Bucket, Precision, OCTAVES};
 use crate::clock::{Clock, Timestamp};
 use crate::error::Result;
-use crate::snapshot::HistogramSnapshot;
+use crate::snapshot::{combined_m2, compensated_add, shifted_m2, HistogramSnapshot};
 use crate::stats::Stats;
 use crate::thread_slot::{self, EXCLUSIVE_SLOTS, SHARED_SLOT, SLOT_COUNT};
 
@@ -46,26 +49,20 @@ fn bump(counter: &AtomicU64) {
     counter.store(counter.load(Relaxed) + 1, Relaxed);
 }
 
-/// One step of Neumaier's compensated summation: returns the new sum and the
-/// new compensation, which together carry the rounding error `sum + v` lost.
-#[inline(always)]
-pub(crate) fn compensated_add(sum: f64, compensation: f64, v: f64) -> (f64, f64) {
-    let t = sum + v;
-    let lost = if sum.abs() >= v.abs() {
-        (sum - t) + v
-    } else {
-        (v - t) + sum
-    };
-    (t, compensation + lost)
-}
-
-/// One thread slot's counts.
+/// One thread slot's counts. Aligned to 128 bytes (two cache lines, the
+/// unit x86 prefetches) so the scalar fields of different writers' shards
+/// never share a line.
+#[repr(align(128))]
 struct Shard {
     zero: AtomicU64,
     /// `f64` bits of the running sum and of its Neumaier compensation.
     sum: AtomicU64,
     sum_compensation: AtomicU64,
-    sum_squares: AtomicU64,
+    /// `f64` bits of `Σ (v - shift)²`, for the variance.
+    shifted_squares: AtomicU64,
+    /// The shard's first value, which the squares are taken relative to.
+    /// Written once before the shard is published, never changed.
+    shift: f64,
     /// `f64` bits; for non-negative floats bit order is value order.
     min_bits: AtomicU64,
     max_bits: AtomicU64,
@@ -76,12 +73,13 @@ struct Shard {
 }
 
 impl Shard {
-    fn new(precision: Precision) -> Shard {
+    fn new(precision: Precision, first_value: f64) -> Shard {
         Shard {
             zero: AtomicU64::new(0),
             sum: AtomicU64::new(0f64.to_bits()),
             sum_compensation: AtomicU64::new(0f64.to_bits()),
-            sum_squares: AtomicU64::new(0f64.to_bits()),
+            shifted_squares: AtomicU64::new(0f64.to_bits()),
+            shift: first_value,
             min_bits: AtomicU64::new(u64::MAX),
             max_bits: AtomicU64::new(0),
             octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
@@ -108,8 +106,9 @@ impl Shard {
         );
         self.sum.store(sum.to_bits(), Relaxed);
         self.sum_compensation.store(compensation.to_bits(), Relaxed);
-        let squares = f64::from_bits(self.sum_squares.load(Relaxed)) + v * v;
-        self.sum_squares.store(squares.to_bits(), Relaxed);
+        let d = v - self.shift;
+        let squares = f64::from_bits(self.shifted_squares.load(Relaxed)) + d * d;
+        self.shifted_squares.store(squares.to_bits(), Relaxed);
         if bits < self.min_bits.load(Relaxed) {
             self.min_bits.store(bits, Relaxed);
         }
@@ -196,37 +195,30 @@ impl HistogramCore {
     /// Records a value: the hot path.
     #[inline]
     pub(crate) fn record(&self, value: f64) -> Result<()> {
-        let mut bits = value.to_bits();
-        if bits >= MAX_BITS {
-            bits = self.check_rejected(value)?;
-        }
+        let bits = accepted_bits(value).inspect_err(|_| self.count_rejected())?;
         let slot = thread_slot::current();
         if slot < EXCLUSIVE_SLOTS {
-            self.shard(slot).record(bits, self.precision);
+            self.shard(slot, bits).record(bits, self.precision);
         } else {
             let _writer = self.shared_lock.lock();
-            self.shard(SHARED_SLOT).record(bits, self.precision);
+            self.shard(SHARED_SLOT, bits).record(bits, self.precision);
         }
         Ok(())
     }
 
-    /// Counts and returns the refusal of `value`, or the bits of `0.0` for `-0.0`.
     #[cold]
-    fn check_rejected(&self, value: f64) -> Result<u64> {
-        check_out_of_range(value)
-            .map(f64::to_bits)
-            .inspect_err(|_| {
-                self.rejected.fetch_add(1, Relaxed);
-            })
+    fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Relaxed);
     }
 
     /// The shard of `slot`, allocated on first use. Only the slot's writer
     /// (or, for `SHARED_SLOT`, the holder of `shared_lock`) may call this.
     #[inline(always)]
-    fn shard(&self, slot: usize) -> &Shard {
+    /// `bits` is the value about to be recorded, the shard's shift if new.
+    fn shard(&self, slot: usize, bits: u64) -> &Shard {
         let p = self.shards[slot].load(Acquire);
         if p.is_null() {
-            self.allocate_shard(slot)
+            self.allocate_shard(slot, f64::from_bits(bits))
         } else {
             // SAFETY: non-null pointers come from `allocate_shard` (a leaked
             // Box) and are freed only in `drop`.
@@ -235,8 +227,8 @@ impl HistogramCore {
     }
 
     #[cold]
-    fn allocate_shard(&self, slot: usize) -> &Shard {
-        let p = Box::into_raw(Box::new(Shard::new(self.precision)));
+    fn allocate_shard(&self, slot: usize, first_value: f64) -> &Shard {
+        let p = Box::into_raw(Box::new(Shard::new(self.precision, first_value)));
         self.shards[slot].store(p, Release);
         // SAFETY: just allocated.
         unsafe { &*p }
@@ -262,19 +254,34 @@ impl HistogramCore {
         let mut dense: Vec<Option<Vec<u64>>> = vec![None; OCTAVES];
         let mut snap = HistogramSnapshot::empty(self.precision);
         let (mut sum, mut compensation) = (0.0, 0.0);
+        let (mut count, mut m2) = (0, 0.0);
         let (mut min_bits, mut max_bits) = (u64::MAX, 0);
         for shard in self.live_shards() {
-            snap.zero_count += shard.zero.load(Relaxed);
+            let zero = shard.zero.load(Relaxed);
+            let mut shard_count = zero;
             for (octave, chunk) in shard.chunks() {
                 let counts = dense[octave].get_or_insert_with(|| vec![0; chunk_len]);
                 for (total, c) in counts.iter_mut().zip(chunk) {
-                    *total += c.load(Relaxed);
+                    let c = c.load(Relaxed);
+                    *total += c;
+                    shard_count += c;
                 }
             }
+            snap.zero_count += zero;
             let shard_sum = f64::from_bits(shard.sum.load(Relaxed));
+            let shard_m2 = shifted_m2(
+                shard_count,
+                shard_sum,
+                shard.shift,
+                f64::from_bits(shard.shifted_squares.load(Relaxed)),
+            );
+            m2 = combined_m2(
+                (count, sum + compensation, m2),
+                (shard_count, shard_sum, shard_m2),
+            );
+            count += shard_count;
             (sum, compensation) = compensated_add(sum, compensation, shard_sum);
             compensation += f64::from_bits(shard.sum_compensation.load(Relaxed));
-            snap.sum_squares += f64::from_bits(shard.sum_squares.load(Relaxed));
             min_bits = min_bits.min(shard.min_bits.load(Relaxed));
             max_bits = max_bits.max(shard.max_bits.load(Relaxed));
         }
@@ -286,6 +293,7 @@ impl HistogramCore {
         }
         snap.count = snap.zero_count + snap.buckets.iter().map(|b| b.1).sum::<u64>();
         snap.sum = sum + compensation;
+        snap.m2 = m2;
         if snap.count > 0 {
             snap.min = f64::from_bits(min_bits);
             snap.max = f64::from_bits(max_bits);
@@ -303,7 +311,7 @@ impl HistogramCore {
             h.wrapping_add(s.zero.load(Relaxed))
                 .wrapping_add(s.sum.load(Relaxed))
                 .wrapping_add(s.sum_compensation.load(Relaxed))
-                .wrapping_add(s.sum_squares.load(Relaxed))
+                .wrapping_add(s.shifted_squares.load(Relaxed))
                 .rotate_left(7)
         })
     }

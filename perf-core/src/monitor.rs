@@ -2,7 +2,7 @@
 //! sliding-window machinery that ticks with it.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use crate::bucket::Precision;
@@ -123,21 +123,23 @@ impl MonitorBuilder {
             max_metrics: self.max_metrics,
             max_series_per_metric: self.max_series_per_metric,
         };
-        let inner = Arc::new_cyclic(|weak: &Weak<MonitorInner>| {
-            let ticker = match windows {
-                Some(config) if !clock.is_manual() => spawn_ticker(weak.clone(), config),
-                _ => None,
-            };
-            MonitorInner {
-                registry: Registry::new(limits, self.precision),
-                clock: clock.clone(),
-                windows,
-                _ticker: ticker,
-            }
+        let inner = Arc::new(MonitorInner {
+            registry: Registry::new(limits, self.precision),
+            clock: clock.clone(),
+            windows,
+            ticker: OnceLock::new(),
         });
-        if windows.is_some() && clock.is_manual() {
-            let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
-            clock.add_listener(weak);
+        match windows {
+            Some(_) if clock.is_manual() => {
+                let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
+                clock.add_listener(weak);
+            }
+            Some(config) => {
+                if let Some(stop) = spawn_ticker(Arc::downgrade(&inner), config) {
+                    let _ = inner.ticker.set(stop);
+                }
+            }
+            None => {}
         }
         Ok(Monitor { inner })
     }
@@ -176,7 +178,7 @@ struct MonitorInner {
     clock: Arc<dyn Clock>,
     windows: Option<WindowConfig>,
     /// Dropping this sender wakes and ends the ticker thread.
-    _ticker: Option<mpsc::Sender<()>>,
+    ticker: OnceLock<mpsc::Sender<()>>,
 }
 
 impl Monitor {
@@ -333,10 +335,7 @@ impl Monitor {
                 kind: series.metric.kind(),
             })
         });
-        all.sort_by(|a, b| {
-            (a.key.name(), a.key.tags().collect::<Vec<_>>())
-                .cmp(&(b.key.name(), b.key.tags().collect()))
-        });
+        all.sort_by(|a, b| a.key.cmp(&b.key));
         all
     }
 

@@ -117,6 +117,22 @@ pub(crate) struct Limits {
     pub(crate) max_series_per_metric: usize,
 }
 
+/// A metric that reached its series cap: where its new tag sets go.
+struct Overflow {
+    key: SeriesKey,
+    folded: Arc<CounterCore>,
+}
+
+impl Overflow {
+    /// Counts one folded lookup of `tags` (which must still be valid) and
+    /// returns the overflow series' key.
+    fn fold(&self, tags: &[Tag<'_>]) -> Result<&SeriesKey> {
+        validate_tags(tags)?;
+        self.folded.increment(1);
+        Ok(&self.key)
+    }
+}
+
 /// Per-name bookkeeping, only touched on the cold path.
 struct Family {
     kind: MetricKind,
@@ -127,6 +143,8 @@ pub(crate) struct Registry {
     map: papaya::HashMap<SeriesKey, Series, Prehashed>,
     hasher: SeriesHasher,
     families: Mutex<HashMap<Box<str>, Family>>,
+    /// Metrics at their cap, so folding needs no lock.
+    full: papaya::HashMap<Box<str>, Overflow>,
     limits: Limits,
     precision: Precision,
 }
@@ -137,6 +155,7 @@ impl Registry {
             map: papaya::HashMap::with_hasher(Prehashed),
             hasher: SeriesHasher::default(),
             families: Mutex::new(HashMap::new()),
+            full: papaya::HashMap::new(),
             limits,
             precision,
         }
@@ -154,14 +173,17 @@ impl Registry {
     ) -> Result<R> {
         let query = self.query(name, tags);
         let map = self.map.pin();
-        if let Some(series) = map.get(&query) {
-            series.check_kind(name, kind)?;
-            return Ok(f(series));
-        }
-        let key = self.create(&query, kind)?;
-        let series = map
-            .get(&key)
-            .expect("series are never removed, and `create` inserted this one");
+        let series = match map.get(&query) {
+            Some(series) => series,
+            None => {
+                let full = self.full.pin();
+                let found = match full.get(name) {
+                    Some(overflow) => map.get(overflow.fold(tags)?),
+                    None => map.get(&self.create(&query, kind)?),
+                };
+                found.expect("series are never removed, and this key was inserted")
+            }
+        };
         series.check_kind(name, kind)?;
         Ok(f(series))
     }
@@ -225,20 +247,29 @@ impl Registry {
             });
         }
         if family.series >= self.limits.max_series_per_metric {
-            return Ok(self.fold(query.name, kind));
+            return self.fold(query.name, query.tags, kind);
         }
         family.series += 1;
         Ok(self.insert(query.name, query.tags, kind))
     }
 
-    /// Counts a folded lookup and returns the key of `name`'s overflow series.
+    /// Counts a folded lookup and returns the key of `name`'s overflow series,
+    /// registering the metric as full so later folds skip the lock.
     /// Called with `families` locked.
-    fn fold(&self, name: &str, kind: MetricKind) -> SeriesKey {
-        let folded = self.insert(FOLDED_COUNTER, &[("metric", name)], MetricKind::Counter);
-        if let Some(Metric::Counter(counter)) = self.map.pin().get(&folded).map(|s| &s.metric) {
-            counter.increment(1);
-        }
-        self.insert(name, &[(OVERFLOW_TAG, "true")], kind)
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<SeriesKey> {
+        let full = self.full.pin();
+        let overflow = full.get_or_insert_with(name.into(), || {
+            let folded = self.insert(FOLDED_COUNTER, &[("metric", name)], MetricKind::Counter);
+            let folded = match self.map.pin().get(&folded).map(|s| &s.metric) {
+                Some(Metric::Counter(counter)) => counter.clone(),
+                _ => unreachable!("the folded-lookups counter is a counter"),
+            };
+            Overflow {
+                key: self.insert(name, &[(OVERFLOW_TAG, "true")], kind),
+                folded,
+            }
+        });
+        overflow.fold(tags).cloned()
     }
 
     /// Inserts a series if absent and returns its key. Called with

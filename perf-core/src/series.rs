@@ -185,6 +185,19 @@ impl PartialEq for SeriesKey {
 
 impl Eq for SeriesKey {}
 
+/// Orders by name, then by the sorted tags: the order listings use.
+impl Ord for SeriesKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.name, &self.tags).cmp(&(&other.name, &other.tags))
+    }
+}
+
+impl PartialOrd for SeriesKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl Hash for SeriesKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.hash);

@@ -6,8 +6,21 @@
 //! a typical latency series holds a few hundred `(key, count)` pairs and any
 //! percentile is one linear scan.
 
-use crate::bucket::Precision;
+use crate::bucket::{accepted_bits, bucket_of_bits, Bucket, Precision};
 use crate::error::{PerfError, Result};
+
+/// One step of Neumaier's compensated summation: returns the new sum and the
+/// new compensation, which together carry the rounding error `sum + v` lost.
+#[inline(always)]
+pub(crate) fn compensated_add(sum: f64, compensation: f64, v: f64) -> (f64, f64) {
+    let t = sum + v;
+    let lost = if sum.abs() >= v.abs() {
+        (sum - t) + v
+    } else {
+        (v - t) + sum
+    };
+    (t, compensation + lost)
+}
 
 /// An immutable copy of a histogram's counts and summary values.
 ///
@@ -34,7 +47,9 @@ pub struct HistogramSnapshot {
     pub(crate) buckets: Vec<(u32, u64)>,
     pub(crate) count: u64,
     pub(crate) sum: f64,
-    pub(crate) sum_squares: f64,
+    /// Sum of squared deviations from the mean ("M2"), kept instead of a raw
+    /// sum of squares so the variance does not cancel catastrophically.
+    pub(crate) m2: f64,
     pub(crate) min: f64,
     pub(crate) max: f64,
 }
@@ -48,7 +63,7 @@ impl HistogramSnapshot {
             buckets: Vec::new(),
             count: 0,
             sum: 0.0,
-            sum_squares: 0.0,
+            m2: 0.0,
             min: f64::NAN,
             max: f64::NAN,
         }
@@ -57,11 +72,37 @@ impl HistogramSnapshot {
     /// A snapshot of `values`, as if each were recorded into a histogram.
     /// Refuses the first invalid value like [`crate::Histogram::record`].
     pub fn from_values(precision: Precision, values: &[f64]) -> Result<Self> {
-        let recorder = crate::histogram::HistogramCore::new(precision);
-        for &v in values {
-            recorder.record(v)?;
+        let mut snap = HistogramSnapshot::empty(precision);
+        let mut keys = Vec::with_capacity(values.len());
+        let (mut sum, mut compensation) = (0.0, 0.0);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        let shift = values.first().copied().unwrap_or(0.0);
+        let mut shifted_squares = 0.0;
+        for &value in values {
+            let bits = accepted_bits(value)?;
+            match bucket_of_bits(precision, bits) {
+                Bucket::Zero => snap.zero_count += 1,
+                Bucket::Key(key) => keys.push(key),
+            }
+            let v = f64::from_bits(bits);
+            (sum, compensation) = compensated_add(sum, compensation, v);
+            shifted_squares += (v - shift) * (v - shift);
+            (min, max) = (min.min(v), max.max(v));
         }
-        Ok(recorder.snapshot())
+        keys.sort_unstable();
+        for key in keys {
+            match snap.buckets.last_mut() {
+                Some((last, count)) if *last == key => *count += 1,
+                _ => snap.buckets.push((key, 1)),
+            }
+        }
+        snap.count = values.len() as u64;
+        snap.sum = sum + compensation;
+        snap.m2 = shifted_m2(snap.count, snap.sum, shift, shifted_squares);
+        if snap.count > 0 {
+            (snap.min, snap.max) = (min, max);
+        }
+        Ok(snap)
     }
 
     /// The precision of the buckets.
@@ -109,9 +150,7 @@ impl HistogramSnapshot {
         if self.count == 0 {
             return f64::NAN;
         }
-        let n = self.count as f64;
-        let mean = self.sum / n;
-        (self.sum_squares / n - mean * mean).max(0.0).sqrt()
+        (self.m2 / self.count as f64).sqrt()
     }
 
     /// Number of values in `[0, 2^-64)`, reported as 0.
@@ -163,10 +202,19 @@ impl HistogramSnapshot {
         Ok(out)
     }
 
-    /// The 1-based nearest rank of percentile `q`.
+    /// The 1-based nearest rank of percentile `q`: `ceil(q/100 · count)`,
+    /// where a product within a relative 1e-12 of a whole number counts as
+    /// that number, so that decimal percentiles such as 99.9 (not exactly
+    /// representable in binary) hit their intended rank.
     fn rank(&self, q: f64) -> u64 {
-        let rank = (q / 100.0 * self.count as f64).ceil() as u64;
-        rank.clamp(1, self.count)
+        let exact = q / 100.0 * self.count as f64;
+        let whole = exact.round();
+        let product = if (exact - whole).abs() <= exact * 1e-12 {
+            whole
+        } else {
+            exact
+        };
+        (product.ceil() as u64).clamp(1, self.count)
     }
 
     /// Adds `other` into `self`, as if its values had been recorded here.
@@ -178,10 +226,10 @@ impl HistogramSnapshot {
         let theirs = coarsened(&other.buckets, other.precision, precision);
         self.buckets = merge_sorted(&ours, &theirs, |a, b| a + b);
         self.precision = precision;
+        self.m2 = combined_m2(self.moments(), other.moments());
         self.zero_count += other.zero_count;
         self.count += other.count;
         self.sum += other.sum;
-        self.sum_squares += other.sum_squares;
         self.min = self.min.min(other.min); // f64::min ignores a NaN side
         self.max = self.max.max(other.max);
     }
@@ -193,18 +241,25 @@ impl HistogramSnapshot {
         debug_assert_eq!(self.precision, earlier.precision);
         let mut buckets = merge_sorted(&self.buckets, &earlier.buckets, u64::saturating_sub);
         buckets.retain(|&(_, count)| count > 0);
+        // Deltas live in window rings: keep only what this interval touched.
+        buckets.shrink_to_fit();
         let mut delta = HistogramSnapshot {
             precision: self.precision,
             zero_count: self.zero_count.saturating_sub(earlier.zero_count),
             buckets,
             count: self.count.saturating_sub(earlier.count),
             sum: self.sum - earlier.sum,
-            sum_squares: self.sum_squares - earlier.sum_squares,
+            m2: remaining_m2(self.moments(), earlier.moments()),
             min: f64::NAN,
             max: f64::NAN,
         };
         delta.estimate_extremes(self.min, self.max);
         delta
+    }
+
+    /// `(count, sum, m2)`, the input of the moment-combining formulas.
+    fn moments(&self) -> Moments {
+        (self.count, self.sum, self.m2)
     }
 
     /// Sets min/max from the outermost non-empty buckets, clamped to the
@@ -228,6 +283,42 @@ impl HistogramSnapshot {
         self.min = clamp_lenient(first, lower, upper);
         self.max = clamp_lenient(last, lower, upper);
     }
+}
+
+/// `(count, sum, m2)` of a set of values.
+pub(crate) type Moments = (u64, f64, f64);
+
+/// M2 of a set from its count, sum and `Σ (v - shift)²` for any `shift`
+/// (ideally a value near the mean; perf-core uses the first value).
+pub(crate) fn shifted_m2(count: u64, sum: f64, shift: f64, shifted_squares: f64) -> f64 {
+    if count == 0 {
+        return 0.0;
+    }
+    let n = count as f64;
+    let deviation = sum - n * shift;
+    (shifted_squares - deviation * deviation / n).max(0.0)
+}
+
+/// M2 of the union of two disjoint sets (Chan, Golub & LeVeque).
+pub(crate) fn combined_m2(a: Moments, b: Moments) -> f64 {
+    if a.0 == 0 || b.0 == 0 {
+        return a.2 + b.2;
+    }
+    let (na, nb) = (a.0 as f64, b.0 as f64);
+    let delta = b.1 / nb - a.1 / na;
+    a.2 + b.2 + delta * delta * na * nb / (na + nb)
+}
+
+/// M2 of `whole` minus its subset `part`: [`combined_m2`] solved for the
+/// other part.
+fn remaining_m2(whole: Moments, part: Moments) -> f64 {
+    let rest = whole.0.saturating_sub(part.0);
+    if part.0 == 0 || rest == 0 {
+        return if rest == 0 { 0.0 } else { whole.2 };
+    }
+    let (n1, n2) = (part.0 as f64, rest as f64);
+    let delta = (whole.1 - part.1) / n2 - part.1 / n1;
+    (whole.2 - part.2 - delta * delta * n1 * n2 / (n1 + n2)).max(0.0)
 }
 
 /// Walks the buckets in order, tracking the cumulative count.
@@ -390,6 +481,27 @@ mod tests {
         let s = snap(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
         assert_eq!(s.mean(), 5.0);
         assert_eq!(s.stddev(), 2.0);
+    }
+
+    #[test]
+    fn stddev_survives_a_large_offset() {
+        // A raw sum of squares would cancel to garbage here.
+        let s = snap(&[1e8, 1e8 + 1.0, 1e8 + 2.0]);
+        assert!(
+            (s.stddev() - (2.0f64 / 3.0).sqrt()).abs() < 1e-9,
+            "{}",
+            s.stddev()
+        );
+        let mut a = snap(&[1e8, 1e8 + 1.0]);
+        a.merge(&snap(&[1e8 + 2.0]));
+        assert!(
+            (a.stddev() - (2.0f64 / 3.0).sqrt()).abs() < 1e-9,
+            "{}",
+            a.stddev()
+        );
+        let late = snap(&[1e8, 1e8 + 1.0, 1e8 + 2.0, 1e8 + 4.0, 1e8 + 6.0]);
+        let window = late.delta_since(&snap(&[1e8, 1e8 + 1.0, 1e8 + 2.0]));
+        assert!((window.stddev() - 1.0).abs() < 1e-6, "{}", window.stddev());
     }
 
     #[test]

@@ -9,8 +9,8 @@ use crate::snapshot::HistogramSnapshot;
 /// Every percentile is within [`crate::Precision::relative_error`] (0.39 % by
 /// default) of the exact nearest-rank percentile of the recorded values.
 /// `count` and `sum` are exact (the sum is compensated, so it is the correctly
-/// rounded total in practice). For an empty series `count` is 0 and every
-/// value field is NaN.
+/// rounded total in practice). For an empty series `count` and `sum` are 0
+/// and every other value field is NaN.
 ///
 /// ```
 /// use perf_core::Monitor;

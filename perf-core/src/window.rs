@@ -12,14 +12,17 @@
 //! A value recorded at time `t` belongs to interval `k = floor(t / interval)`
 //! and is part of every window read before `(k + n) · interval`, and of none
 //! read from then on: **it leaves the window at the last interval boundary at
-//! or before `t + W`**, so a window never holds a value older than `W`.
+//! or before `t + n · interval`**. When `W` is a whole number of intervals
+//! (as with the defaults), a window never holds a value older than `W`;
+//! otherwise `W` is effectively rounded up to `n · interval`.
 //!
 //! Who ticks: a [`crate::ManualClock`] tells its monitors before it moves, so
 //! ticks are exact in tests. With a real clock, the monitor's ticker thread
 //! ticks at each boundary; values recorded between a boundary and the
 //! ticker's wake-up (typically well under a millisecond) count in the interval
-//! before. Every read ticks the series it reads first, so a read never misses
-//! a value.
+//! before; conversely, if a read ticks a series in that gap, the last values
+//! of the interval that just ended are filed under the new one. Every read
+//! ticks the series it reads first, so a read never misses a value.
 //!
 //! # Memory
 //!
