@@ -54,6 +54,9 @@ fn bump(counter: &AtomicU64) {
 /// never share a line.
 #[repr(align(128))]
 struct Shard {
+    /// Values recorded: only for change detection (`fingerprint`); readers
+    /// derive counts from the buckets.
+    count: AtomicU64,
     zero: AtomicU64,
     /// `f64` bits of the running sum and of its Neumaier compensation.
     sum: AtomicU64,
@@ -75,6 +78,7 @@ struct Shard {
 impl Shard {
     fn new(precision: Precision, first_value: f64) -> Shard {
         Shard {
+            count: AtomicU64::new(0),
             zero: AtomicU64::new(0),
             sum: AtomicU64::new(0f64.to_bits()),
             sum_compensation: AtomicU64::new(0f64.to_bits()),
@@ -91,6 +95,7 @@ impl Shard {
     /// this shard's only writer.
     #[inline(always)]
     fn record(&self, bits: u64, precision: Precision) {
+        bump(&self.count);
         match bucket_of_bits(precision, bits) {
             Bucket::Zero => bump(&self.zero),
             Bucket::Key(key) => {
@@ -292,7 +297,7 @@ impl HistogramCore {
             }
         }
         snap.count = snap.zero_count + snap.buckets.iter().map(|b| b.1).sum::<u64>();
-        snap.sum = sum + compensation;
+        (snap.sum, snap.sum_compensation) = (sum, compensation);
         snap.m2 = m2;
         if snap.count > 0 {
             snap.min = f64::from_bits(min_bits);
@@ -301,19 +306,12 @@ impl HistogramCore {
         snap
     }
 
-    /// A cheap value that changes when a value is recorded: the wrapping sum
-    /// of every shard's zero count and sum bits. Ticks use it to skip series
-    /// nothing was recorded into without merging their buckets. A record that
-    /// changes none of these (a value below the rounding of an enormous sum)
-    /// is not lost: the next tick that runs files it, one interval late.
+    /// The number of values recorded into all shards so far: it changes with
+    /// every record, so ticks can skip unchanged series without merging
+    /// their buckets.
     pub(crate) fn fingerprint(&self) -> u64 {
-        self.live_shards().fold(0, |h: u64, s| {
-            h.wrapping_add(s.zero.load(Relaxed))
-                .wrapping_add(s.sum.load(Relaxed))
-                .wrapping_add(s.sum_compensation.load(Relaxed))
-                .wrapping_add(s.shifted_squares.load(Relaxed))
-                .rotate_left(7)
-        })
+        self.live_shards()
+            .fold(0, |total: u64, s| total.wrapping_add(s.count.load(Relaxed)))
     }
 
     /// Heap bytes held by the recording storage of this series.
@@ -373,7 +371,8 @@ impl Histogram {
     /// Records a duration in milliseconds (the unit of latency histograms).
     #[inline]
     pub fn record_duration(&self, duration: Duration) -> Result<()> {
-        self.core.record(duration.as_secs_f64() * 1e3)
+        // Nanoseconds are exact in f64 up to 104 days, so this rounds once.
+        self.core.record(duration.as_nanos() as f64 / 1e6)
     }
 
     /// Starts a timer that records the elapsed milliseconds, read from the

@@ -119,14 +119,22 @@ pub(crate) struct Limits {
 
 /// A metric that reached its series cap: where its new tag sets go.
 struct Overflow {
+    kind: MetricKind,
     key: SeriesKey,
     folded: Arc<CounterCore>,
 }
 
 impl Overflow {
-    /// Counts one folded lookup of `tags` (which must still be valid) and
-    /// returns the overflow series' key.
-    fn fold(&self, tags: &[Tag<'_>]) -> Result<&SeriesKey> {
+    /// Counts one folded lookup of `name{tags}` as a `kind` (which must be
+    /// the metric's kind, with valid tags) and returns the overflow series' key.
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<&SeriesKey> {
+        if kind != self.kind {
+            return Err(PerfError::KindMismatch {
+                name: name.to_owned(),
+                existing: self.kind,
+                requested: kind,
+            });
+        }
         validate_tags(tags)?;
         self.folded.increment(1);
         Ok(&self.key)
@@ -178,7 +186,7 @@ impl Registry {
             None => {
                 let full = self.full.pin();
                 let found = match full.get(name) {
-                    Some(overflow) => map.get(overflow.fold(tags)?),
+                    Some(overflow) => map.get(overflow.fold(name, tags, kind)?),
                     None => map.get(&self.create(&query, kind)?),
                 };
                 found.expect("series are never removed, and this key was inserted")
@@ -265,11 +273,12 @@ impl Registry {
                 _ => unreachable!("the folded-lookups counter is a counter"),
             };
             Overflow {
+                kind,
                 key: self.insert(name, &[(OVERFLOW_TAG, "true")], kind),
                 folded,
             }
         });
-        overflow.fold(tags).cloned()
+        overflow.fold(name, tags, kind).cloned()
     }
 
     /// Inserts a series if absent and returns its key. Called with

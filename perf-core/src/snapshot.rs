@@ -46,7 +46,10 @@ pub struct HistogramSnapshot {
     pub(crate) zero_count: u64,
     pub(crate) buckets: Vec<(u32, u64)>,
     pub(crate) count: u64,
+    /// The sum is `sum + sum_compensation`: a Neumaier pair, kept apart so
+    /// that window deltas subtract the parts exactly (see `delta_since`).
     pub(crate) sum: f64,
+    pub(crate) sum_compensation: f64,
     /// Sum of squared deviations from the mean ("M2"), kept instead of a raw
     /// sum of squares so the variance does not cancel catastrophically.
     pub(crate) m2: f64,
@@ -63,6 +66,7 @@ impl HistogramSnapshot {
             buckets: Vec::new(),
             count: 0,
             sum: 0.0,
+            sum_compensation: 0.0,
             m2: 0.0,
             min: f64::NAN,
             max: f64::NAN,
@@ -97,8 +101,8 @@ impl HistogramSnapshot {
             }
         }
         snap.count = values.len() as u64;
-        snap.sum = sum + compensation;
-        snap.m2 = shifted_m2(snap.count, snap.sum, shift, shifted_squares);
+        (snap.sum, snap.sum_compensation) = (sum, compensation);
+        snap.m2 = shifted_m2(snap.count, snap.sum(), shift, shifted_squares);
         if snap.count > 0 {
             (snap.min, snap.max) = (min, max);
         }
@@ -122,7 +126,7 @@ impl HistogramSnapshot {
 
     /// Sum of the values.
     pub fn sum(&self) -> f64 {
-        self.sum
+        self.sum + self.sum_compensation
     }
 
     /// Smallest value (NaN when empty). Exact for cumulative snapshots; within
@@ -141,7 +145,7 @@ impl HistogramSnapshot {
         if self.count == 0 {
             f64::NAN
         } else {
-            self.sum / self.count as f64
+            self.sum() / self.count as f64
         }
     }
 
@@ -229,7 +233,9 @@ impl HistogramSnapshot {
         self.m2 = combined_m2(self.moments(), other.moments());
         self.zero_count += other.zero_count;
         self.count += other.count;
-        self.sum += other.sum;
+        let (sum, compensation) = compensated_add(self.sum, self.sum_compensation, other.sum);
+        self.sum = sum;
+        self.sum_compensation = compensation + other.sum_compensation;
         self.min = self.min.min(other.min); // f64::min ignores a NaN side
         self.max = self.max.max(other.max);
     }
@@ -248,18 +254,35 @@ impl HistogramSnapshot {
             zero_count: self.zero_count.saturating_sub(earlier.zero_count),
             buckets,
             count: self.count.saturating_sub(earlier.count),
+            // The high parts of two cumulative sums are close, so their
+            // difference is exact (Sterbenz); the low parts carry the rest.
             sum: self.sum - earlier.sum,
-            m2: remaining_m2(self.moments(), earlier.moments()),
+            sum_compensation: self.sum_compensation - earlier.sum_compensation,
+            m2: 0.0,
             min: f64::NAN,
             max: f64::NAN,
         };
+        delta.m2 =
+            remaining_m2(self.moments(), earlier.moments()).unwrap_or_else(|| delta.bucket_m2());
         delta.estimate_extremes(self.min, self.max);
         delta
     }
 
     /// `(count, sum, m2)`, the input of the moment-combining formulas.
     fn moments(&self) -> Moments {
-        (self.count, self.sum, self.m2)
+        (self.count, self.sum(), self.m2)
+    }
+
+    /// M2 of the bucket representatives: each value moved by at most the
+    /// precision bound `ε·v`, so `sqrt(M2/n)` is within `ε · rms(v)` of the
+    /// true standard deviation.
+    fn bucket_m2(&self) -> f64 {
+        let mean = self.mean();
+        let deviation = |v: f64| (v - mean) * (v - mean);
+        let zeros = self.zero_count as f64 * deviation(0.0);
+        self.buckets.iter().fold(zeros, |m2, &(key, count)| {
+            m2 + count as f64 * deviation(self.precision.representative(key))
+        })
     }
 
     /// Sets min/max from the outermost non-empty buckets, clamped to the
@@ -310,15 +333,23 @@ pub(crate) fn combined_m2(a: Moments, b: Moments) -> f64 {
 }
 
 /// M2 of `whole` minus its subset `part`: [`combined_m2`] solved for the
-/// other part.
-fn remaining_m2(whole: Moments, part: Moments) -> f64 {
+/// other part. `None` when the subtraction is ill-conditioned — the result
+/// is less than a million times its rounding noise, as when a window of
+/// small values follows huge ones — so the caller can use another estimate.
+fn remaining_m2(whole: Moments, part: Moments) -> Option<f64> {
     let rest = whole.0.saturating_sub(part.0);
-    if part.0 == 0 || rest == 0 {
-        return if rest == 0 { 0.0 } else { whole.2 };
+    if rest == 0 {
+        return Some(0.0);
+    }
+    if part.0 == 0 {
+        return Some(whole.2);
     }
     let (n1, n2) = (part.0 as f64, rest as f64);
     let delta = (whole.1 - part.1) / n2 - part.1 / n1;
-    (whole.2 - part.2 - delta * delta * n1 * n2 / (n1 + n2)).max(0.0)
+    let mixing = delta * delta * n1 * n2 / (n1 + n2);
+    let m2 = whole.2 - part.2 - mixing;
+    let noise = 4.0 * f64::EPSILON * (whole.2 + part.2 + mixing);
+    (m2 > 1e6 * noise || m2 == 0.0 && noise == 0.0).then_some(m2)
 }
 
 /// Walks the buckets in order, tracking the cumulative count.
@@ -502,6 +533,24 @@ mod tests {
         let late = snap(&[1e8, 1e8 + 1.0, 1e8 + 2.0, 1e8 + 4.0, 1e8 + 6.0]);
         let window = late.delta_since(&snap(&[1e8, 1e8 + 1.0, 1e8 + 2.0]));
         assert!((window.stddev() - 1.0).abs() < 1e-6, "{}", window.stddev());
+    }
+
+    #[test]
+    fn window_moments_stay_accurate_after_huge_earlier_values() {
+        let mut values = vec![1e12; 1000];
+        let before = snap(&values);
+        values.extend([0.1, 0.2, 0.3]);
+        let delta = snap(&values).delta_since(&before);
+        assert_eq!(delta.count(), 3);
+        assert!((delta.sum() - 0.6).abs() < 1e-9, "{}", delta.sum());
+        let exact = (0.02f64 / 3.0).sqrt();
+        // Ill-conditioned subtraction: falls back to the buckets, within ε·rms.
+        let bound = Precision::DEFAULT.relative_error() * (0.14f64 / 3.0).sqrt();
+        assert!(
+            (delta.stddev() - exact).abs() <= bound,
+            "{}",
+            delta.stddev()
+        );
     }
 
     #[test]

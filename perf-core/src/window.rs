@@ -43,6 +43,7 @@ use crate::snapshot::HistogramSnapshot;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct WindowConfig {
     interval_nanos: u64,
+    retention: Duration,
     /// Intervals kept: `ceil(retention / interval)`.
     intervals: u64,
 }
@@ -64,6 +65,7 @@ impl WindowConfig {
         }
         Ok(WindowConfig {
             interval_nanos,
+            retention,
             intervals,
         })
     }
@@ -73,7 +75,7 @@ impl WindowConfig {
     }
 
     pub(crate) fn retention(&self) -> Duration {
-        Duration::from_nanos(self.interval_nanos.saturating_mul(self.intervals))
+        self.retention
     }
 
     /// The index of the interval containing `t`.
@@ -89,7 +91,8 @@ impl WindowConfig {
     /// The first interval of a window of length `window` read at `now`.
     pub(crate) fn first_interval(&self, window: Duration, now: Timestamp) -> Result<u64> {
         let n = duration_nanos(window).div_ceil(self.interval_nanos);
-        if n == 0 || n > self.intervals {
+        // `n <= intervals` follows from `window <= retention`.
+        if n == 0 || window > self.retention {
             return Err(PerfError::InvalidWindow {
                 window,
                 retention: self.retention(),
