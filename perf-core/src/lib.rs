@@ -23,7 +23,8 @@
 //! ## Modules, one concept each
 //!
 //! * [`monitor`](Monitor) — the root object and its builder.
-//! * `registry` / `series` — series identity (name + tags), validation, caps.
+//! * `registry` / `series` / `series_index` — series identity (name + tags),
+//!   validation, caps, and the lock-free index behind lookups.
 //! * `histogram`, `counter`, `gauge` — the recording handles and their storage.
 //! * `bucket` — the log-linear bucket layout and its error bound.
 //! * `snapshot`, `stats` — mergeable snapshots and summary statistics.
@@ -44,6 +45,7 @@ mod histogram;
 mod monitor;
 mod registry;
 mod series;
+mod series_index;
 mod snapshot;
 mod stats;
 mod thread_slot;

@@ -124,7 +124,7 @@ impl MonitorBuilder {
             max_series_per_metric: self.max_series_per_metric,
         };
         let inner = Arc::new(MonitorInner {
-            registry: Registry::new(limits, self.precision),
+            registry: Registry::new(limits, self.precision, clock.clone()),
             clock: clock.clone(),
             windows,
             ticker: OnceLock::new(),
@@ -202,10 +202,7 @@ impl Monitor {
                 _ => unreachable!("with_series checked the kind"),
             },
         )??;
-        Ok(Histogram {
-            core,
-            clock: self.inner.clock.clone(),
-        })
+        Ok(Histogram { core })
     }
 
     /// Records one value into `name{tags}` without keeping a handle.

@@ -1,9 +1,9 @@
 //! The series registry: name + tags → series, with per-metric series caps.
 //!
-//! Lookups of existing series take no lock: the map is a `papaya` concurrent
-//! hash map keyed by [`SeriesKey`], whose hash is computed once per lookup in
-//! a tag-order-insensitive way, so a borrowed `(name, &[(k, v)])` query finds
-//! its series without sorting or allocating. Creating a series is the cold
+//! Lookups of existing series take no lock: the [`SeriesIndex`] is a
+//! grow-only hash index whose reads are plain `Acquire` loads. The hash of a
+//! `(name, &[(k, v)])` query is computed in a tag-order-insensitive way, so
+//! it finds its series without sorting or allocating. Creating a series is the cold
 //! path: it validates the name and tags and checks the caps under one mutex.
 //!
 //! # Bounded memory
@@ -15,23 +15,24 @@
 //!   `perf_core_series_folded_total{metric="name"}` counts how many lookups
 //!   (handle requests and one-shot records) were folded into it.
 //!
-//! Series are never removed, so a reference found under a guard stays valid
-//! and a created series is always found again.
+//! Series are never removed, so a reference to one stays valid as long as
+//! the registry, and a created series is always found again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::bucket::Precision;
+use crate::clock::Clock;
 use crate::counter::CounterCore;
 use crate::error::{MetricKind, PerfError, Result};
 use crate::gauge::GaugeCore;
 use crate::histogram::HistogramCore;
 use crate::series::{
-    validate_name, validate_tags, Prehashed, SeriesHasher, SeriesKey, SeriesQuery, Tag,
-    OVERFLOW_TAG,
+    validate_name, validate_tags, SeriesHasher, SeriesKey, SeriesQuery, Tag, OVERFLOW_TAG,
 };
+use crate::series_index::{Entry, SeriesIndex};
 use crate::snapshot::HistogramSnapshot;
 use crate::window::WindowTracker;
 
@@ -46,9 +47,11 @@ pub(crate) enum Metric {
 }
 
 impl Metric {
-    fn new(kind: MetricKind, precision: Precision) -> Metric {
+    fn new(kind: MetricKind, precision: Precision, clock: &Arc<dyn Clock>) -> Metric {
         match kind {
-            MetricKind::Histogram => Metric::Histogram(Arc::new(HistogramCore::new(precision))),
+            MetricKind::Histogram => {
+                Metric::Histogram(Arc::new(HistogramCore::new(precision, clock.clone())))
+            }
             MetricKind::Counter => Metric::Counter(Arc::new(CounterCore::new())),
             MetricKind::Gauge => Metric::Gauge(Arc::new(GaugeCore::new())),
         }
@@ -81,7 +84,7 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    fn new(kind: MetricKind, precision: Precision) -> Series {
+    pub(crate) fn new(kind: MetricKind, precision: Precision, clock: &Arc<dyn Clock>) -> Series {
         let window = match kind {
             MetricKind::Histogram => SeriesWindow::Histogram {
                 tracker: WindowTracker::new(HistogramSnapshot::empty(precision)),
@@ -91,7 +94,7 @@ impl Series {
             MetricKind::Gauge => SeriesWindow::None,
         };
         Series {
-            metric: Metric::new(kind, precision),
+            metric: Metric::new(kind, precision, clock),
             window: Mutex::new(window),
         }
     }
@@ -120,14 +123,21 @@ pub(crate) struct Limits {
 /// A metric that reached its series cap: where its new tag sets go.
 struct Overflow {
     kind: MetricKind,
-    key: SeriesKey,
+    /// The overflow series `name{perf_overflow="true"}`.
+    entry: *const Entry,
     folded: Arc<CounterCore>,
 }
 
+// SAFETY: `entry` points into the registry's `SeriesIndex`, which outlives
+// every `Overflow` (both are fields of `Registry`, and entries are freed only
+// when the index drops); `Entry` is `Sync`.
+unsafe impl Send for Overflow {}
+unsafe impl Sync for Overflow {}
+
 impl Overflow {
     /// Counts one folded lookup of `name{tags}` as a `kind` (which must be
-    /// the metric's kind, with valid tags) and returns the overflow series' key.
-    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<&SeriesKey> {
+    /// the metric's kind, with valid tags) and returns the overflow series.
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<*const Entry> {
         if kind != self.kind {
             return Err(PerfError::KindMismatch {
                 name: name.to_owned(),
@@ -137,7 +147,7 @@ impl Overflow {
         }
         validate_tags(tags)?;
         self.folded.increment(1);
-        Ok(&self.key)
+        Ok(self.entry)
     }
 }
 
@@ -148,24 +158,27 @@ struct Family {
 }
 
 pub(crate) struct Registry {
-    map: papaya::HashMap<SeriesKey, Series, Prehashed>,
+    index: SeriesIndex,
     hasher: SeriesHasher,
+    /// Serializes creation: validation, caps and insertion.
     families: Mutex<HashMap<Box<str>, Family>>,
-    /// Metrics at their cap, so folding needs no lock.
-    full: papaya::HashMap<Box<str>, Overflow>,
+    /// Metrics at their cap, so folding does not wait for creators.
+    full: RwLock<HashMap<Box<str>, Overflow>>,
     limits: Limits,
     precision: Precision,
+    clock: Arc<dyn Clock>,
 }
 
 impl Registry {
-    pub(crate) fn new(limits: Limits, precision: Precision) -> Self {
+    pub(crate) fn new(limits: Limits, precision: Precision, clock: Arc<dyn Clock>) -> Self {
         Registry {
-            map: papaya::HashMap::with_hasher(Prehashed),
+            index: SeriesIndex::new(),
             hasher: SeriesHasher::default(),
             families: Mutex::new(HashMap::new()),
-            full: papaya::HashMap::new(),
+            full: RwLock::new(HashMap::new()),
             limits,
             precision,
+            clock,
         }
     }
 
@@ -180,20 +193,12 @@ impl Registry {
         f: impl FnOnce(&Series) -> R,
     ) -> Result<R> {
         let query = self.query(name, tags);
-        let map = self.map.pin();
-        let series = match map.get(&query) {
-            Some(series) => series,
-            None => {
-                let full = self.full.pin();
-                let found = match full.get(name) {
-                    Some(overflow) => map.get(overflow.fold(name, tags, kind)?),
-                    None => map.get(&self.create(&query, kind)?),
-                };
-                found.expect("series are never removed, and this key was inserted")
-            }
+        let entry = match self.index.get(query.hash, |key| query.matches(key)) {
+            Some(entry) => entry,
+            None => self.miss(&query, kind)?,
         };
-        series.check_kind(name, kind)?;
-        Ok(f(series))
+        entry.series.check_kind(name, kind)?;
+        Ok(f(&entry.series))
     }
 
     /// Runs `f` on the existing series `name{tags}`, without creating it.
@@ -204,8 +209,8 @@ impl Registry {
         f: impl FnOnce(&Series) -> R,
     ) -> Result<R> {
         let query = self.query(name, tags);
-        match self.map.pin().get(&query) {
-            Some(series) => Ok(f(series)),
+        match self.index.get(query.hash, |key| query.matches(key)) {
+            Some(entry) => Ok(f(&entry.series)),
             None => Err(PerfError::UnknownSeries {
                 series: query.to_string(),
             }),
@@ -214,9 +219,13 @@ impl Registry {
 
     /// Calls `f` on every series, in no particular order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&SeriesKey, &Series)) {
-        for (key, series) in self.map.pin().iter() {
-            f(key, series);
+        for entry in self.index.iter() {
+            f(&entry.key, &entry.series);
         }
+    }
+
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
     }
 
     #[inline]
@@ -228,14 +237,23 @@ impl Registry {
         }
     }
 
-    /// Creates the series `query` names, or picks its overflow series, and
-    /// returns the key to find it under.
+    /// A lookup that found nothing: fold into a full metric's overflow
+    /// series, or create the series.
     #[cold]
-    fn create(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<SeriesKey> {
+    fn miss(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry> {
+        if let Some(overflow) = self.full.read().get(query.name) {
+            let entry = overflow.fold(query.name, query.tags, kind)?;
+            // SAFETY: entries live as long as `self.index`, i.e. as `self`.
+            return Ok(unsafe { &*entry });
+        }
+        self.create(query, kind)
+    }
+
+    /// Creates the series `query` names, or picks its overflow series.
+    fn create(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry> {
         let mut families = self.families.lock();
-        let map = self.map.pin();
-        if let Some((key, _)) = map.get_key_value(query) {
-            return Ok(key.clone()); // created by another thread meanwhile
+        if let Some(entry) = self.index.get(query.hash, |key| query.matches(key)) {
+            return Ok(entry); // created by another thread meanwhile
         }
         validate_name(query.name)?;
         validate_tags(query.tags)?;
@@ -261,38 +279,32 @@ impl Registry {
         Ok(self.insert(query.name, query.tags, kind))
     }
 
-    /// Counts a folded lookup and returns the key of `name`'s overflow series,
-    /// registering the metric as full so later folds skip the lock.
+    /// Counts a folded lookup and returns `name`'s overflow series,
+    /// registering the metric as full so later folds skip the families lock.
     /// Called with `families` locked.
-    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<SeriesKey> {
-        let full = self.full.pin();
-        let overflow = full.get_or_insert_with(name.into(), || {
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<&Entry> {
+        let mut full = self.full.write();
+        let overflow = full.entry(name.into()).or_insert_with(|| {
             let folded = self.insert(FOLDED_COUNTER, &[("metric", name)], MetricKind::Counter);
-            let folded = match self.map.pin().get(&folded).map(|s| &s.metric) {
-                Some(Metric::Counter(counter)) => counter.clone(),
-                _ => unreachable!("the folded-lookups counter is a counter"),
+            let Metric::Counter(folded) = &folded.series.metric else {
+                unreachable!("the folded-lookups counter is a counter")
             };
             Overflow {
                 kind,
-                key: self.insert(name, &[(OVERFLOW_TAG, "true")], kind),
-                folded,
+                entry: self.insert(name, &[(OVERFLOW_TAG, "true")], kind),
+                folded: folded.clone(),
             }
         });
-        overflow.fold(name, tags, kind).cloned()
+        let entry = overflow.fold(name, tags, kind)?;
+        // SAFETY: entries live as long as `self.index`, i.e. as `self`.
+        Ok(unsafe { &*entry })
     }
 
-    /// Inserts a series if absent and returns its key. Called with
-    /// `families` locked, which makes the check-then-insert race-free.
-    fn insert(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> SeriesKey {
+    /// The series `name{tags}`, inserted if absent. Called with `families`
+    /// locked, so checks and insertion are atomic together.
+    fn insert(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> &Entry {
         let key = SeriesKey::new(self.hasher.hash(name, tags), name, tags);
-        let map = self.map.pin();
-        if !map.contains_key(&key) {
-            map.insert(key.clone(), Series::new(kind, self.precision));
-        }
-        key
-    }
-
-    pub(crate) fn precision(&self) -> Precision {
-        self.precision
+        self.index
+            .get_or_insert_with(key, || Series::new(kind, self.precision, &self.clock))
     }
 }

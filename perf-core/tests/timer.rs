@@ -104,7 +104,10 @@ fn timers_record_exact_whole_milliseconds() {
 #[test]
 fn record_duration_records_correctly_rounded_milliseconds() {
     // One series per duration: raise the cap above the 2004 series made here.
-    let monitor = Monitor::builder().max_series_per_metric(10_000).build().unwrap();
+    let monitor = Monitor::builder()
+        .max_series_per_metric(10_000)
+        .build()
+        .unwrap();
     let mut durations: Vec<Duration> = (0..1_500u64).map(Duration::from_millis).collect();
     durations.extend((0..500u64).map(|us| Duration::from_micros(us * 7)));
     durations.extend([
