@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the perf-core comparison benches side by side and prints a summary.
+#
+#   benches/run.sh                 # all groups, quick but stable settings
+#   benches/run.sh record          # only groups/functions matching a filter
+#   WARMUP=3 MEASURE=10 benches/run.sh   # longer, for publishing numbers
+#
+# Timing groups (criterion, benches/benches/compare.rs): record,
+# record_2threads, lookup, snapshot — perf-core and each peer are functions of
+# the same group. Then the memory tables (benches/benches/memory.rs), then a
+# summary table per group read from target/criterion. Results also land in
+# target/criterion/report/index.html. Run it on an otherwise idle machine.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+WARMUP="${WARMUP:-1}"
+MEASURE="${MEASURE:-3}"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+OUT="$TARGET_DIR/perf-core-benches"
+mkdir -p "$OUT"
+
+echo "== machine: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+echo "== rustc: $(rustc --version)"
+echo "== load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+
+echo "== timing benches (warm-up ${WARMUP}s, measurement ${MEASURE}s per function)"
+cargo bench -p perf-core-benches --bench compare -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
+echo "== memory"
+cargo bench -p perf-core-benches --bench memory | tee "$OUT/memory.md"
+
+echo
+cargo run -q --release -p perf-core-benches --bin bench-summary -- "$TARGET_DIR/criterion" \
+    | tee "$OUT/summary.md"
+echo
+cat "$OUT/memory.md"
+echo
+echo "== summary saved to $OUT/summary.md and $OUT/memory.md"
