@@ -352,6 +352,71 @@ fn remaining_m2(whole: Moments, part: Moments) -> Option<f64> {
     (m2 > 1e6 * noise || m2 == 0.0 && noise == 0.0).then_some(m2)
 }
 
+/// A snapshot packed for keeping in window rings: the summary values as is,
+/// and the buckets as LEB128 varints of (gap to the previous key, count) —
+/// a few bytes per bucket instead of sixteen.
+pub(crate) struct PackedSnapshot {
+    /// Everything but the buckets (its `buckets` is empty).
+    summary: HistogramSnapshot,
+    buckets: Box<[u8]>,
+}
+
+impl HistogramSnapshot {
+    /// Packs this snapshot (see [`PackedSnapshot`]).
+    pub(crate) fn pack(mut self) -> PackedSnapshot {
+        let mut bytes = Vec::with_capacity(self.buckets.len() * 3);
+        let mut previous = 0;
+        for &(key, count) in &self.buckets {
+            write_varint(&mut bytes, u64::from(key - previous));
+            write_varint(&mut bytes, count);
+            previous = key;
+        }
+        self.buckets = Vec::new();
+        PackedSnapshot {
+            summary: self,
+            buckets: bytes.into_boxed_slice(),
+        }
+    }
+}
+
+impl PackedSnapshot {
+    /// The snapshot this was packed from.
+    pub(crate) fn unpack(&self) -> HistogramSnapshot {
+        let mut snap = self.summary.clone();
+        let mut bytes = &self.buckets[..];
+        let mut key = 0u64;
+        while !bytes.is_empty() {
+            key += read_varint(&mut bytes);
+            let count = read_varint(&mut bytes);
+            // Keys were u32 when packed, so the sum of gaps fits again.
+            snap.buckets.push((key as u32, count));
+        }
+        snap
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads one varint written by `write_varint`, advancing `bytes`.
+fn read_varint(bytes: &mut &[u8]) -> u64 {
+    let mut v = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            *bytes = &bytes[i + 1..];
+            return v;
+        }
+    }
+    *bytes = &[];
+    v
+}
+
 /// Walks the buckets in order, tracking the cumulative count.
 struct RankCursor<'a> {
     snapshot: &'a HistogramSnapshot,
@@ -551,6 +616,24 @@ mod tests {
             "{}",
             delta.stddev()
         );
+    }
+
+    #[test]
+    fn packing_round_trips_and_is_compact() {
+        let values: Vec<f64> = (1..5000).map(|i| f64::from(i) * 0.37).collect();
+        let s = snap(&values);
+        let packed = s.clone().pack();
+        assert_eq!(packed.unpack(), s);
+        assert!(
+            packed.buckets.len() < s.buckets.len() * 4,
+            "{}",
+            packed.buckets.len()
+        );
+        let mut big = HistogramSnapshot::empty(Precision::DEFAULT);
+        big.buckets = vec![(1, u64::MAX), (u32::MAX, 1)];
+        assert_eq!(big.clone().pack().unpack().buckets, big.buckets); // min/max are NaN
+        let empty = HistogramSnapshot::empty(Precision::DEFAULT);
+        assert_eq!(empty.clone().pack().unpack().buckets, empty.buckets);
     }
 
     #[test]

@@ -27,17 +27,18 @@
 //! # Memory
 //!
 //! Per series, at most `retention / interval` deltas are kept, and only for
-//! intervals in which something was recorded. A histogram delta holds one
-//! `(key, count)` pair (16 bytes) per distinct bucket touched in that
-//! interval, plus the snapshot of the previous tick; a counter delta is one
-//! `u64`.
+//! intervals in which something was recorded, plus the cumulative snapshot
+//! of the previous tick. A histogram delta is packed: its summary values
+//! (about 100 bytes) and, per distinct bucket touched in the interval, the
+//! gap to the previous bucket key and the count as LEB128 varints — usually
+//! two or three bytes. A counter delta is one `u64`.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::clock::{duration_nanos, Timestamp};
 use crate::error::{PerfError, Result};
-use crate::snapshot::HistogramSnapshot;
+use crate::snapshot::{HistogramSnapshot, PackedSnapshot};
 
 /// Interval length and retention of sliding windows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,15 +112,22 @@ impl WindowConfig {
 
 /// Cumulative state whose growth can be split into per-interval deltas.
 pub(crate) trait Windowed: Clone {
+    /// How the ring keeps one interval's delta (compactly, for histograms).
+    type Stored;
     /// What was added between `earlier` and `self`.
     fn delta_since(&self, earlier: &Self) -> Self;
     /// Adds a delta into a running total.
     fn accumulate(&mut self, delta: &Self);
     /// Whether a delta holds nothing.
     fn is_nothing(&self) -> bool;
+    /// Packs a delta for keeping.
+    fn store(delta: Self) -> Self::Stored;
+    /// Unpacks a kept delta.
+    fn load(stored: &Self::Stored) -> Self;
 }
 
 impl Windowed for HistogramSnapshot {
+    type Stored = PackedSnapshot;
     fn delta_since(&self, earlier: &Self) -> Self {
         HistogramSnapshot::delta_since(self, earlier)
     }
@@ -129,9 +137,16 @@ impl Windowed for HistogramSnapshot {
     fn is_nothing(&self) -> bool {
         self.is_empty()
     }
+    fn store(delta: Self) -> PackedSnapshot {
+        delta.pack()
+    }
+    fn load(stored: &PackedSnapshot) -> Self {
+        stored.unpack()
+    }
 }
 
 impl Windowed for u64 {
+    type Stored = u64;
     fn delta_since(&self, earlier: &Self) -> Self {
         self.wrapping_sub(*earlier)
     }
@@ -141,16 +156,21 @@ impl Windowed for u64 {
     fn is_nothing(&self) -> bool {
         *self == 0
     }
+    fn store(delta: Self) -> u64 {
+        delta
+    }
+    fn load(stored: &u64) -> Self {
+        *stored
+    }
 }
 
 /// One series' window history: the cumulative state at the last tick and the
 /// deltas of the intervals still retained, oldest first.
-#[derive(Debug)]
-pub(crate) struct WindowTracker<T> {
+pub(crate) struct WindowTracker<T: Windowed> {
     last: T,
     /// The newest interval any tick has named.
     newest: u64,
-    deltas: VecDeque<(u64, T)>,
+    deltas: VecDeque<(u64, T::Stored)>,
 }
 
 impl<T: Windowed> WindowTracker<T> {
@@ -174,8 +194,12 @@ impl<T: Windowed> WindowTracker<T> {
         let interval = self.newest;
         if !delta.is_nothing() {
             match self.deltas.back_mut() {
-                Some((i, total)) if *i == interval => total.accumulate(&delta),
-                _ => self.deltas.push_back((interval, delta)),
+                Some((i, stored)) if *i == interval => {
+                    let mut total = T::load(stored);
+                    total.accumulate(&delta);
+                    *stored = T::store(total);
+                }
+                _ => self.deltas.push_back((interval, T::store(delta))),
             }
         }
         while self
@@ -189,8 +213,8 @@ impl<T: Windowed> WindowTracker<T> {
 
     /// The sum of the deltas of intervals `>= first`, added to `empty`.
     pub(crate) fn since(&self, first: u64, mut empty: T) -> T {
-        for (_, delta) in self.deltas.iter().filter(|d| d.0 >= first) {
-            empty.accumulate(delta);
+        for (_, stored) in self.deltas.iter().filter(|d| d.0 >= first) {
+            empty.accumulate(&T::load(stored));
         }
         empty
     }
