@@ -95,7 +95,6 @@ impl Shard {
     /// this shard's only writer.
     #[inline(always)]
     fn record(&self, bits: u64, precision: Precision) {
-        bump(&self.count);
         match bucket_of_bits(precision, bits) {
             Bucket::Zero => bump(&self.zero),
             Bucket::Key(key) => {
@@ -120,6 +119,9 @@ impl Shard {
         if bits > self.max_bits.load(Relaxed) {
             self.max_bits.store(bits, Relaxed);
         }
+        // Last, with `Release`: a tick that sees the new count (`Acquire` in
+        // `fingerprint`) then sees everything above in its snapshot.
+        self.count.store(self.count.load(Relaxed) + 1, Release);
     }
 
     /// The counts of an octave, allocating them on first use (writer only).
@@ -324,10 +326,11 @@ impl HistogramCore {
 
     /// The number of values recorded into all shards so far: it changes with
     /// every record, so ticks can skip unchanged series without merging
-    /// their buckets.
+    /// their buckets. Call it *before* [`Self::snapshot`]: every record it
+    /// counts is then fully in the snapshot.
     pub(crate) fn fingerprint(&self) -> u64 {
         self.live_shards()
-            .fold(0, |total: u64, s| total.wrapping_add(s.count.load(Relaxed)))
+            .fold(0, |total: u64, s| total.wrapping_add(s.count.load(Acquire)))
     }
 
     /// Heap bytes held by the recording storage of this series.

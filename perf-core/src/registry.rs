@@ -84,7 +84,7 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    pub(crate) fn new(kind: MetricKind, precision: Precision, clock: &Arc<dyn Clock>) -> Series {
+    fn new(kind: MetricKind, precision: Precision, clock: &Arc<dyn Clock>) -> Series {
         let window = match kind {
             MetricKind::Histogram => SeriesWindow::Histogram {
                 tracker: WindowTracker::new(HistogramSnapshot::empty(precision)),
@@ -124,7 +124,7 @@ pub(crate) struct Limits {
 struct Overflow {
     kind: MetricKind,
     /// The overflow series `name{perf_overflow="true"}`.
-    entry: *const Entry,
+    entry: *const Entry<Series>,
     folded: Arc<CounterCore>,
 }
 
@@ -137,7 +137,7 @@ unsafe impl Sync for Overflow {}
 impl Overflow {
     /// Counts one folded lookup of `name{tags}` as a `kind` (which must be
     /// the metric's kind, with valid tags) and returns the overflow series.
-    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<*const Entry> {
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<*const Entry<Series>> {
         if kind != self.kind {
             return Err(PerfError::KindMismatch {
                 name: name.to_owned(),
@@ -158,7 +158,7 @@ struct Family {
 }
 
 pub(crate) struct Registry {
-    index: SeriesIndex,
+    index: SeriesIndex<Series>,
     hasher: SeriesHasher,
     /// Serializes creation: validation, caps and insertion.
     families: Mutex<HashMap<Box<str>, Family>>,
@@ -197,8 +197,8 @@ impl Registry {
             Some(entry) => entry,
             None => self.miss(&query, kind)?,
         };
-        entry.series.check_kind(name, kind)?;
-        Ok(f(&entry.series))
+        entry.value.check_kind(name, kind)?;
+        Ok(f(&entry.value))
     }
 
     /// Runs `f` on the existing series `name{tags}`, without creating it.
@@ -210,7 +210,7 @@ impl Registry {
     ) -> Result<R> {
         let query = self.query(name, tags);
         match self.index.get(query.hash, |key| query.matches(key)) {
-            Some(entry) => Ok(f(&entry.series)),
+            Some(entry) => Ok(f(&entry.value)),
             None => Err(PerfError::UnknownSeries {
                 series: query.to_string(),
             }),
@@ -220,7 +220,7 @@ impl Registry {
     /// Calls `f` on every series, in no particular order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&SeriesKey, &Series)) {
         for entry in self.index.iter() {
-            f(&entry.key, &entry.series);
+            f(&entry.key, &entry.value);
         }
     }
 
@@ -240,7 +240,7 @@ impl Registry {
     /// A lookup that found nothing: fold into a full metric's overflow
     /// series, or create the series.
     #[cold]
-    fn miss(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry> {
+    fn miss(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry<Series>> {
         if let Some(overflow) = self.full.read().get(query.name) {
             let entry = overflow.fold(query.name, query.tags, kind)?;
             // SAFETY: entries live as long as `self.index`, i.e. as `self`.
@@ -250,7 +250,7 @@ impl Registry {
     }
 
     /// Creates the series `query` names, or picks its overflow series.
-    fn create(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry> {
+    fn create(&self, query: &SeriesQuery<'_>, kind: MetricKind) -> Result<&Entry<Series>> {
         let mut families = self.families.lock();
         if let Some(entry) = self.index.get(query.hash, |key| query.matches(key)) {
             return Ok(entry); // created by another thread meanwhile
@@ -282,11 +282,11 @@ impl Registry {
     /// Counts a folded lookup and returns `name`'s overflow series,
     /// registering the metric as full so later folds skip the families lock.
     /// Called with `families` locked.
-    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<&Entry> {
+    fn fold(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> Result<&Entry<Series>> {
         let mut full = self.full.write();
         let overflow = full.entry(name.into()).or_insert_with(|| {
             let folded = self.insert(FOLDED_COUNTER, &[("metric", name)], MetricKind::Counter);
-            let Metric::Counter(folded) = &folded.series.metric else {
+            let Metric::Counter(folded) = &folded.value.metric else {
                 unreachable!("the folded-lookups counter is a counter")
             };
             Overflow {
@@ -302,7 +302,7 @@ impl Registry {
 
     /// The series `name{tags}`, inserted if absent. Called with `families`
     /// locked, so checks and insertion are atomic together.
-    fn insert(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> &Entry {
+    fn insert(&self, name: &str, tags: &[Tag<'_>], kind: MetricKind) -> &Entry<Series> {
         let key = SeriesKey::new(self.hasher.hash(name, tags), name, tags);
         self.index
             .get_or_insert_with(key, || Series::new(kind, self.precision, &self.clock))

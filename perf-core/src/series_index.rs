@@ -1,5 +1,5 @@
 //! [`SeriesIndex`]: a grow-only concurrent hash index from [`SeriesKey`] to
-//! [`Series`], with lookups that take no lock, no guard and no atomic
+//! a value (the registry's series), with lookups that take no lock, no guard and no atomic
 //! read-modify-write.
 //!
 //! General-purpose concurrent maps (papaya, dashmap, …) pay on every read for
@@ -30,22 +30,21 @@ use std::sync::atomic::{AtomicPtr, Ordering::*};
 
 use parking_lot::Mutex;
 
-use crate::registry::Series;
 use crate::series::SeriesKey;
 
-/// A registered series and its key.
-pub(crate) struct Entry {
+/// A key and its value.
+pub(crate) struct Entry<V> {
     pub(crate) key: SeriesKey,
-    pub(crate) series: Series,
+    pub(crate) value: V,
 }
 
-struct Table {
+struct Table<V> {
     mask: usize,
-    slots: Box<[AtomicPtr<Entry>]>,
+    slots: Box<[AtomicPtr<Entry<V>>]>,
 }
 
-impl Table {
-    fn with_capacity(capacity: usize) -> Box<Table> {
+impl<V> Table<V> {
+    fn with_capacity(capacity: usize) -> Box<Table<V>> {
         Box::new(Table {
             mask: capacity - 1,
             slots: (0..capacity)
@@ -57,7 +56,11 @@ impl Table {
     /// The first slot at or after `hash`'s home that is null or holds an
     /// entry matching `is_match`.
     #[inline]
-    fn probe(&self, hash: u64, mut is_match: impl FnMut(&Entry) -> bool) -> (usize, *mut Entry) {
+    fn probe(
+        &self,
+        hash: u64,
+        mut is_match: impl FnMut(&Entry<V>) -> bool,
+    ) -> (usize, *mut Entry<V>) {
         let mut i = hash as usize & self.mask;
         loop {
             let p = self.slots[i].load(Acquire);
@@ -72,26 +75,26 @@ impl Table {
 }
 
 /// Writer-side state: the number of entries and the tables replaced so far.
-struct Writer {
+struct Writer<V> {
     len: usize,
-    retired: Vec<*mut Table>,
+    retired: Vec<*mut Table<V>>,
 }
 
 /// The lock-free index of all series of a registry.
-pub(crate) struct SeriesIndex {
-    current: AtomicPtr<Table>,
-    writer: Mutex<Writer>,
+pub(crate) struct SeriesIndex<V> {
+    current: AtomicPtr<Table<V>>,
+    writer: Mutex<Writer<V>>,
 }
 
 // SAFETY: the raw pointers are owned by the index (entries and tables are
-// freed only in `drop`), and `Entry` is `Send + Sync`, so sharing the index
-// shares only `&Entry` and atomics.
-unsafe impl Send for SeriesIndex {}
-unsafe impl Sync for SeriesIndex {}
+// freed only in `drop`); sharing the index shares `&Entry<V>` (so `V: Sync`)
+// and moves values' ownership with it (so `V: Send`).
+unsafe impl<V: Send + Sync> Send for SeriesIndex<V> {}
+unsafe impl<V: Send + Sync> Sync for SeriesIndex<V> {}
 
 const INITIAL_CAPACITY: usize = 64;
 
-impl SeriesIndex {
+impl<V> SeriesIndex<V> {
     pub(crate) fn new() -> Self {
         SeriesIndex {
             current: AtomicPtr::new(Box::into_raw(Table::with_capacity(INITIAL_CAPACITY))),
@@ -102,7 +105,7 @@ impl SeriesIndex {
         }
     }
 
-    fn table(&self) -> &Table {
+    fn table(&self) -> &Table<V> {
         // SAFETY: `current` always points at a live table; replaced tables
         // are retired, not freed, until `drop`.
         unsafe { &*self.current.load(Acquire) }
@@ -114,7 +117,7 @@ impl SeriesIndex {
         &self,
         hash: u64,
         is_match: impl FnMut(&SeriesKey) -> bool,
-    ) -> Option<&Entry> {
+    ) -> Option<&Entry<V>> {
         let mut is_match = is_match;
         let (_, p) = self
             .table()
@@ -124,11 +127,7 @@ impl SeriesIndex {
     }
 
     /// The entry for `key`, inserting `make()` under it if absent.
-    pub(crate) fn get_or_insert_with(
-        &self,
-        key: SeriesKey,
-        make: impl FnOnce() -> Series,
-    ) -> &Entry {
+    pub(crate) fn get_or_insert_with(&self, key: SeriesKey, make: impl FnOnce() -> V) -> &Entry<V> {
         let mut writer = self.writer.lock();
         let hash = key.hash();
         let (_, found) = self.table().probe(hash, |e| e.key == key);
@@ -141,10 +140,7 @@ impl SeriesIndex {
         }
         let table = self.table();
         let (slot, _) = table.probe(hash, |_| false);
-        let entry = Box::into_raw(Box::new(Entry {
-            key,
-            series: make(),
-        }));
+        let entry = Box::into_raw(Box::new(Entry { key, value: make() }));
         table.slots[slot].store(entry, Release);
         writer.len += 1;
         // SAFETY: just published; lives until drop.
@@ -152,7 +148,7 @@ impl SeriesIndex {
     }
 
     /// Replaces the table by one twice its size. Called with the writer lock.
-    fn grow(&self, writer: &mut Writer) {
+    fn grow(&self, writer: &mut Writer<V>) {
         let old = self.current.load(Acquire);
         // SAFETY: `old` is the live current table.
         let old_table = unsafe { &*old };
@@ -170,7 +166,7 @@ impl SeriesIndex {
     }
 
     /// Every entry, in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry<V>> {
         self.table().slots.iter().filter_map(|slot| {
             let p = slot.load(Acquire);
             // SAFETY: as in `Table::probe`.
@@ -179,7 +175,7 @@ impl SeriesIndex {
     }
 }
 
-impl Drop for SeriesIndex {
+impl<V> Drop for SeriesIndex<V> {
     fn drop(&mut self) {
         let current = *self.current.get_mut();
         // SAFETY: `&mut self`: no reader is left. Entries appear once in the
@@ -203,14 +199,10 @@ impl Drop for SeriesIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bucket::Precision;
-    use crate::clock::SystemClock;
-    use crate::error::MetricKind;
     use std::sync::Arc;
 
-    fn series() -> Series {
-        let clock: Arc<dyn crate::Clock> = Arc::new(SystemClock::new());
-        Series::new(MetricKind::Counter, Precision::DEFAULT, &clock)
+    fn series() -> String {
+        "a value".to_owned()
     }
 
     fn key(i: u64) -> SeriesKey {
@@ -233,10 +225,10 @@ mod tests {
             .is_none());
         assert_eq!(index.iter().count(), 1000);
         // Inserting again returns the existing entry.
-        let first = index.get_or_insert_with(key(3), series) as *const Entry;
+        let first = index.get_or_insert_with(key(3), series) as *const Entry<String>;
         assert_eq!(
             first,
-            index.get_or_insert_with(key(3), series) as *const Entry
+            index.get_or_insert_with(key(3), series) as *const Entry<String>
         );
         assert_eq!(index.iter().count(), 1000);
     }
