@@ -65,3 +65,15 @@ pub use series::{
 };
 pub use snapshot::HistogramSnapshot;
 pub use stats::{Stats, DEFAULT_PERCENTILES};
+
+/// The Rust examples of the README and the docs, compiled and run as doctests
+/// so they stay true to the API.
+#[cfg(doctest)]
+mod doc_examples {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../docs/concepts.md")]
+    struct Concepts;
+    #[doc = include_str!("../../docs/architecture.md")]
+    struct Architecture;
+}
