@@ -21,6 +21,21 @@ fn value(t: usize, i: usize, per_thread: usize) -> f64 {
     (t * per_thread + i) as f64
 }
 
+/// Runs `work(t)` for `t in 0..threads` on as many threads, released together
+/// by a barrier, and waits for all of them (a panic in one fails the test).
+fn run_together(threads: usize, work: impl Fn(usize) + Sync) {
+    let barrier = Barrier::new(threads);
+    thread::scope(|scope| {
+        for t in 0..threads {
+            let (barrier, work) = (&barrier, &work);
+            scope.spawn(move || {
+                barrier.wait();
+                work(t);
+            });
+        }
+    });
+}
+
 /// Sum of `0 .. n`.
 fn triangle(n: usize) -> f64 {
     (n as u64 * (n as u64 - 1) / 2) as f64
@@ -127,28 +142,16 @@ fn counters_incremented_concurrently_are_exact() {
     let counter = monitor.counter("requests", &[("code", "200")]).unwrap();
     let threads = 100;
     let per_thread = 1_000u64;
-    let barrier = Arc::new(Barrier::new(threads));
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let c = counter.clone();
-            let monitor = monitor.clone();
-            let barrier = barrier.clone();
-            thread::spawn(move || {
-                barrier.wait();
-                let by_name = monitor.counter("requests", &[("code", "200")]).unwrap();
-                for i in 0..per_thread {
-                    if i % 2 == 0 {
-                        c.increment(t as u64 + 1);
-                    } else {
-                        by_name.increment(1);
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    run_together(threads, |t| {
+        let by_name = monitor.counter("requests", &[("code", "200")]).unwrap();
+        for i in 0..per_thread {
+            if i % 2 == 0 {
+                counter.increment(t as u64 + 1);
+            } else {
+                by_name.increment(1);
+            }
+        }
+    });
     let half = per_thread / 2;
     let expected: u64 = (1..=threads as u64).map(|k| k * half + half).sum();
     assert_eq!(counter.value(), expected);
@@ -308,34 +311,23 @@ fn window_reads_racing_with_writers_and_the_ticker_lose_nothing() {
 fn concurrent_creation_of_the_same_series_yields_one_series() {
     let monitor = monitor();
     let threads = 16;
-    let barrier = Arc::new(Barrier::new(threads));
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let monitor = monitor.clone();
-            let barrier = barrier.clone();
-            thread::spawn(move || {
-                barrier.wait();
-                for k in 0..50 {
-                    let k = if t % 2 == 0 { k } else { 49 - k };
-                    let v = k.to_string();
-                    // Tag order differs between threads.
-                    let tags: [(&str, &str); 2] = if t % 3 == 0 {
-                        [("k", &v), ("z", "1")]
-                    } else {
-                        [("z", "1"), ("k", &v)]
-                    };
-                    monitor
-                        .histogram("created", &tags)
-                        .unwrap()
-                        .record(1.0)
-                        .unwrap();
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    run_together(threads, |t| {
+        for k in 0..50 {
+            let k = if t % 2 == 0 { k } else { 49 - k };
+            let v = k.to_string();
+            // Tag order differs between threads.
+            let tags: [(&str, &str); 2] = if t % 3 == 0 {
+                [("k", &v), ("z", "1")]
+            } else {
+                [("z", "1"), ("k", &v)]
+            };
+            monitor
+                .histogram("created", &tags)
+                .unwrap()
+                .record(1.0)
+                .unwrap();
+        }
+    });
     let series = monitor.series();
     assert_eq!(series.len(), 50);
     for k in 0..50 {
@@ -354,24 +346,13 @@ fn concurrent_creation_past_the_series_cap_folds_exactly() {
         .unwrap();
     let threads = 100;
     let per_thread = 50;
-    let barrier = Arc::new(Barrier::new(threads));
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let monitor = monitor.clone();
-            let barrier = barrier.clone();
-            thread::spawn(move || {
-                barrier.wait();
-                let user = format!("u{t}");
-                let h = monitor.histogram("per_user", &[("user", &user)]).unwrap();
-                for _ in 0..per_thread {
-                    h.record(2.0).unwrap();
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    run_together(threads, |t| {
+        let user = format!("u{t}");
+        let h = monitor.histogram("per_user", &[("user", &user)]).unwrap();
+        for _ in 0..per_thread {
+            h.record(2.0).unwrap();
+        }
+    });
     let series = monitor.series();
     let own: Vec<_> = series
         .iter()
