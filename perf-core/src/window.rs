@@ -134,8 +134,12 @@ impl Windowed for HistogramSnapshot {
     fn accumulate(&mut self, delta: &Self) {
         self.merge(delta);
     }
+    /// A delta can hold a sum without a count: a snapshot racing a
+    /// recording thread may see a value's bucket before its sum, and the
+    /// next delta then carries the sum alone. Filing it keeps window sums
+    /// exact.
     fn is_nothing(&self) -> bool {
-        self.is_empty()
+        self.is_empty() && self.sum() == 0.0
     }
     fn store(delta: Self) -> PackedSnapshot {
         delta.pack()
@@ -272,5 +276,21 @@ mod tests {
         t.tick(11, 2, &c); // late tick files under the newest interval
         assert_eq!(t.since(10, 0), 1);
         assert_eq!(*t.last(), 11);
+    }
+
+    #[test]
+    fn a_sum_that_arrives_after_its_count_is_still_filed() {
+        use crate::bucket::Precision;
+        let c = config();
+        let complete = HistogramSnapshot::from_values(Precision::DEFAULT, &[4.0]).unwrap();
+        // A snapshot that raced the recording thread: the bucket, not the sum.
+        let mut torn = complete.clone();
+        torn.sum = 0.0;
+        let mut t = WindowTracker::new(HistogramSnapshot::empty(Precision::DEFAULT));
+        t.tick(torn, 0, &c);
+        t.tick(complete, 1, &c); // a delta of count 0 and sum 4
+        let window = t.since(0, HistogramSnapshot::empty(Precision::DEFAULT));
+        assert_eq!(window.count(), 1);
+        assert_eq!(window.sum(), 4.0);
     }
 }
