@@ -132,6 +132,37 @@ pub enum PerfError {
     /// Sliding windows were disabled for this monitor.
     #[error("sliding windows are disabled for this monitor")]
     WindowsDisabled,
+    /// A rule (or budget, or emergency trigger) is malformed.
+    #[error("invalid rule {rule:?}: {field}: {reason}")]
+    InvalidRule {
+        /// The rule's name.
+        rule: String,
+        /// The offending field, as the JSON schema spells it (`levels[1].clear`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A rules document could not be read; `path` locates the offending
+    /// field (`rules[2].for`).
+    #[error("invalid rules JSON at {path}: {reason}")]
+    InvalidRulesJson {
+        /// Where in the document (`rules[2].for`; `.` for the whole).
+        path: String,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// A rule or budget with this name is already registered.
+    #[error("a rule named {name:?} already exists")]
+    DuplicateRule {
+        /// The name.
+        name: String,
+    },
+    /// No active alert has this id (it resolved, or never existed).
+    #[error("no active alert with id {id}")]
+    UnknownAlert {
+        /// The id as given.
+        id: u64,
+    },
     /// A builder setting is out of its range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -36,14 +36,19 @@
 
 #![warn(missing_docs)]
 
+mod alerts;
 mod bucket;
 mod clock;
 mod counter;
 mod error;
+mod evaluation;
+mod evaluator;
 mod gauge;
 mod histogram;
 mod monitor;
 mod registry;
+mod rule_state;
+mod rules;
 mod series;
 mod series_index;
 mod snapshot;
@@ -51,14 +56,19 @@ mod stats;
 mod thread_slot;
 mod window;
 
+pub use alerts::{Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId};
 pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use counter::Counter;
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
+pub use evaluation::SUBSCRIBER_PANICS_COUNTER;
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
 pub use registry::FOLDED_COUNTER;
+pub use rules::{
+    Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target, DEFAULT_RULE_WINDOW,
+};
 pub use series::{
     validate_name, validate_tags, SeriesKey, Tag, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_KEY_LEN,
     MAX_TAG_VALUE_LEN, OVERFLOW_TAG,

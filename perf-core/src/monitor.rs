@@ -9,11 +9,12 @@ use crate::bucket::Precision;
 use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
 use crate::counter::Counter;
 use crate::error::{MetricKind, PerfError, Result};
+use crate::evaluation::Alerting;
+use crate::rules::RepeatIntervals;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
-use crate::registry::{Limits, Metric, Registry, Series, SeriesWindow};
+use crate::registry::{Limits, Metric, Registry, Series};
 use crate::series::{SeriesKey, Tag};
-use crate::snapshot::HistogramSnapshot;
 use crate::stats::Stats;
 use crate::window::WindowConfig;
 
@@ -42,6 +43,8 @@ pub struct MonitorBuilder {
     window_interval: Duration,
     window_retention: Duration,
     windows: bool,
+    repeat_intervals: RepeatIntervals,
+    alert_history: usize,
 }
 
 impl Default for MonitorBuilder {
@@ -54,6 +57,8 @@ impl Default for MonitorBuilder {
             window_interval: Duration::from_secs(1),
             window_retention: Duration::from_secs(300),
             windows: true,
+            repeat_intervals: RepeatIntervals::default(),
+            alert_history: 1_000,
         }
     }
 }
@@ -105,6 +110,21 @@ impl MonitorBuilder {
         self
     }
 
+    /// How long to wait before repeating a notification of a still-active
+    /// alert, per severity (defaults: critical 5 min, error 15 min, warning
+    /// 1 h, info 4 h). Rules can override it.
+    pub fn repeat_intervals(mut self, intervals: RepeatIntervals) -> Self {
+        self.repeat_intervals = intervals;
+        self
+    }
+
+    /// How many notifications [`Monitor::alert_history`] keeps (default
+    /// 1 000; 0 keeps none).
+    pub fn alert_history(mut self, n: usize) -> Self {
+        self.alert_history = n;
+        self
+    }
+
     /// Builds the monitor. With windows enabled and a real clock, this starts
     /// one background ticker thread, which ends when the last clone of the
     /// monitor is dropped.
@@ -127,6 +147,7 @@ impl MonitorBuilder {
             registry: Registry::new(limits, self.precision, clock.clone()),
             clock: clock.clone(),
             windows,
+            alerting: Alerting::new(self.repeat_intervals, self.alert_history),
             ticker: OnceLock::new(),
         });
         match windows {
@@ -170,13 +191,14 @@ pub struct SeriesInfo {
 /// ```
 #[derive(Clone)]
 pub struct Monitor {
-    inner: Arc<MonitorInner>,
+    pub(crate) inner: Arc<MonitorInner>,
 }
 
-struct MonitorInner {
-    registry: Registry,
-    clock: Arc<dyn Clock>,
-    windows: Option<WindowConfig>,
+pub(crate) struct MonitorInner {
+    pub(crate) registry: Registry,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) windows: Option<WindowConfig>,
+    pub(crate) alerting: Alerting,
     /// Dropping this sender wakes and ends the ticker thread.
     ticker: OnceLock<mpsc::Sender<()>>,
 }
@@ -268,16 +290,11 @@ impl Monitor {
     pub fn window_stats(&self, name: &str, tags: &[Tag<'_>], window: Duration) -> Result<Stats> {
         let config = self.window_config()?;
         let now = self.inner.clock.now();
-        let first = config.first_interval(window, now)?;
         self.with_histogram(name, tags, |series, core| {
-            let mut guard = series.window.lock();
-            let SeriesWindow::Histogram { tracker, .. } = &mut *guard else {
-                unreachable!("histogram series have histogram windows")
-            };
-            tracker.tick(core.snapshot(), config.interval_of(now), &config);
-            let empty = HistogramSnapshot::empty(core.precision());
-            Stats::from_snapshot(tracker.since(first, empty), core.rejected())
-        })
+            let snapshot = series.window_snapshot(&config, now, window)?;
+            let snapshot = snapshot.expect("histogram series have histogram windows");
+            Ok(Stats::from_snapshot(snapshot, core.rejected()))
+        })?
     }
 
     /// The rate per second of the counter `name{tags}` over the last `window`
@@ -300,18 +317,11 @@ impl Monitor {
     pub fn counter_rate(&self, name: &str, tags: &[Tag<'_>], window: Duration) -> Result<f64> {
         let config = self.window_config()?;
         let now = self.inner.clock.now();
-        let first = config.first_interval(window, now)?;
         self.inner.registry.with_existing(name, tags, |series| {
-            let Metric::Counter(core) = &series.metric else {
-                return Err(kind_mismatch(name, &series.metric, MetricKind::Counter));
-            };
-            let mut guard = series.window.lock();
-            let SeriesWindow::Counter(tracker) = &mut *guard else {
-                unreachable!("counter series have counter windows")
-            };
-            tracker.tick(core.value(), config.interval_of(now), &config);
-            let increase = tracker.since(first, 0);
-            Ok(increase as f64 / config.rounded(window).as_secs_f64())
+            match series.window_increase(&config, now, window)? {
+                Some(increase) => Ok(increase as f64 / config.rounded(window).as_secs_f64()),
+                None => Err(kind_mismatch(name, &series.metric, MetricKind::Counter)),
+            }
         })?
     }
 
@@ -392,29 +402,8 @@ impl MonitorInner {
     fn tick_all(&self, at: Timestamp) {
         let Some(config) = self.windows else { return };
         let interval = config.interval_of(at);
-        self.registry.for_each(|_, series| {
-            let mut window = series.window.lock();
-            match (&series.metric, &mut *window) {
-                (
-                    Metric::Histogram(core),
-                    SeriesWindow::Histogram {
-                        tracker,
-                        fingerprint,
-                    },
-                ) => {
-                    // Skip the bucket merge for series nothing was recorded into.
-                    let now = core.fingerprint();
-                    if now != *fingerprint {
-                        *fingerprint = now;
-                        tracker.tick(core.snapshot(), interval, &config);
-                    }
-                }
-                (Metric::Counter(core), SeriesWindow::Counter(tracker)) => {
-                    tracker.tick(core.value(), interval, &config);
-                }
-                _ => {}
-            }
-        });
+        self.registry
+            .for_each(|_, series| series.tick(&mut series.window.lock(), interval, &config));
     }
 }
 

@@ -20,11 +20,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
 use crate::bucket::Precision;
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::counter::CounterCore;
 use crate::error::{MetricKind, PerfError, Result};
 use crate::gauge::GaugeCore;
@@ -34,7 +35,7 @@ use crate::series::{
 };
 use crate::series_index::{Entry, SeriesIndex};
 use crate::snapshot::HistogramSnapshot;
-use crate::window::WindowTracker;
+use crate::window::{WindowConfig, WindowTracker};
 
 /// Name of the counter of lookups folded into overflow series.
 pub const FOLDED_COUNTER: &str = "perf_core_series_folded_total";
@@ -96,6 +97,75 @@ impl Series {
         Series {
             metric: Metric::new(kind, precision, clock),
             window: Mutex::new(window),
+        }
+    }
+
+    /// Files what was recorded since the last tick under `interval`. A
+    /// histogram is re-read only if its fingerprint moved.
+    pub(crate) fn tick(&self, window: &mut SeriesWindow, interval: u64, config: &WindowConfig) {
+        match (&self.metric, window) {
+            (
+                Metric::Histogram(core),
+                SeriesWindow::Histogram {
+                    tracker,
+                    fingerprint,
+                },
+            ) => {
+                // Read before the snapshot: a value the snapshot misses part
+                // of moves the fingerprint again (its count is stored last).
+                let now = core.fingerprint();
+                if now != *fingerprint {
+                    *fingerprint = now;
+                    tracker.tick(core.snapshot(), interval, config);
+                }
+            }
+            (Metric::Counter(core), SeriesWindow::Counter(tracker)) => {
+                tracker.tick(core.value(), interval, config);
+            }
+            _ => {}
+        }
+    }
+
+    /// The values recorded within `window` of `now` (a histogram series;
+    /// `None` for other kinds).
+    pub(crate) fn window_snapshot(
+        &self,
+        config: &WindowConfig,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<Option<HistogramSnapshot>> {
+        let first = config.first_interval(window, now)?;
+        let mut guard = self.window.lock();
+        self.tick(&mut guard, config.interval_of(now), config);
+        Ok(match &*guard {
+            SeriesWindow::Histogram { tracker, .. } => {
+                Some(tracker.since(first, HistogramSnapshot::empty(self.precision())))
+            }
+            _ => None,
+        })
+    }
+
+    /// The increase within `window` of `now` (a counter series; `None` for
+    /// other kinds).
+    pub(crate) fn window_increase(
+        &self,
+        config: &WindowConfig,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<Option<u64>> {
+        let first = config.first_interval(window, now)?;
+        let mut guard = self.window.lock();
+        self.tick(&mut guard, config.interval_of(now), config);
+        Ok(match &*guard {
+            SeriesWindow::Counter(tracker) => Some(tracker.since(first, 0)),
+            _ => None,
+        })
+    }
+
+    fn precision(&self) -> Precision {
+        match &self.metric {
+            Metric::Histogram(core) => core.precision(),
+            _ => Precision::DEFAULT,
         }
     }
 
@@ -298,6 +368,17 @@ impl Registry {
         let entry = overflow.fold(name, tags, kind)?;
         // SAFETY: entries live as long as `self.index`, i.e. as `self`.
         Ok(unsafe { &*entry })
+    }
+
+    /// perf-core's own counter `name{tags}` (a reserved `perf_core_` name,
+    /// outside the caps), created on first use.
+    pub(crate) fn internal_counter(&self, name: &str, tags: &[Tag<'_>]) -> Arc<CounterCore> {
+        let _families = self.families.lock();
+        let entry = self.insert(name, tags, MetricKind::Counter);
+        match &entry.value.metric {
+            Metric::Counter(core) => core.clone(),
+            _ => unreachable!("internal counters are only created as counters"),
+        }
     }
 
     /// The series `name{tags}`, inserted if absent. Called with `families`

@@ -1,0 +1,701 @@
+//! Rule evaluation: reads every rule's target on every series it applies
+//! to, steps the (rule, series) state machines, and turns transitions into
+//! notifications under the policies of [`crate::alerts`].
+//!
+//! # Cost
+//!
+//! One pass over the registry. Each series finds the rules of its metric
+//! with one hash lookup; a series with rules reads each distinct window its
+//! rules use once. State is stored only for (rule, series) pairs that are
+//! not inactive, so idle pairs cost no memory, and the notification pass
+//! only visits active ones.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use parking_lot::{Mutex, ReentrantMutex};
+
+use crate::alerts::{
+    Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId, Subscribers,
+};
+use crate::counter::CounterCore;
+use crate::evaluator::Evaluator;
+use crate::monitor::Monitor;
+use crate::clock::Timestamp;
+use crate::error::{PerfError, Result};
+use crate::registry::{Metric, Registry, Series};
+use crate::rule_state::{step, Phase, Reading, Transition};
+use crate::rules::{RepeatIntervals, Rule, Severity, Target};
+use crate::series::{SeriesKey, Tag};
+use crate::snapshot::HistogramSnapshot;
+use crate::window::WindowConfig;
+
+/// The rules of a monitor, their per-series states and the alert history.
+pub(crate) struct RuleEngine {
+    rules: Vec<RuleSlot>,
+    /// Metric name → indices into `rules`.
+    by_metric: HashMap<Box<str>, Vec<usize>>,
+    repeat: RepeatIntervals,
+    history: VecDeque<AlertEvent>,
+    history_limit: usize,
+    next_id: u64,
+}
+
+struct RuleSlot {
+    rule: Rule,
+    name: Arc<str>,
+    /// Only pairs that are not inactive.
+    states: HashMap<SeriesKey, Tracked>,
+}
+
+struct Tracked {
+    phase: Phase,
+    /// The latest reading.
+    value: Option<f64>,
+    alert: Option<AlertRecord>,
+}
+
+struct AlertRecord {
+    id: AlertId,
+    fired_at: Timestamp,
+    last_notified: Option<Timestamp>,
+    acknowledged: bool,
+}
+
+/// A transition waiting for the notification pass.
+struct Raw {
+    rule: usize,
+    series: SeriesKey,
+    transition: Transition,
+}
+
+impl RuleEngine {
+    pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
+        RuleEngine {
+            rules: Vec::new(),
+            by_metric: HashMap::new(),
+            repeat,
+            history: VecDeque::new(),
+            history_limit,
+            next_id: 1,
+        }
+    }
+
+    /// Adds a validated rule; names must be unique.
+    pub(crate) fn add(&mut self, rule: Rule) -> Result<()> {
+        if self.rules.iter().any(|slot| slot.rule.name == rule.name) {
+            return Err(PerfError::DuplicateRule { name: rule.name });
+        }
+        let index = self.rules.len();
+        self.by_metric
+            .entry(rule.target.metric().into())
+            .or_default()
+            .push(index);
+        self.rules.push(RuleSlot {
+            name: rule.name.as_str().into(),
+            rule,
+            states: HashMap::new(),
+        });
+        Ok(())
+    }
+
+    /// Removes a rule and its alerts (without notifying: nothing resolved).
+    pub(crate) fn remove(&mut self, name: &str) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|slot| slot.rule.name != name);
+        self.by_metric.clear();
+        for (i, slot) in self.rules.iter().enumerate() {
+            let metric = slot.rule.target.metric();
+            self.by_metric.entry(metric.into()).or_default().push(i);
+        }
+        self.rules.len() != before
+    }
+
+    pub(crate) fn rules(&self) -> Vec<Rule> {
+        self.rules.iter().map(|slot| slot.rule.clone()).collect()
+    }
+
+    /// Evaluates every rule at `now`; returns the notifications to deliver
+    /// (already added to the history).
+    pub(crate) fn evaluate(
+        &mut self,
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        now: Timestamp,
+    ) -> Vec<AlertEvent> {
+        let mut raw = Vec::new();
+        let mut transitions = Vec::new();
+        registry.for_each(|key, series| {
+            let Some(indices) = self.by_metric.get(key.name()) else {
+                return;
+            };
+            let mut reader = SeriesReader::new(registry, series, windows, now);
+            for &i in indices {
+                let slot = &mut self.rules[i];
+                if !slot.rule.applies_to(key) {
+                    continue;
+                }
+                let Some(reading) = reader.read(&slot.rule, key) else {
+                    continue; // another kind of series: the rule does not apply
+                };
+                transitions.clear();
+                slot.advance(key, reading, now, &mut transitions, &mut self.next_id);
+                raw.extend(transitions.drain(..).map(|transition| Raw {
+                    rule: i,
+                    series: key.clone(),
+                    transition,
+                }));
+            }
+        });
+        let events = self.notify(raw, now);
+        self.record_history(&events);
+        events
+    }
+
+    /// Turns transitions into notifications: inhibition, late `Fired`s,
+    /// repeats and acknowledgement (see `alerts`).
+    fn notify(&mut self, mut raw: Vec<Raw>, now: Timestamp) -> Vec<AlertEvent> {
+        let strongest = self.strongest_per_series();
+        raw.sort_by(|a, b| (a.rule, &a.series).cmp(&(b.rule, &b.series)));
+        let mut events = Vec::new();
+        let mut raw = raw.into_iter().peekable();
+        for (i, slot) in self.rules.iter_mut().enumerate() {
+            let mut keys: Vec<SeriesKey> = slot.states.keys().cloned().collect();
+            while let Some(r) = raw.next_if(|r| r.rule == i) {
+                let Some(t) = slot.states.get_mut(&r.series) else {
+                    continue;
+                };
+                let inhibited = is_inhibited(t, &r.series, &strongest);
+                if let Some(event) = slot_event(&slot.name, &slot.rule, &r.series, t, r.transition, inhibited, now) {
+                    events.push(event);
+                }
+            }
+            keys.sort();
+            for key in keys {
+                let Some(t) = slot.states.get_mut(&key) else {
+                    continue;
+                };
+                let inhibited = is_inhibited(t, &key, &strongest);
+                if let Some(event) = self_owed(&slot.name, &slot.rule, &key, t, inhibited, &self.repeat, now) {
+                    events.push(event);
+                }
+            }
+            slot.states.retain(|_, t| t.phase != Phase::Inactive);
+        }
+        events
+    }
+
+    /// The highest active alert severity per series (for inhibition).
+    fn strongest_per_series(&self) -> HashMap<SeriesKey, Severity> {
+        let mut strongest: HashMap<SeriesKey, Severity> = HashMap::new();
+        for slot in &self.rules {
+            for (key, t) in &slot.states {
+                if let Some(s) = t.phase.alert_severity() {
+                    let e = strongest.entry(key.clone()).or_insert(s);
+                    *e = (*e).max(s);
+                }
+            }
+        }
+        strongest
+    }
+
+    fn record_history(&mut self, events: &[AlertEvent]) {
+        for event in events {
+            if self.history.len() == self.history_limit {
+                self.history.pop_front();
+            }
+            if self.history_limit > 0 {
+                self.history.push_back(event.clone());
+            }
+        }
+    }
+
+    pub(crate) fn history(&self) -> Vec<AlertEvent> {
+        self.history.iter().cloned().collect()
+    }
+
+    /// Active alerts, by rule then series.
+    pub(crate) fn alerts(&self) -> Vec<Alert> {
+        let strongest = self.strongest_per_series();
+        let mut all = Vec::new();
+        for slot in &self.rules {
+            let mut keys: Vec<&SeriesKey> = slot.states.keys().collect();
+            keys.sort();
+            for key in keys {
+                let t = &slot.states[key];
+                let (Some(record), Some(severity)) = (&t.alert, t.phase.alert_severity()) else {
+                    continue;
+                };
+                all.push(Alert {
+                    id: record.id,
+                    rule: slot.name.clone(),
+                    series: key.clone(),
+                    severity,
+                    state: match t.phase {
+                        Phase::Recovering { .. } => AlertState::Recovering,
+                        _ => AlertState::Firing,
+                    },
+                    value: t.value,
+                    threshold: fire_threshold(&slot.rule, severity),
+                    fired_at: record.fired_at,
+                    last_notified: record.last_notified,
+                    acknowledged: record.acknowledged,
+                    inhibited: is_inhibited(t, key, &strongest),
+                });
+            }
+        }
+        all
+    }
+
+    pub(crate) fn acknowledge(&mut self, id: AlertId) -> Result<()> {
+        let record = self
+            .rules
+            .iter_mut()
+            .flat_map(|slot| slot.states.values_mut())
+            .filter_map(|t| t.alert.as_mut())
+            .find(|record| record.id == id);
+        match record {
+            Some(record) => {
+                record.acknowledged = true;
+                Ok(())
+            }
+            None => Err(PerfError::UnknownAlert { id: id.0 }),
+        }
+    }
+}
+
+impl RuleSlot {
+    /// Steps the state of `(self, key)`.
+    fn advance(
+        &mut self,
+        key: &SeriesKey,
+        reading: Reading,
+        now: Timestamp,
+        out: &mut Vec<Transition>,
+        next_id: &mut u64,
+    ) {
+        let value = match reading {
+            Reading::Value(v) => Some(v),
+            Reading::NoData => None,
+        };
+        let phase = self.states.get(key).map_or(Phase::Inactive, |t| t.phase);
+        let next = step(&self.rule, phase, reading, now, out);
+        if next == Phase::Inactive && out.is_empty() {
+            self.states.remove(key);
+            return;
+        }
+        let t = self.states.entry(key.clone()).or_insert(Tracked {
+            phase,
+            value,
+            alert: None,
+        });
+        t.phase = next;
+        t.value = value;
+        if out.iter().any(|tr| matches!(tr, Transition::Fired(_))) {
+            t.alert = Some(AlertRecord {
+                id: AlertId(*next_id),
+                fired_at: now,
+                last_notified: None,
+                acknowledged: false,
+            });
+            *next_id += 1;
+        }
+    }
+}
+
+fn is_inhibited(t: &Tracked, key: &SeriesKey, strongest: &HashMap<SeriesKey, Severity>) -> bool {
+    match (t.phase.alert_severity(), strongest.get(key)) {
+        (Some(own), Some(&top)) => own < top,
+        _ => false,
+    }
+}
+
+fn fire_threshold(rule: &Rule, severity: Severity) -> f64 {
+    rule.level_for(severity).map_or(f64::NAN, |l| l.threshold)
+}
+
+fn clear_threshold(rule: &Rule, severity: Severity) -> f64 {
+    rule.level_for(severity).map_or(f64::NAN, |l| l.clear_threshold())
+}
+
+/// The notification for one transition of `t`, if any reaches subscribers.
+fn slot_event(
+    name: &Arc<str>,
+    rule: &Rule,
+    key: &SeriesKey,
+    t: &mut Tracked,
+    transition: Transition,
+    inhibited: bool,
+    now: Timestamp,
+) -> Option<AlertEvent> {
+    let record = t.alert.as_mut()?;
+    let (kind, severity, previous, threshold) = match transition {
+        Transition::Fired(s) => (AlertKind::Fired, s, None, fire_threshold(rule, s)),
+        Transition::Escalated { from, to } => {
+            record.acknowledged = false; // the new severity was not acknowledged
+            (AlertKind::Escalated, to, Some(from), fire_threshold(rule, to))
+        }
+        Transition::DeEscalated { from, to } => {
+            (AlertKind::DeEscalated, to, Some(from), fire_threshold(rule, to))
+        }
+        Transition::Recovered(s) => (AlertKind::Recovered, s, None, clear_threshold(rule, s)),
+        Transition::Relapsed(s) => (AlertKind::Relapsed, s, None, fire_threshold(rule, s)),
+        Transition::Resolved { severity, .. } => {
+            (AlertKind::Resolved, severity, None, clear_threshold(rule, severity))
+        }
+    };
+    let resolved = kind == AlertKind::Resolved;
+    let notified = record.last_notified.is_some();
+    // An alert never announced stays silent while inhibited and when it
+    // resolves; otherwise its first delivered event is a `Fired`.
+    if (!notified && (resolved || inhibited)) || (notified && inhibited && !resolved) {
+        if resolved {
+            t.alert = None;
+        }
+        return None;
+    }
+    let (kind, previous, threshold) = if notified {
+        (kind, previous, threshold)
+    } else {
+        let s = t.phase.alert_severity().unwrap_or(severity);
+        return Some(announce(name, key, t, s, fire_threshold(rule, s), now));
+    };
+    if kind != AlertKind::Recovered {
+        record.last_notified = Some(now);
+    }
+    let event = AlertEvent {
+        id: record.id,
+        kind,
+        rule: name.clone(),
+        series: key.clone(),
+        severity,
+        previous_severity: previous,
+        value: t.value,
+        threshold,
+        at: now,
+        fired_at: record.fired_at,
+    };
+    if resolved {
+        t.alert = None;
+    }
+    Some(event)
+}
+
+/// A `Fired` for an alert announced late, or a repeat that is due.
+fn self_owed(
+    name: &Arc<str>,
+    rule: &Rule,
+    key: &SeriesKey,
+    t: &mut Tracked,
+    inhibited: bool,
+    defaults: &RepeatIntervals,
+    now: Timestamp,
+) -> Option<AlertEvent> {
+    let severity = t.phase.alert_severity()?;
+    let record = t.alert.as_ref()?;
+    if inhibited {
+        return None;
+    }
+    let threshold = fire_threshold(rule, severity);
+    let Some(last) = record.last_notified else {
+        return Some(announce(name, key, t, severity, threshold, now));
+    };
+    let interval = rule.repeat.as_ref().unwrap_or(defaults).get(severity);
+    if record.acknowledged || now.saturating_duration_since(last) < interval {
+        return None;
+    }
+    let record = t.alert.as_mut()?;
+    record.last_notified = Some(now);
+    Some(AlertEvent {
+        id: record.id,
+        kind: AlertKind::Repeated,
+        rule: name.clone(),
+        series: key.clone(),
+        severity,
+        previous_severity: None,
+        value: t.value,
+        threshold,
+        at: now,
+        fired_at: record.fired_at,
+    })
+}
+
+/// The first delivered event of an alert: `Fired` at its current severity.
+fn announce(
+    name: &Arc<str>,
+    key: &SeriesKey,
+    t: &mut Tracked,
+    severity: Severity,
+    threshold: f64,
+    now: Timestamp,
+) -> AlertEvent {
+    let record = t.alert.as_mut().expect("announced alerts exist");
+    record.last_notified = Some(now);
+    AlertEvent {
+        id: record.id,
+        kind: AlertKind::Fired,
+        rule: name.clone(),
+        series: key.clone(),
+        severity,
+        previous_severity: None,
+        value: t.value,
+        threshold,
+        at: now,
+        fired_at: record.fired_at,
+    }
+}
+
+/// Reads rule targets on one series, reading each window once.
+struct SeriesReader<'a> {
+    registry: &'a Registry,
+    series: &'a Series,
+    windows: Option<&'a WindowConfig>,
+    now: Timestamp,
+    histograms: Vec<(Duration, Option<HistogramSnapshot>)>,
+    increases: Vec<(Duration, Option<u64>)>,
+}
+
+impl<'a> SeriesReader<'a> {
+    fn new(
+        registry: &'a Registry,
+        series: &'a Series,
+        windows: Option<&'a WindowConfig>,
+        now: Timestamp,
+    ) -> Self {
+        SeriesReader {
+            registry,
+            series,
+            windows,
+            now,
+            histograms: Vec::new(),
+            increases: Vec::new(),
+        }
+    }
+
+    /// The rule's reading, or `None` if the series is of another kind.
+    fn read(&mut self, rule: &Rule, key: &SeriesKey) -> Option<Reading> {
+        let enough = |n: u64| n >= rule.min_samples;
+        let value = |v: Option<f64>| Some(v.map_or(Reading::NoData, Reading::Value));
+        match &rule.target {
+            Target::Histogram { stat, .. } => {
+                let snapshot = self.histogram(rule.window)?;
+                value(snapshot.filter(|s| enough(s.count())).and_then(|s| stat.of(s)))
+            }
+            Target::CounterRate { .. } => {
+                let increase = self.increase(rule.window)?;
+                let seconds = self.windows?.rounded(rule.window).as_secs_f64();
+                value(increase.filter(|&n| enough(n)).map(|n| n as f64 / seconds))
+            }
+            Target::CounterRatio { denominator, .. } => {
+                let numerator = self.increase(rule.window)?;
+                let denominator = self.denominator(denominator, key, rule.window);
+                let ratio = match (numerator, denominator) {
+                    (Some(n), Some(d)) if d > 0 && enough(d) => Some(n as f64 / d as f64),
+                    _ => None,
+                };
+                value(ratio)
+            }
+            Target::Gauge { .. } => match &self.series.metric {
+                Metric::Gauge(core) => Some(Reading::Value(core.value())),
+                _ => None,
+            },
+        }
+    }
+
+    /// The window's snapshot: `None` if not a histogram, `Some(None)` if the
+    /// window cannot be read (windows disabled or too long: no data).
+    fn histogram(&mut self, window: Duration) -> Option<Option<&HistogramSnapshot>> {
+        if !matches!(self.series.metric, Metric::Histogram(_)) {
+            return None;
+        }
+        let i = match self.histograms.iter().position(|(w, _)| *w == window) {
+            Some(i) => i,
+            None => {
+                let snapshot = self.windows.and_then(|config| {
+                    self.series.window_snapshot(config, self.now, window).ok().flatten()
+                });
+                self.histograms.push((window, snapshot));
+                self.histograms.len() - 1
+            }
+        };
+        Some(self.histograms[i].1.as_ref())
+    }
+
+    fn increase(&mut self, window: Duration) -> Option<Option<u64>> {
+        if !matches!(self.series.metric, Metric::Counter(_)) {
+            return None;
+        }
+        if let Some((_, n)) = self.increases.iter().find(|(w, _)| *w == window) {
+            return Some(*n);
+        }
+        let n = self
+            .windows
+            .and_then(|config| self.series.window_increase(config, self.now, window).ok().flatten());
+        self.increases.push((window, n));
+        Some(n)
+    }
+
+    /// The increase of the denominator series with the same tags.
+    fn denominator(&self, name: &str, key: &SeriesKey, window: Duration) -> Option<u64> {
+        let config = self.windows?;
+        let tags: Vec<Tag<'_>> = key.tags().collect();
+        self.registry
+            .with_existing(name, &tags, |series| {
+                series.window_increase(config, self.now, window).ok().flatten()
+            })
+            .ok()
+            .flatten()
+    }
+}
+
+/// Everything alerting keeps in a monitor.
+pub(crate) struct Alerting {
+    engine: Mutex<RuleEngine>,
+    subscribers: Subscribers,
+    /// Held while an evaluation's events are delivered, so deliveries keep
+    /// evaluation order; reentrant, so a subscriber may evaluate again.
+    delivery: ReentrantMutex<()>,
+    evaluator: Mutex<Option<Evaluator>>,
+    subscriber_panics: OnceLock<Arc<CounterCore>>,
+}
+
+/// Name of the counter of subscriber panics.
+pub const SUBSCRIBER_PANICS_COUNTER: &str = "perf_core_alert_subscriber_panics_total";
+
+impl Alerting {
+    pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
+        Alerting {
+            engine: Mutex::new(RuleEngine::new(repeat, history_limit)),
+            subscribers: Subscribers::default(),
+            delivery: ReentrantMutex::new(()),
+            evaluator: Mutex::new(None),
+            subscriber_panics: OnceLock::new(),
+        }
+    }
+}
+
+/// Rules, evaluation and alerts.
+impl Monitor {
+    /// Adds a rule. Errors: the rule is invalid ([`PerfError::InvalidRule`]),
+    /// its name is taken, or its window cannot be read (windows disabled,
+    /// or longer than the retention).
+    ///
+    /// ```
+    /// use perf_core::{Monitor, Rule, Severity, Target};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.add_rule(Rule::new("errors", Target::ratio("http.errors", "http.requests"))
+    ///     .level(Severity::Warning, 0.01)
+    ///     .level(Severity::Critical, 0.05))?;
+    /// assert_eq!(monitor.rules().len(), 1);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn add_rule(&self, rule: Rule) -> Result<()> {
+        rule.validate()?;
+        if rule.target.is_windowed() {
+            let config = self.inner.windows.ok_or(PerfError::WindowsDisabled)?;
+            config.first_interval(rule.window, self.now())?;
+        }
+        self.inner.alerting.engine.lock().add(rule)
+    }
+
+    /// Removes the rule `name` and drops its alerts without notifying (they
+    /// did not resolve). Returns whether it existed.
+    pub fn remove_rule(&self, name: &str) -> bool {
+        self.inner.alerting.engine.lock().remove(name)
+    }
+
+    /// The rules, in the order they were added.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.inner.alerting.engine.lock().rules()
+    }
+
+    /// Evaluates every rule at the clock's now, delivers the notifications
+    /// to the subscribers and returns them. Deterministic with a
+    /// [`crate::ManualClock`].
+    pub fn evaluate(&self) -> Vec<AlertEvent> {
+        let alerting = &self.inner.alerting;
+        let _in_order = alerting.delivery.lock();
+        let now = self.now();
+        let events = alerting.engine.lock().evaluate(
+            &self.inner.registry,
+            self.inner.windows.as_ref(),
+            now,
+        );
+        alerting.subscribers.deliver(&events, || {
+            let panics = alerting.subscriber_panics.get_or_init(|| {
+                self.inner
+                    .registry
+                    .internal_counter(SUBSCRIBER_PANICS_COUNTER, &[])
+            });
+            panics.increment(1);
+        });
+        events
+    }
+
+    /// Starts the background evaluator: [`Monitor::evaluate`] every
+    /// `interval` (at least 1 ms) on its own thread, replacing a running
+    /// one. It stops with [`Monitor::stop`] or when the last clone of the
+    /// monitor is dropped.
+    pub fn start(&self, interval: Duration) -> Result<()> {
+        self.stop();
+        let evaluator = Evaluator::start(Arc::downgrade(&self.inner), interval, |inner| {
+            Monitor { inner }.evaluate();
+        })?;
+        *self.inner.alerting.evaluator.lock() = Some(evaluator);
+        Ok(())
+    }
+
+    /// Stops the background evaluator, waiting for a running evaluation to
+    /// finish (unless called from a subscriber on the evaluator's thread).
+    /// Does nothing if none runs.
+    pub fn stop(&self) {
+        let evaluator = self.inner.alerting.evaluator.lock().take();
+        if let Some(evaluator) = evaluator {
+            evaluator.stop();
+        }
+    }
+
+    /// Whether the background evaluator runs.
+    pub fn is_evaluating(&self) -> bool {
+        self.inner.alerting.evaluator.lock().is_some()
+    }
+
+    /// Calls `f` with every notification, after each evaluation, in order.
+    /// A panic in `f` is caught and counted in
+    /// `perf_core_alert_subscriber_panics_total`; other subscribers still run.
+    pub fn subscribe(&self, f: impl Fn(&AlertEvent) + Send + Sync + 'static) -> SubscriptionId {
+        self.inner.alerting.subscribers.add(Arc::new(f))
+    }
+
+    /// Removes a subscriber. Returns whether it was subscribed.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.inner.alerting.subscribers.remove(id)
+    }
+
+    /// Subscriber panics caught so far.
+    pub fn subscriber_panics(&self) -> u64 {
+        self.inner
+            .alerting
+            .subscriber_panics
+            .get()
+            .map_or(0, |c| c.value())
+    }
+
+    /// The active alerts (firing or recovering), by rule then series.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.inner.alerting.engine.lock().alerts()
+    }
+
+    /// The latest notifications, oldest first (at most the builder's
+    /// `alert_history`, 1 000 by default).
+    pub fn alert_history(&self) -> Vec<AlertEvent> {
+        self.inner.alerting.engine.lock().history()
+    }
+
+    /// Acknowledges an active alert: its repeats stop until it escalates or
+    /// resolves. Errors with [`PerfError::UnknownAlert`] if it is not active.
+    pub fn acknowledge(&self, id: AlertId) -> Result<()> {
+        self.inner.alerting.engine.lock().acknowledge(id)
+    }
+}

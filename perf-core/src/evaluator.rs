@@ -1,0 +1,65 @@
+//! The background evaluator: a thread that calls a function at a fixed
+//! interval until it is stopped or its monitor is dropped.
+//!
+//! The thread holds only a weak reference to the monitor, so it never keeps
+//! it alive; dropping the monitor drops the stop channel's sender, which
+//! wakes the thread and ends it.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Weak};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::Duration;
+
+use crate::error::{PerfError, Result};
+
+/// A running background evaluator.
+pub(crate) struct Evaluator {
+    /// Dropping (or sending on) this ends the thread.
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Evaluator {
+    /// Starts a thread that calls `run` on the target every `interval`
+    /// (first after one interval) while the target lives.
+    pub(crate) fn start<T: Send + Sync + 'static>(
+        target: Weak<T>,
+        interval: Duration,
+        run: fn(Arc<T>),
+    ) -> Result<Evaluator> {
+        if interval < Duration::from_millis(1) {
+            return Err(PerfError::InvalidConfig(format!(
+                "the evaluation interval must be at least 1 ms, got {interval:?}"
+            )));
+        }
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("perf-core-evaluator".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(interval) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let Some(target) = target.upgrade() else {
+                    return;
+                };
+                run(target);
+            })
+            .map_err(|e| PerfError::InvalidConfig(format!("cannot start the evaluator: {e}")))?;
+        Ok(Evaluator { stop, thread })
+    }
+
+    /// The evaluator thread's id.
+    pub(crate) fn thread_id(&self) -> ThreadId {
+        self.thread.thread().id()
+    }
+
+    /// Stops the thread and waits for it, unless called from the thread
+    /// itself (from a subscriber), where it only asks it to stop.
+    pub(crate) fn stop(self) {
+        let _ = self.stop.send(());
+        if thread::current().id() != self.thread_id() {
+            let _ = self.thread.join();
+        }
+    }
+}
