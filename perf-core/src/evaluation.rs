@@ -17,13 +17,13 @@ use std::time::Duration;
 use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::alerts::{
-    Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId, Subscribers,
+    Alert, AlertEvent, AlertId, AlertKind, AlertState, Subscribers, SubscriptionId,
 };
+use crate::clock::Timestamp;
 use crate::counter::CounterCore;
+use crate::error::{PerfError, Result};
 use crate::evaluator::Evaluator;
 use crate::monitor::Monitor;
-use crate::clock::Timestamp;
-use crate::error::{PerfError, Result};
 use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
 use crate::rules::{RepeatIntervals, Rule, Severity, Target};
@@ -167,7 +167,15 @@ impl RuleEngine {
                     continue;
                 };
                 let inhibited = is_inhibited(t, &r.series, &strongest);
-                if let Some(event) = slot_event(&slot.name, &slot.rule, &r.series, t, r.transition, inhibited, now) {
+                if let Some(event) = slot_event(
+                    &slot.name,
+                    &slot.rule,
+                    &r.series,
+                    t,
+                    r.transition,
+                    inhibited,
+                    now,
+                ) {
                     events.push(event);
                 }
             }
@@ -177,7 +185,15 @@ impl RuleEngine {
                     continue;
                 };
                 let inhibited = is_inhibited(t, &key, &strongest);
-                if let Some(event) = self_owed(&slot.name, &slot.rule, &key, t, inhibited, &self.repeat, now) {
+                if let Some(event) = self_owed(
+                    &slot.name,
+                    &slot.rule,
+                    &key,
+                    t,
+                    inhibited,
+                    &self.repeat,
+                    now,
+                ) {
                     events.push(event);
                 }
             }
@@ -316,7 +332,8 @@ fn fire_threshold(rule: &Rule, severity: Severity) -> f64 {
 }
 
 fn clear_threshold(rule: &Rule, severity: Severity) -> f64 {
-    rule.level_for(severity).map_or(f64::NAN, |l| l.clear_threshold())
+    rule.level_for(severity)
+        .map_or(f64::NAN, |l| l.clear_threshold())
 }
 
 /// The notification for one transition of `t`, if any reaches subscribers.
@@ -334,16 +351,27 @@ fn slot_event(
         Transition::Fired(s) => (AlertKind::Fired, s, None, fire_threshold(rule, s)),
         Transition::Escalated { from, to } => {
             record.acknowledged = false; // the new severity was not acknowledged
-            (AlertKind::Escalated, to, Some(from), fire_threshold(rule, to))
+            (
+                AlertKind::Escalated,
+                to,
+                Some(from),
+                fire_threshold(rule, to),
+            )
         }
-        Transition::DeEscalated { from, to } => {
-            (AlertKind::DeEscalated, to, Some(from), fire_threshold(rule, to))
-        }
+        Transition::DeEscalated { from, to } => (
+            AlertKind::DeEscalated,
+            to,
+            Some(from),
+            fire_threshold(rule, to),
+        ),
         Transition::Recovered(s) => (AlertKind::Recovered, s, None, clear_threshold(rule, s)),
         Transition::Relapsed(s) => (AlertKind::Relapsed, s, None, fire_threshold(rule, s)),
-        Transition::Resolved { severity, .. } => {
-            (AlertKind::Resolved, severity, None, clear_threshold(rule, severity))
-        }
+        Transition::Resolved { severity, .. } => (
+            AlertKind::Resolved,
+            severity,
+            None,
+            clear_threshold(rule, severity),
+        ),
     };
     let resolved = kind == AlertKind::Resolved;
     let notified = record.last_notified.is_some();
@@ -480,7 +508,11 @@ impl<'a> SeriesReader<'a> {
         match &rule.target {
             Target::Histogram { stat, .. } => {
                 let snapshot = self.histogram(rule.window)?;
-                value(snapshot.filter(|s| enough(s.count())).and_then(|s| stat.of(s)))
+                value(
+                    snapshot
+                        .filter(|s| enough(s.count()))
+                        .and_then(|s| stat.of(s)),
+                )
             }
             Target::CounterRate { .. } => {
                 let increase = self.increase(rule.window)?;
@@ -513,7 +545,10 @@ impl<'a> SeriesReader<'a> {
             Some(i) => i,
             None => {
                 let snapshot = self.windows.and_then(|config| {
-                    self.series.window_snapshot(config, self.now, window).ok().flatten()
+                    self.series
+                        .window_snapshot(config, self.now, window)
+                        .ok()
+                        .flatten()
                 });
                 self.histograms.push((window, snapshot));
                 self.histograms.len() - 1
@@ -529,9 +564,12 @@ impl<'a> SeriesReader<'a> {
         if let Some((_, n)) = self.increases.iter().find(|(w, _)| *w == window) {
             return Some(*n);
         }
-        let n = self
-            .windows
-            .and_then(|config| self.series.window_increase(config, self.now, window).ok().flatten());
+        let n = self.windows.and_then(|config| {
+            self.series
+                .window_increase(config, self.now, window)
+                .ok()
+                .flatten()
+        });
         self.increases.push((window, n));
         Some(n)
     }
@@ -542,7 +580,10 @@ impl<'a> SeriesReader<'a> {
         let tags: Vec<Tag<'_>> = key.tags().collect();
         self.registry
             .with_existing(name, &tags, |series| {
-                series.window_increase(config, self.now, window).ok().flatten()
+                series
+                    .window_increase(config, self.now, window)
+                    .ok()
+                    .flatten()
             })
             .ok()
             .flatten()
@@ -617,11 +658,11 @@ impl Monitor {
         let alerting = &self.inner.alerting;
         let _in_order = alerting.delivery.lock();
         let now = self.now();
-        let events = alerting.engine.lock().evaluate(
-            &self.inner.registry,
-            self.inner.windows.as_ref(),
-            now,
-        );
+        let events =
+            alerting
+                .engine
+                .lock()
+                .evaluate(&self.inner.registry, self.inner.windows.as_ref(), now);
         alerting.subscribers.deliver(&events, || {
             let panics = alerting.subscriber_panics.get_or_init(|| {
                 self.inner

@@ -38,6 +38,7 @@
 
 mod alerts;
 mod bucket;
+mod budget;
 mod clock;
 mod counter;
 mod error;
@@ -58,6 +59,7 @@ mod window;
 
 pub use alerts::{Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId};
 pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
+pub use budget::{Budget, BudgetAlerts, BudgetItem, Rating, WEB_VITALS_METRICS};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use counter::Counter;
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
@@ -67,7 +69,8 @@ pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
 pub use registry::FOLDED_COUNTER;
 pub use rules::{
-    Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target, DEFAULT_RULE_WINDOW,
+    Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target,
+    DEFAULT_RULE_WINDOW,
 };
 pub use series::{
     validate_name, validate_tags, SeriesKey, Tag, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_KEY_LEN,

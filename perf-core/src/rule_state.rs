@@ -34,11 +34,17 @@ pub(crate) enum Phase {
     /// No level holds (or it never fired).
     Inactive,
     /// Some level holds, since `since`, but not yet for `for`.
-    Pending { severity: Severity, since: Timestamp },
+    Pending {
+        severity: Severity,
+        since: Timestamp,
+    },
     /// Alerting at `severity`.
     Firing { severity: Severity },
     /// Alerting at `severity`, whose level has been cleared since `since`.
-    Recovering { severity: Severity, since: Timestamp },
+    Recovering {
+        severity: Severity,
+        since: Timestamp,
+    },
 }
 
 impl Phase {
@@ -257,14 +263,27 @@ mod tests {
     fn fires_only_after_for_and_resolves_after_clear_for() {
         let (phase, events) = run(
             &rule(),
-            &values(&[(0, 600.0), (30, 600.0), (60, 600.0), (70, 300.0), (90, 300.0), (100, 300.0)]),
+            &values(&[
+                (0, 600.0),
+                (30, 600.0),
+                (60, 600.0),
+                (70, 300.0),
+                (90, 300.0),
+                (100, 300.0),
+            ]),
         );
         assert_eq!(
             events,
             vec![
                 (60, Fired(Severity::Warning)),
                 (70, Recovered(Severity::Warning)),
-                (100, Resolved { severity: Severity::Warning, no_data: false }),
+                (
+                    100,
+                    Resolved {
+                        severity: Severity::Warning,
+                        no_data: false
+                    }
+                ),
             ]
         );
         assert_eq!(phase, Phase::Inactive);
@@ -272,11 +291,17 @@ mod tests {
 
     #[test]
     fn a_gap_in_the_condition_restarts_for() {
-        let (phase, events) = run(&rule(), &values(&[(0, 600.0), (30, 100.0), (40, 600.0), (90, 600.0)]));
+        let (phase, events) = run(
+            &rule(),
+            &values(&[(0, 600.0), (30, 100.0), (40, 600.0), (90, 600.0)]),
+        );
         assert!(events.is_empty());
         assert_eq!(
             phase,
-            Phase::Pending { severity: Severity::Warning, since: Timestamp::from_secs(40) }
+            Phase::Pending {
+                severity: Severity::Warning,
+                since: Timestamp::from_secs(40)
+            }
         );
     }
 
@@ -284,15 +309,33 @@ mod tests {
     fn escalates_at_once_and_de_escalates_through_clear_for() {
         let (_, events) = run(
             &rule(),
-            &values(&[(0, 600.0), (60, 600.0), (61, 1500.0), (62, 700.0), (92, 700.0)]),
+            &values(&[
+                (0, 600.0),
+                (60, 600.0),
+                (61, 1500.0),
+                (62, 700.0),
+                (92, 700.0),
+            ]),
         );
         assert_eq!(
             events,
             vec![
                 (60, Fired(Severity::Warning)),
-                (61, Escalated { from: Severity::Warning, to: Severity::Critical }),
+                (
+                    61,
+                    Escalated {
+                        from: Severity::Warning,
+                        to: Severity::Critical
+                    }
+                ),
                 (62, Recovered(Severity::Critical)),
-                (92, DeEscalated { from: Severity::Critical, to: Severity::Warning }),
+                (
+                    92,
+                    DeEscalated {
+                        from: Severity::Critical,
+                        to: Severity::Warning
+                    }
+                ),
             ]
         );
     }
@@ -303,12 +346,20 @@ mod tests {
         readings.extend((61..200).map(|t| (t, if t % 2 == 0 { 520.0 } else { 480.0 })));
         let (phase, events) = run(&rule(), &values(&readings));
         assert_eq!(events, vec![(60, Fired(Severity::Warning))]);
-        assert_eq!(phase, Phase::Firing { severity: Severity::Warning });
+        assert_eq!(
+            phase,
+            Phase::Firing {
+                severity: Severity::Warning
+            }
+        );
     }
 
     #[test]
     fn a_relapse_during_recovery_returns_to_firing() {
-        let (phase, events) = run(&rule(), &values(&[(0, 600.0), (60, 600.0), (61, 100.0), (70, 450.0)]));
+        let (phase, events) = run(
+            &rule(),
+            &values(&[(0, 600.0), (60, 600.0), (61, 100.0), (70, 450.0)]),
+        );
         assert_eq!(
             events,
             vec![
@@ -317,7 +368,12 @@ mod tests {
                 (70, Relapsed(Severity::Warning)),
             ]
         );
-        assert_eq!(phase, Phase::Firing { severity: Severity::Warning });
+        assert_eq!(
+            phase,
+            Phase::Firing {
+                severity: Severity::Warning
+            }
+        );
     }
 
     #[test]
@@ -331,34 +387,71 @@ mod tests {
         let gap = [(70, Reading::NoData), (200, Reading::NoData)];
         // Keep last: still firing, nothing resolves.
         let (phase, events) = with(NoDataPolicy::KeepLast, &gap);
-        assert_eq!(phase, Phase::Firing { severity: Severity::Warning });
+        assert_eq!(
+            phase,
+            Phase::Firing {
+                severity: Severity::Warning
+            }
+        );
         assert_eq!(events.len(), 1);
         // Resolve: resolved, marked as no data.
         let (_, events) = with(NoDataPolicy::Resolve, &gap);
-        assert_eq!(events[1], (70, Resolved { severity: Severity::Warning, no_data: true }));
+        assert_eq!(
+            events[1],
+            (
+                70,
+                Resolved {
+                    severity: Severity::Warning,
+                    no_data: true
+                }
+            )
+        );
         // Fire: the top severity, at once since the alert is already firing.
         let (phase, _) = with(NoDataPolicy::Fire, &gap);
-        assert_eq!(phase, Phase::Firing { severity: Severity::Critical });
+        assert_eq!(
+            phase,
+            Phase::Firing {
+                severity: Severity::Critical
+            }
+        );
         // Fire from inactive goes through `for`.
         let (_, events) = run(
             &rule().no_data(NoDataPolicy::Fire),
-            &[(0, Reading::NoData), (59, Reading::NoData), (60, Reading::NoData)],
+            &[
+                (0, Reading::NoData),
+                (59, Reading::NoData),
+                (60, Reading::NoData),
+            ],
         );
         assert_eq!(events, vec![(60, Fired(Severity::Critical))]);
     }
 
     #[test]
     fn with_zero_durations_everything_is_immediate() {
-        let rule = rule().for_duration(Duration::ZERO).clear_for(Duration::ZERO);
+        let rule = rule()
+            .for_duration(Duration::ZERO)
+            .clear_for(Duration::ZERO);
         let (_, events) = run(&rule, &values(&[(0, 1500.0), (1, 450.0), (2, 100.0)]));
         assert_eq!(
             events,
             vec![
                 (0, Fired(Severity::Critical)),
                 (1, Recovered(Severity::Critical)),
-                (1, DeEscalated { from: Severity::Critical, to: Severity::Warning }),
+                (
+                    1,
+                    DeEscalated {
+                        from: Severity::Critical,
+                        to: Severity::Warning
+                    }
+                ),
                 (2, Recovered(Severity::Warning)),
-                (2, Resolved { severity: Severity::Warning, no_data: false }),
+                (
+                    2,
+                    Resolved {
+                        severity: Severity::Warning,
+                        no_data: false
+                    }
+                ),
             ]
         );
     }

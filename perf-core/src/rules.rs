@@ -224,7 +224,9 @@ impl FromStr for Statistic {
             "stddev" => return Ok(Statistic::Stddev),
             _ => {}
         }
-        let bad = || format!("unknown statistic {s:?}: use pNN (p95, p99.9), mean, min, max, count, sum or stddev");
+        let bad = || {
+            format!("unknown statistic {s:?}: use pNN (p95, p99.9), mean, min, max, count, sum or stddev")
+        };
         let digits = s.strip_prefix('p').ok_or_else(bad)?;
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return Err(bad());
@@ -400,10 +402,14 @@ impl NoDataPolicy {
 impl FromStr for NoDataPolicy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [NoDataPolicy::KeepLast, NoDataPolicy::Resolve, NoDataPolicy::Fire]
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown no-data policy {s:?}: use keep_last, resolve or fire"))
+        [
+            NoDataPolicy::KeepLast,
+            NoDataPolicy::Resolve,
+            NoDataPolicy::Fire,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+        .ok_or_else(|| format!("unknown no-data policy {s:?}: use keep_last, resolve or fire"))
     }
 }
 
@@ -647,8 +653,12 @@ impl Rule {
                 reason,
             })
         };
-        if self.name.is_empty() || self.name.len() > 200 || self.name.chars().any(char::is_control) {
-            return fail("name", "must be 1-200 characters without control characters".into());
+        if self.name.is_empty() || self.name.len() > 200 || self.name.chars().any(char::is_control)
+        {
+            return fail(
+                "name",
+                "must be 1-200 characters without control characters".into(),
+            );
         }
         self.validate_target(&fail)?;
         if self.target.is_windowed() && self.window.is_zero() {
@@ -702,18 +712,32 @@ impl Rule {
                 clear >= level.threshold
             };
             if !calm {
-                let side = if self.op.is_upper_bound() { "at or below" } else { "at or above" };
-                return fail(&field("clear"), format!("must be {side} the threshold {}", level.threshold));
+                let side = if self.op.is_upper_bound() {
+                    "at or below"
+                } else {
+                    "at or above"
+                };
+                return fail(
+                    &field("clear"),
+                    format!("must be {side} the threshold {}", level.threshold),
+                );
             }
             let Some(lower) = i.checked_sub(1).map(|j| self.levels[j]) else {
                 continue;
             };
             if lower.severity == level.severity {
-                return fail(&field("severity"), format!("{} appears twice", level.severity));
+                return fail(
+                    &field("severity"),
+                    format!("{} appears twice", level.severity),
+                );
             }
             let rising = level.threshold > lower.threshold;
             if rising != self.op.is_upper_bound() || level.threshold == lower.threshold {
-                let way = if self.op.is_upper_bound() { "rise" } else { "fall" };
+                let way = if self.op.is_upper_bound() {
+                    "rise"
+                } else {
+                    "fall"
+                };
                 return fail(
                     &field("threshold"),
                     format!("thresholds must {way} with severity for {}", self.op),
@@ -764,14 +788,34 @@ mod tests {
             other => panic!("expected an invalid rule, got {other:?}"),
         };
         assert_eq!(err(Rule::new("r", Target::rate("x"))), "levels");
-        assert_eq!(err(latency_rule().level(Severity::Error, 200.0)), "levels[1].threshold");
-        assert_eq!(err(Rule::new("r", Target::rate("x")).level_with_clear(Severity::Info, 5.0, 6.0)), "levels[0].clear");
-        assert_eq!(err(Rule::new("r", Target::rate("9x")).level(Severity::Info, 1.0)), "metric");
-        assert_eq!(err(Rule::new("r", Target::ratio("e", "")).level(Severity::Info, 1.0)), "denominator");
-        assert_eq!(err(Rule::new("r", Target::percentile("x", 101.0)).level(Severity::Info, 1.0)), "stat");
-        assert_eq!(err(Rule::new("", Target::rate("x")).level(Severity::Info, 1.0)), "name");
         assert_eq!(
-            err(Rule::new("r", Target::rate("x")).level(Severity::Info, 1.0).level(Severity::Info, 2.0)),
+            err(latency_rule().level(Severity::Error, 200.0)),
+            "levels[1].threshold"
+        );
+        assert_eq!(
+            err(Rule::new("r", Target::rate("x")).level_with_clear(Severity::Info, 5.0, 6.0)),
+            "levels[0].clear"
+        );
+        assert_eq!(
+            err(Rule::new("r", Target::rate("9x")).level(Severity::Info, 1.0)),
+            "metric"
+        );
+        assert_eq!(
+            err(Rule::new("r", Target::ratio("e", "")).level(Severity::Info, 1.0)),
+            "denominator"
+        );
+        assert_eq!(
+            err(Rule::new("r", Target::percentile("x", 101.0)).level(Severity::Info, 1.0)),
+            "stat"
+        );
+        assert_eq!(
+            err(Rule::new("", Target::rate("x")).level(Severity::Info, 1.0)),
+            "name"
+        );
+        assert_eq!(
+            err(Rule::new("r", Target::rate("x"))
+                .level(Severity::Info, 1.0)
+                .level(Severity::Info, 2.0)),
             "levels[1].severity"
         );
         let falling = Rule::new("r", Target::gauge("free"))
@@ -779,7 +823,10 @@ mod tests {
             .level(Severity::Warning, 10.0)
             .level(Severity::Critical, 5.0);
         falling.validate().unwrap();
-        assert_eq!(err(falling.level(Severity::Info, 3.0)), "levels[1].threshold");
+        assert_eq!(
+            err(falling.level(Severity::Info, 3.0)),
+            "levels[1].threshold"
+        );
     }
 
     #[test]
@@ -801,7 +848,9 @@ mod tests {
     #[test]
     fn tag_matchers_select_series() {
         let key = |tags: &[(&str, &str)]| SeriesKey::new(0, "api.latency", tags);
-        let rule = latency_rule().tag("route", "/a").exclude_tag("method", "GET");
+        let rule = latency_rule()
+            .tag("route", "/a")
+            .exclude_tag("method", "GET");
         assert!(rule.applies_to(&key(&[("route", "/a")])));
         assert!(rule.applies_to(&key(&[("route", "/a"), ("method", "POST")])));
         assert!(!rule.applies_to(&key(&[("route", "/a"), ("method", "GET")])));
