@@ -14,6 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use foldhash::HashMap as FoldHashMap;
 use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::alerts::{
@@ -24,7 +25,7 @@ use crate::counter::CounterCore;
 use crate::error::{PerfError, Result};
 use crate::evaluator::Evaluator;
 use crate::monitor::Monitor;
-use crate::registry::{Metric, Registry, Series};
+use crate::registry::{Metric, Registry, Series, WindowRead};
 use crate::rule_state::{step, Phase, Reading, Transition};
 use crate::rules::{RepeatIntervals, Rule, Severity, Target};
 use crate::series::{SeriesKey, Tag};
@@ -35,7 +36,7 @@ use crate::window::WindowConfig;
 pub(crate) struct RuleEngine {
     rules: Vec<RuleSlot>,
     /// Metric name → indices into `rules`.
-    by_metric: HashMap<Box<str>, Vec<usize>>,
+    by_metric: FoldHashMap<Box<str>, Vec<usize>>,
     repeat: RepeatIntervals,
     history: VecDeque<AlertEvent>,
     history_limit: usize,
@@ -74,7 +75,7 @@ impl RuleEngine {
     pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
         RuleEngine {
             rules: Vec::new(),
-            by_metric: HashMap::new(),
+            by_metric: FoldHashMap::default(),
             repeat,
             history: VecDeque::new(),
             history_limit,
@@ -546,7 +547,7 @@ impl<'a> SeriesReader<'a> {
             None => {
                 let snapshot = self.windows.and_then(|config| {
                     self.series
-                        .window_snapshot(config, self.now, window)
+                        .window_snapshot(config, self.now, window, WindowRead::Incremental)
                         .ok()
                         .flatten()
                 });

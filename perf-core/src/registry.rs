@@ -78,6 +78,15 @@ pub(crate) enum SeriesWindow {
     Counter(WindowTracker<u64>),
 }
 
+/// How a window is read (see [`WindowTracker::since_incremental`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WindowRead {
+    /// The exact sum of the window's intervals.
+    Exact,
+    /// A running sum: adds and subtracts only the intervals that changed.
+    Incremental,
+}
+
 /// A registered series.
 pub(crate) struct Series {
     pub(crate) metric: Metric,
@@ -127,22 +136,28 @@ impl Series {
     }
 
     /// The values recorded within `window` of `now` (a histogram series;
-    /// `None` for other kinds).
+    /// `None` for other kinds). `read` chooses between the exact sum of the
+    /// window's intervals and the running sum rule evaluation uses.
     pub(crate) fn window_snapshot(
         &self,
         config: &WindowConfig,
         now: Timestamp,
         window: Duration,
+        read: WindowRead,
     ) -> Result<Option<HistogramSnapshot>> {
         let first = config.first_interval(window, now)?;
         let mut guard = self.window.lock();
         self.tick(&mut guard, config.interval_of(now), config);
-        Ok(match &*guard {
-            SeriesWindow::Histogram { tracker, .. } => {
-                Some(tracker.since(first, HistogramSnapshot::empty(self.precision())))
+        let SeriesWindow::Histogram { tracker, .. } = &mut *guard else {
+            return Ok(None);
+        };
+        let empty = HistogramSnapshot::empty(self.precision());
+        Ok(Some(match read {
+            WindowRead::Exact => tracker.since(first, empty),
+            WindowRead::Incremental => {
+                tracker.since_incremental(first, config.length(window), empty)
             }
-            _ => None,
-        })
+        }))
     }
 
     /// The increase within `window` of `now` (a counter series; `None` for

@@ -226,10 +226,21 @@ impl HistogramSnapshot {
     /// count.
     pub fn merge(&mut self, other: &HistogramSnapshot) {
         let precision = self.precision.min(other.precision);
-        let ours = coarsened(&self.buckets, self.precision, precision);
-        let theirs = coarsened(&other.buckets, other.precision, precision);
-        self.buckets = merge_sorted(&ours, &theirs, |a, b| a + b);
+        let add = |a, b| a + b;
+        self.buckets = if self.precision == other.precision {
+            merge_sorted(&self.buckets, &other.buckets, add)
+        } else {
+            let ours = coarsened(&self.buckets, self.precision, precision);
+            let theirs = coarsened(&other.buckets, other.precision, precision);
+            merge_sorted(&ours, &theirs, add)
+        };
         self.precision = precision;
+        self.merge_summary(other);
+    }
+
+    /// Adds everything but the buckets of `other`: counts, sum, moments and
+    /// extremes.
+    fn merge_summary(&mut self, other: &HistogramSnapshot) {
         self.m2 = combined_m2(self.moments(), other.moments());
         self.zero_count += other.zero_count;
         self.count += other.count;
@@ -359,12 +370,16 @@ pub(crate) struct PackedSnapshot {
     /// Everything but the buckets (its `buckets` is empty).
     summary: HistogramSnapshot,
     buckets: Box<[u8]>,
+    /// The first and last bucket keys (meaningless when `buckets` is empty).
+    first_key: u32,
+    last_key: u32,
 }
 
 impl HistogramSnapshot {
     /// Packs this snapshot (see [`PackedSnapshot`]).
     pub(crate) fn pack(mut self) -> PackedSnapshot {
         let mut bytes = Vec::with_capacity(self.buckets.len() * 3);
+        let first_key = self.buckets.first().map_or(0, |b| b.0);
         let mut previous = 0;
         for &(key, count) in &self.buckets {
             write_varint(&mut bytes, u64::from(key - previous));
@@ -375,6 +390,8 @@ impl HistogramSnapshot {
         PackedSnapshot {
             summary: self,
             buckets: bytes.into_boxed_slice(),
+            first_key,
+            last_key: previous,
         }
     }
 }
@@ -383,16 +400,78 @@ impl PackedSnapshot {
     /// The snapshot this was packed from.
     pub(crate) fn unpack(&self) -> HistogramSnapshot {
         let mut snap = self.summary.clone();
+        self.for_each_bucket(|key, count| snap.buckets.push((key, count)));
+        snap
+    }
+
+    /// Calls `f(key, count)` for each bucket, in key order.
+    fn for_each_bucket(&self, mut f: impl FnMut(u32, u64)) {
         let mut bytes = &self.buckets[..];
         let mut key = 0u64;
         while !bytes.is_empty() {
             key += read_varint(&mut bytes);
             let count = read_varint(&mut bytes);
             // Keys were u32 when packed, so the sum of gaps fits again.
-            snap.buckets.push((key as u32, count));
+            f(key as u32, count);
         }
-        snap
     }
+
+    /// The sum of packed deltas of one histogram (all of `empty`'s
+    /// precision): what merging them one by one would give, in one pass
+    /// over their buckets instead of one merge each. Buckets are added into
+    /// a dense array over the deltas' key range when it is small, else
+    /// sorted and coalesced.
+    pub(crate) fn sum(
+        mut total: HistogramSnapshot,
+        deltas: &[&PackedSnapshot],
+    ) -> HistogramSnapshot {
+        debug_assert!(total.buckets.is_empty());
+        let (mut lo, mut hi, mut pairs) = (u32::MAX, 0, 0usize);
+        for d in deltas {
+            debug_assert_eq!(d.summary.precision, total.precision);
+            total.merge_summary(&d.summary);
+            if !d.buckets.is_empty() {
+                lo = lo.min(d.first_key);
+                hi = hi.max(d.last_key);
+                pairs += d.buckets.len() / 2; // at least two bytes per bucket
+            }
+        }
+        if lo > hi {
+            return total;
+        }
+        let range = (hi - lo) as usize + 1;
+        total.buckets = if range <= DENSE_RANGE.max(8 * pairs) {
+            let mut dense = vec![0u64; range];
+            for d in deltas {
+                d.for_each_bucket(|key, count| dense[(key - lo) as usize] += count);
+            }
+            let nonzero = dense.iter().enumerate().filter(|(_, &c)| c > 0);
+            nonzero.map(|(i, &c)| (lo + i as u32, c)).collect()
+        } else {
+            let mut all = Vec::with_capacity(pairs);
+            for d in deltas {
+                d.for_each_bucket(|key, count| all.push((key, count)));
+            }
+            all.sort_unstable_by_key(|&(key, _)| key);
+            coalesce(all)
+        };
+        total
+    }
+}
+
+/// Key ranges up to this many buckets are summed in a dense array.
+const DENSE_RANGE: usize = 4096;
+
+/// Adds up the counts of equal keys in a key-sorted list.
+fn coalesce(sorted: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::with_capacity(sorted.len());
+    for (key, count) in sorted {
+        match out.last_mut() {
+            Some((last, total)) if *last == key => *total += count,
+            _ => out.push((key, count)),
+        }
+    }
+    out
 }
 
 fn write_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -656,5 +735,24 @@ mod tests {
         assert_eq!(delta.sum(), 300.0);
         assert!((delta.min() - 100.0).abs() <= 100.0 * 0.004);
         assert_eq!(delta.max(), 200.0); // clamped to the exact cumulative max
+    }
+
+    #[test]
+    fn summing_packed_deltas_equals_merging_them() {
+        // Narrow ranges take the dense path; 1e-15 .. 1e15 the sorted one.
+        for values in [vec![1.0, 2.0, 2.5, 3.0], vec![1e-15, 7.0, 1e15, 0.0]] {
+            let deltas: Vec<PackedSnapshot> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| snap(&[v, v * 1.5, f64::from(i as u32)]).pack())
+                .collect();
+            let refs: Vec<&PackedSnapshot> = deltas.iter().collect();
+            let summed = PackedSnapshot::sum(HistogramSnapshot::empty(Precision::DEFAULT), &refs);
+            let mut merged = HistogramSnapshot::empty(Precision::DEFAULT);
+            for d in &deltas {
+                merged.merge(&d.unpack());
+            }
+            assert_eq!(summed, merged);
+        }
     }
 }

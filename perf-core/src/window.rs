@@ -91,7 +91,7 @@ impl WindowConfig {
 
     /// The first interval of a window of length `window` read at `now`.
     pub(crate) fn first_interval(&self, window: Duration, now: Timestamp) -> Result<u64> {
-        let n = duration_nanos(window).div_ceil(self.interval_nanos);
+        let n = self.length(window);
         // `n <= intervals` follows from `window <= retention`.
         if n == 0 || window > self.retention {
             return Err(PerfError::InvalidWindow {
@@ -102,11 +102,15 @@ impl WindowConfig {
         Ok((self.interval_of(now) + 1).saturating_sub(n))
     }
 
+    /// The number of intervals a window of length `window` spans.
+    pub(crate) fn length(&self, window: Duration) -> u64 {
+        duration_nanos(window).div_ceil(self.interval_nanos)
+    }
+
     /// The nominal length of the windows that [`Self::first_interval`] makes
     /// from `window` (a whole number of intervals).
     pub(crate) fn rounded(&self, window: Duration) -> Duration {
-        let n = duration_nanos(window).div_ceil(self.interval_nanos);
-        Duration::from_nanos(n.saturating_mul(self.interval_nanos))
+        Duration::from_nanos(self.length(window).saturating_mul(self.interval_nanos))
     }
 }
 
@@ -124,6 +128,13 @@ pub(crate) trait Windowed: Clone {
     fn store(delta: Self) -> Self::Stored;
     /// Unpacks a kept delta.
     fn load(stored: &Self::Stored) -> Self;
+    /// `total` plus the kept deltas, as repeated `accumulate` would give.
+    fn sum(total: Self, deltas: &[&Self::Stored]) -> Self {
+        deltas.iter().fold(total, |mut total, d| {
+            total.accumulate(&Self::load(d));
+            total
+        })
+    }
 }
 
 impl Windowed for HistogramSnapshot {
@@ -146,6 +157,9 @@ impl Windowed for HistogramSnapshot {
     }
     fn load(stored: &PackedSnapshot) -> Self {
         stored.unpack()
+    }
+    fn sum(total: Self, deltas: &[&PackedSnapshot]) -> Self {
+        PackedSnapshot::sum(total, deltas)
     }
 }
 
@@ -172,10 +186,30 @@ impl Windowed for u64 {
 /// deltas of the intervals still retained, oldest first.
 pub(crate) struct WindowTracker<T: Windowed> {
     last: T,
-    /// The newest interval any tick has named.
+    /// The newest interval any tick has named. Deltas of older intervals
+    /// are final: later ticks file under `newest` or after.
     newest: u64,
-    deltas: VecDeque<(u64, T::Stored)>,
+    /// The intervals of `deltas`, ascending — kept apart so that searching
+    /// them touches a few dense cache lines.
+    intervals: VecDeque<u64>,
+    deltas: VecDeque<T::Stored>,
+    /// Intervals before this may have been dropped from `deltas`.
+    dropped_before: u64,
+    /// Running window sums for [`Self::since_incremental`], by window length.
+    memos: Vec<Memo<T>>,
 }
+
+/// The sum of the final deltas of intervals `first..upto`, for windows of
+/// `length` intervals.
+struct Memo<T> {
+    length: u64,
+    first: u64,
+    upto: u64,
+    total: T,
+}
+
+/// Most window lengths [`WindowTracker::since_incremental`] keeps sums for.
+const MEMOS: usize = 4;
 
 impl<T: Windowed> WindowTracker<T> {
     /// A tracker whose history starts at `initial` (the empty state).
@@ -183,7 +217,10 @@ impl<T: Windowed> WindowTracker<T> {
         WindowTracker {
             last: initial,
             newest: 0,
+            intervals: VecDeque::new(),
             deltas: VecDeque::new(),
+            dropped_before: 0,
+            memos: Vec::new(),
         }
     }
 
@@ -198,29 +235,87 @@ impl<T: Windowed> WindowTracker<T> {
         let interval = self.newest;
         if !delta.is_nothing() {
             match self.deltas.back_mut() {
-                Some((i, stored)) if *i == interval => {
+                Some(stored) if self.intervals.back() == Some(&interval) => {
                     let mut total = T::load(stored);
                     total.accumulate(&delta);
                     *stored = T::store(total);
                 }
-                _ => self.deltas.push_back((interval, T::store(delta))),
+                _ => {
+                    self.intervals.push_back(interval);
+                    self.deltas.push_back(T::store(delta));
+                }
             }
         }
-        while self
-            .deltas
-            .front()
-            .is_some_and(|d| d.0 + config.intervals <= interval)
-        {
+        while let Some(&oldest) = self.intervals.front() {
+            if oldest + config.intervals > interval {
+                break;
+            }
+            self.intervals.pop_front();
             self.deltas.pop_front();
+            self.dropped_before = oldest + 1;
         }
     }
 
     /// The sum of the deltas of intervals `>= first`, added to `empty`.
-    pub(crate) fn since(&self, first: u64, mut empty: T) -> T {
-        for (_, stored) in self.deltas.iter().filter(|d| d.0 >= first) {
-            empty.accumulate(&T::load(stored));
+    pub(crate) fn since(&self, first: u64, empty: T) -> T {
+        T::sum(empty, &self.stored_in(first, u64::MAX))
+    }
+
+    /// What [`Self::since`] returns, computed from a running sum kept for
+    /// windows of `length` intervals: each call adds the intervals that
+    /// became final and subtracts those that left the window since the
+    /// previous call, so a read touches a few deltas instead of all of them.
+    /// Counts and buckets are exact; a histogram's sum may differ from
+    /// [`Self::since`] by rounding (about one ulp per subtraction), its
+    /// stddev and extremes are estimated as in `delta_since`.
+    pub(crate) fn since_incremental(&mut self, first: u64, length: u64, empty: T) -> T {
+        let upto = self.newest.max(first);
+        let memo = self
+            .memos
+            .iter()
+            .position(|m| m.length == length)
+            .map(|i| self.memos.swap_remove(i));
+        let total = match memo {
+            Some(m)
+                if m.first <= first
+                    && first <= m.upto
+                    && m.upto <= upto
+                    && m.first >= self.dropped_before =>
+            {
+                let expired = self.stored_in(m.first, first);
+                let mut total = if expired.is_empty() {
+                    m.total
+                } else {
+                    m.total.delta_since(&T::sum(empty.clone(), &expired))
+                };
+                for d in self.stored_in(m.upto, upto) {
+                    total.accumulate(&T::load(d));
+                }
+                total
+            }
+            _ => T::sum(empty, &self.stored_in(first, upto)),
+        };
+        let mut result = total.clone();
+        for d in self.stored_in(upto, u64::MAX) {
+            result.accumulate(&T::load(d));
         }
-        empty
+        if self.memos.len() == MEMOS {
+            self.memos.remove(0);
+        }
+        self.memos.push(Memo {
+            length,
+            first,
+            upto,
+            total,
+        });
+        result
+    }
+
+    /// The kept deltas of intervals `from..to`.
+    fn stored_in(&self, from: u64, to: u64) -> Vec<&T::Stored> {
+        let start = self.intervals.partition_point(|&i| i < from);
+        let end = self.intervals.partition_point(|&i| i < to);
+        self.deltas.range(start..end).collect()
     }
 
     /// The cumulative state at the last tick.
@@ -292,5 +387,40 @@ mod tests {
         let window = t.since(0, HistogramSnapshot::empty(Precision::DEFAULT));
         assert_eq!(window.count(), 1);
         assert_eq!(window.sum(), 4.0);
+    }
+
+    proptest::proptest! {
+        /// Running window sums always equal the exact ones: for counters
+        /// exactly, for histograms in counts and buckets (sums to rounding).
+        #[test]
+        fn incremental_reads_equal_exact_reads(
+            steps in proptest::collection::vec((0u64..4, 0u32..5, 1u64..12), 1..80),
+        ) {
+            use crate::bucket::Precision;
+            let c = config();
+            let mut counts = WindowTracker::new(0u64);
+            let mut histogram = WindowTracker::new(HistogramSnapshot::empty(Precision::DEFAULT));
+            let (mut interval, mut total, mut values) = (0u64, 0u64, Vec::new());
+            for (advance, added, length) in steps {
+                interval += advance;
+                total += u64::from(added);
+                values.extend((0..added).map(|k| f64::from(k + 1) * interval as f64));
+                counts.tick(total, interval, &c);
+                let cumulative = HistogramSnapshot::from_values(Precision::DEFAULT, &values).unwrap();
+                histogram.tick(cumulative, interval, &c);
+                let first = (interval + 1).saturating_sub(length.min(10));
+                let length = length.min(10);
+                proptest::prop_assert_eq!(
+                    counts.since_incremental(first, length, 0),
+                    counts.since(first, 0)
+                );
+                let empty = || HistogramSnapshot::empty(Precision::DEFAULT);
+                let fast = histogram.since_incremental(first, length, empty());
+                let exact = histogram.since(first, empty());
+                proptest::prop_assert_eq!(fast.count(), exact.count());
+                proptest::prop_assert_eq!(&fast.buckets, &exact.buckets);
+                proptest::prop_assert!((fast.sum() - exact.sum()).abs() <= 1e-9 * exact.sum().max(1.0));
+            }
+        }
     }
 }
