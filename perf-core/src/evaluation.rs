@@ -25,7 +25,7 @@ use crate::counter::CounterCore;
 use crate::error::{PerfError, Result};
 use crate::evaluator::Evaluator;
 use crate::monitor::Monitor;
-use crate::registry::{Metric, Registry, Series, WindowRead};
+use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
 use crate::rules::{RepeatIntervals, Rule, Severity, Target};
 use crate::series::{SeriesKey, Tag};
@@ -475,13 +475,13 @@ fn announce(
     }
 }
 
-/// Reads rule targets on one series, reading each window once.
+/// Reads rule targets on one series (each counter window once; histogram
+/// windows come from their running sums, which repeated reads reuse).
 struct SeriesReader<'a> {
     registry: &'a Registry,
     series: &'a Series,
     windows: Option<&'a WindowConfig>,
     now: Timestamp,
-    histograms: Vec<(Duration, Option<HistogramSnapshot>)>,
     increases: Vec<(Duration, Option<u64>)>,
 }
 
@@ -497,7 +497,6 @@ impl<'a> SeriesReader<'a> {
             series,
             windows,
             now,
-            histograms: Vec::new(),
             increases: Vec::new(),
         }
     }
@@ -508,12 +507,8 @@ impl<'a> SeriesReader<'a> {
         let value = |v: Option<f64>| Some(v.map_or(Reading::NoData, Reading::Value));
         match &rule.target {
             Target::Histogram { stat, .. } => {
-                let snapshot = self.histogram(rule.window)?;
-                value(
-                    snapshot
-                        .filter(|s| enough(s.count()))
-                        .and_then(|s| stat.of(s)),
-                )
+                let stat = |s: &HistogramSnapshot| enough(s.count()).then(|| stat.of(s)).flatten();
+                value(self.histogram(rule.window, stat)?)
             }
             Target::CounterRate { .. } => {
                 let increase = self.increase(rule.window)?;
@@ -536,26 +531,22 @@ impl<'a> SeriesReader<'a> {
         }
     }
 
-    /// The window's snapshot: `None` if not a histogram, `Some(None)` if the
-    /// window cannot be read (windows disabled or too long: no data).
-    fn histogram(&mut self, window: Duration) -> Option<Option<&HistogramSnapshot>> {
+    /// `f` of the window's values (read from the window's running sum):
+    /// `None` if not a histogram, `Some(None)` if the window cannot be read
+    /// (windows disabled or too long) or `f` found no value.
+    fn histogram(
+        &self,
+        window: Duration,
+        f: impl FnOnce(&HistogramSnapshot) -> Option<f64>,
+    ) -> Option<Option<f64>> {
         if !matches!(self.series.metric, Metric::Histogram(_)) {
             return None;
         }
-        let i = match self.histograms.iter().position(|(w, _)| *w == window) {
-            Some(i) => i,
-            None => {
-                let snapshot = self.windows.and_then(|config| {
-                    self.series
-                        .window_snapshot(config, self.now, window, WindowRead::Incremental)
-                        .ok()
-                        .flatten()
-                });
-                self.histograms.push((window, snapshot));
-                self.histograms.len() - 1
-            }
+        let Some(config) = self.windows else {
+            return Some(None);
         };
-        Some(self.histograms[i].1.as_ref())
+        let read = self.series.read_window(config, self.now, window, f);
+        Some(read.ok().flatten().flatten())
     }
 
     fn increase(&mut self, window: Duration) -> Option<Option<u64>> {

@@ -12,7 +12,7 @@ use crate::error::{MetricKind, PerfError, Result};
 use crate::evaluation::Alerting;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
-use crate::registry::{Limits, Metric, Registry, Series, WindowRead};
+use crate::registry::{Limits, Metric, Registry, Series};
 use crate::rules::RepeatIntervals;
 use crate::series::{SeriesKey, Tag};
 use crate::stats::Stats;
@@ -291,7 +291,7 @@ impl Monitor {
         let config = self.window_config()?;
         let now = self.inner.clock.now();
         self.with_histogram(name, tags, |series, core| {
-            let snapshot = series.window_snapshot(&config, now, window, WindowRead::Exact)?;
+            let snapshot = series.window_snapshot(&config, now, window)?;
             let snapshot = snapshot.expect("histogram series have histogram windows");
             Ok(Stats::from_snapshot(snapshot, core.rejected()))
         })?

@@ -78,15 +78,6 @@ pub(crate) enum SeriesWindow {
     Counter(WindowTracker<u64>),
 }
 
-/// How a window is read (see [`WindowTracker::since_incremental`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WindowRead {
-    /// The exact sum of the window's intervals.
-    Exact,
-    /// A running sum: adds and subtracts only the intervals that changed.
-    Incremental,
-}
-
 /// A registered series.
 pub(crate) struct Series {
     pub(crate) metric: Metric,
@@ -135,16 +126,35 @@ impl Series {
         }
     }
 
-    /// The values recorded within `window` of `now` (a histogram series;
-    /// `None` for other kinds). `read` chooses between the exact sum of the
-    /// window's intervals and the running sum rule evaluation uses.
+    /// The values recorded within `window` of `now`, exactly (a histogram
+    /// series; `None` for other kinds).
     pub(crate) fn window_snapshot(
         &self,
         config: &WindowConfig,
         now: Timestamp,
         window: Duration,
-        read: WindowRead,
     ) -> Result<Option<HistogramSnapshot>> {
+        let first = config.first_interval(window, now)?;
+        let mut guard = self.window.lock();
+        self.tick(&mut guard, config.interval_of(now), config);
+        let SeriesWindow::Histogram { tracker, .. } = &*guard else {
+            return Ok(None);
+        };
+        Ok(Some(
+            tracker.since(first, HistogramSnapshot::empty(self.precision())),
+        ))
+    }
+
+    /// Calls `f` with the values recorded within `window` of `now`, read
+    /// from the window's running sum ([`WindowTracker::since_incremental`]:
+    /// cheap when read repeatedly, as rules do). `None` if not a histogram.
+    pub(crate) fn read_window<R>(
+        &self,
+        config: &WindowConfig,
+        now: Timestamp,
+        window: Duration,
+        f: impl FnOnce(&HistogramSnapshot) -> R,
+    ) -> Result<Option<R>> {
         let first = config.first_interval(window, now)?;
         let mut guard = self.window.lock();
         self.tick(&mut guard, config.interval_of(now), config);
@@ -152,12 +162,11 @@ impl Series {
             return Ok(None);
         };
         let empty = HistogramSnapshot::empty(self.precision());
-        Ok(Some(match read {
-            WindowRead::Exact => tracker.since(first, empty),
-            WindowRead::Incremental => {
-                tracker.since_incremental(first, config.length(window), empty)
-            }
-        }))
+        Ok(Some(f(tracker.since_incremental(
+            first,
+            config.length(window),
+            empty,
+        ))))
     }
 
     /// The increase within `window` of `now` (a counter series; `None` for

@@ -185,7 +185,26 @@ impl HistogramSnapshot {
     /// assert!((p90 - 90.0).abs() <= 90.0 * Precision::DEFAULT.relative_error());
     /// ```
     pub fn percentile(&self, q: f64) -> Result<f64> {
-        Ok(self.percentiles(&[q])?[0])
+        if !(0.0..=100.0).contains(&q) {
+            return Err(PerfError::InvalidPercentile { q });
+        }
+        if self.count == 0 {
+            return Ok(f64::NAN);
+        }
+        let rank = self.rank(q);
+        if rank <= self.count / 2 || rank >= self.count {
+            return Ok(RankCursor::new(self).value_at_rank(rank));
+        }
+        // High percentiles: scan from the top, which is where they are.
+        let mut below = self.count;
+        for &(key, count) in self.buckets.iter().rev() {
+            below = below.saturating_sub(count);
+            if below < rank {
+                let v = self.precision.representative(key);
+                return Ok(clamp_lenient(v, self.min, self.max));
+            }
+        }
+        Ok(clamp_lenient(0.0, self.min, self.max)) // the zero bucket
     }
 
     /// Several percentiles in one scan; same rules as [`Self::percentile`].
@@ -279,6 +298,45 @@ impl HistogramSnapshot {
         delta
     }
 
+    /// Adds a packed delta of the same precision in place: its counts go
+    /// into the existing buckets (binary search), new keys are inserted.
+    pub(crate) fn add_packed(&mut self, delta: &PackedSnapshot) {
+        debug_assert_eq!(self.precision, delta.summary.precision);
+        self.merge_summary(&delta.summary);
+        delta.for_each_bucket(|key, count| {
+            match self.buckets.binary_search_by_key(&key, |b| b.0) {
+                Ok(i) => self.buckets[i].1 += count,
+                Err(i) => self.buckets.insert(i, (key, count)),
+            }
+        });
+    }
+
+    /// Removes in place a packed delta that was added before: counts and
+    /// buckets exactly, the sum by subtraction (rounding aside), M2 as in
+    /// [`Self::delta_since`], and the extremes estimated from the buckets
+    /// left (within the precision bound).
+    pub(crate) fn subtract_packed(&mut self, delta: &PackedSnapshot) {
+        let whole = self.moments();
+        let part = &delta.summary;
+        delta.for_each_bucket(|key, count| {
+            if let Ok(i) = self.buckets.binary_search_by_key(&key, |b| b.0) {
+                self.buckets[i].1 = self.buckets[i].1.saturating_sub(count);
+            }
+        });
+        self.buckets.retain(|&(_, count)| count > 0);
+        self.count = self.count.saturating_sub(part.count);
+        self.zero_count = self.zero_count.saturating_sub(part.zero_count);
+        if self.count == 0 {
+            *self = HistogramSnapshot::empty(self.precision);
+            return;
+        }
+        self.sum -= part.sum;
+        self.sum_compensation -= part.sum_compensation;
+        self.m2 = remaining_m2(whole, part.moments()).unwrap_or_else(|| self.bucket_m2());
+        let (lower, upper) = (self.min, self.max);
+        self.estimate_extremes(lower, upper);
+    }
+
     /// `(count, sum, m2)`, the input of the moment-combining formulas.
     fn moments(&self) -> Moments {
         (self.count, self.sum(), self.m2)
@@ -366,6 +424,7 @@ fn remaining_m2(whole: Moments, part: Moments) -> Option<f64> {
 /// A snapshot packed for keeping in window rings: the summary values as is,
 /// and the buckets as LEB128 varints of (gap to the previous key, count) —
 /// a few bytes per bucket instead of sixteen.
+#[derive(Clone)]
 pub(crate) struct PackedSnapshot {
     /// Everything but the buckets (its `buckets` is empty).
     summary: HistogramSnapshot,
@@ -753,6 +812,20 @@ mod tests {
                 merged.merge(&d.unpack());
             }
             assert_eq!(summed, merged);
+        }
+    }
+
+    #[test]
+    fn one_percentile_matches_the_multi_percentile_scan() {
+        let mut values: Vec<f64> = (0..500).map(|i| f64::from(i * i % 997) * 0.37).collect();
+        values.extend([0.0, 0.0, 1e-30]);
+        let s = snap(&values);
+        for q in (0..=1000).map(|i| f64::from(i) / 10.0) {
+            assert_eq!(
+                s.percentile(q).unwrap(),
+                s.percentiles(&[q]).unwrap()[0],
+                "q = {q}"
+            );
         }
     }
 }

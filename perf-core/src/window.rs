@@ -117,7 +117,7 @@ impl WindowConfig {
 /// Cumulative state whose growth can be split into per-interval deltas.
 pub(crate) trait Windowed: Clone {
     /// How the ring keeps one interval's delta (compactly, for histograms).
-    type Stored;
+    type Stored: Clone;
     /// What was added between `earlier` and `self`.
     fn delta_since(&self, earlier: &Self) -> Self;
     /// Adds a delta into a running total.
@@ -128,6 +128,12 @@ pub(crate) trait Windowed: Clone {
     fn store(delta: Self) -> Self::Stored;
     /// Unpacks a kept delta.
     fn load(stored: &Self::Stored) -> Self;
+    /// Adds a kept delta in place.
+    fn add_stored(&mut self, delta: &Self::Stored) {
+        self.accumulate(&Self::load(delta));
+    }
+    /// Removes a kept delta that was added before, in place.
+    fn subtract_stored(&mut self, delta: &Self::Stored);
     /// `total` plus the kept deltas, as repeated `accumulate` would give.
     fn sum(total: Self, deltas: &[&Self::Stored]) -> Self {
         deltas.iter().fold(total, |mut total, d| {
@@ -161,6 +167,12 @@ impl Windowed for HistogramSnapshot {
     fn sum(total: Self, deltas: &[&PackedSnapshot]) -> Self {
         PackedSnapshot::sum(total, deltas)
     }
+    fn add_stored(&mut self, delta: &PackedSnapshot) {
+        self.add_packed(delta);
+    }
+    fn subtract_stored(&mut self, delta: &PackedSnapshot) {
+        self.subtract_packed(delta);
+    }
 }
 
 impl Windowed for u64 {
@@ -180,6 +192,9 @@ impl Windowed for u64 {
     fn load(stored: &u64) -> Self {
         *stored
     }
+    fn subtract_stored(&mut self, delta: &u64) {
+        *self = self.wrapping_sub(*delta);
+    }
 }
 
 /// One series' window history: the cumulative state at the last tick and the
@@ -195,16 +210,23 @@ pub(crate) struct WindowTracker<T: Windowed> {
     deltas: VecDeque<T::Stored>,
     /// Intervals before this may have been dropped from `deltas`.
     dropped_before: u64,
+    /// Bumped whenever `deltas` changes.
+    version: u64,
     /// Running window sums for [`Self::since_incremental`], by window length.
     memos: Vec<Memo<T>>,
 }
 
-/// The sum of the final deltas of intervals `first..upto`, for windows of
-/// `length` intervals.
-struct Memo<T> {
+/// A running window sum for windows of `length` intervals: the final deltas
+/// of intervals `first..upto` plus `current`, the newest interval's delta as
+/// it was when added (it may still grow, so it is taken out before the next
+/// read and added again).
+struct Memo<T: Windowed> {
     length: u64,
     first: u64,
     upto: u64,
+    current: Option<T::Stored>,
+    /// The tracker's `version` when `total` was last brought up to date.
+    version: u64,
     total: T,
 }
 
@@ -220,6 +242,7 @@ impl<T: Windowed> WindowTracker<T> {
             intervals: VecDeque::new(),
             deltas: VecDeque::new(),
             dropped_before: 0,
+            version: 0,
             memos: Vec::new(),
         }
     }
@@ -234,6 +257,7 @@ impl<T: Windowed> WindowTracker<T> {
         self.newest = self.newest.max(interval);
         let interval = self.newest;
         if !delta.is_nothing() {
+            self.version += 1;
             match self.deltas.back_mut() {
                 Some(stored) if self.intervals.back() == Some(&interval) => {
                     let mut total = T::load(stored);
@@ -253,6 +277,7 @@ impl<T: Windowed> WindowTracker<T> {
             self.intervals.pop_front();
             self.deltas.pop_front();
             self.dropped_before = oldest + 1;
+            self.version += 1;
         }
     }
 
@@ -261,54 +286,69 @@ impl<T: Windowed> WindowTracker<T> {
         T::sum(empty, &self.stored_in(first, u64::MAX))
     }
 
-    /// What [`Self::since`] returns, computed from a running sum kept for
-    /// windows of `length` intervals: each call adds the intervals that
-    /// became final and subtracts those that left the window since the
-    /// previous call, so a read touches a few deltas instead of all of them.
-    /// Counts and buckets are exact; a histogram's sum may differ from
-    /// [`Self::since`] by rounding (about one ulp per subtraction), its
-    /// stddev and extremes are estimated as in `delta_since`.
-    pub(crate) fn since_incremental(&mut self, first: u64, length: u64, empty: T) -> T {
+    /// What [`Self::since`] returns, read from a running sum kept for
+    /// windows of `length` intervals: a read adds in place the intervals
+    /// that became final and subtracts those that left the window since the
+    /// previous read, so it touches a few deltas instead of all of them, and
+    /// nothing at all when nothing changed. Counts and buckets are exact; a
+    /// histogram's sum may differ from [`Self::since`] by rounding (about an
+    /// ulp per subtraction), and its stddev and extremes are estimated as in
+    /// `delta_since`.
+    pub(crate) fn since_incremental(&mut self, first: u64, length: u64, empty: T) -> &T {
         let upto = self.newest.max(first);
-        let memo = self
-            .memos
-            .iter()
-            .position(|m| m.length == length)
-            .map(|i| self.memos.swap_remove(i));
-        let total = match memo {
-            Some(m)
-                if m.first <= first
-                    && first <= m.upto
-                    && m.upto <= upto
-                    && m.first >= self.dropped_before =>
-            {
-                let expired = self.stored_in(m.first, first);
-                let mut total = if expired.is_empty() {
-                    m.total
-                } else {
-                    m.total.delta_since(&T::sum(empty.clone(), &expired))
-                };
-                for d in self.stored_in(m.upto, upto) {
-                    total.accumulate(&T::load(d));
-                }
-                total
+        let found = self.memos.iter().position(|m| m.length == length);
+        let memo = match found.map(|i| self.memos.swap_remove(i)) {
+            Some(m) if m.first == first && m.version == self.version => m,
+            Some(m) if m.first <= first && m.upto <= upto && m.first >= self.dropped_before => {
+                self.advance(m, first, upto)
             }
-            _ => T::sum(empty, &self.stored_in(first, upto)),
+            _ => self.rebuild(length, first, upto, empty),
         };
-        let mut result = total.clone();
-        for d in self.stored_in(upto, u64::MAX) {
-            result.accumulate(&T::load(d));
-        }
         if self.memos.len() == MEMOS {
             self.memos.remove(0);
         }
-        self.memos.push(Memo {
+        self.memos.push(memo);
+        &self.memos[self.memos.len() - 1].total
+    }
+
+    /// Brings a running sum to the window `first..`.
+    fn advance(&self, mut m: Memo<T>, first: u64, upto: u64) -> Memo<T> {
+        if let Some(current) = m.current.take() {
+            m.total.subtract_stored(&current);
+        }
+        for d in self.stored_in(m.first, first.min(m.upto)) {
+            m.total.subtract_stored(d);
+        }
+        for d in self.stored_in(m.upto.max(first), upto) {
+            m.total.add_stored(d);
+        }
+        m.current = self.stored_in(upto, u64::MAX).first().map(|&d| d.clone());
+        if let Some(current) = &m.current {
+            m.total.add_stored(current);
+        }
+        Memo {
+            first,
+            upto,
+            version: self.version,
+            ..m
+        }
+    }
+
+    /// A running sum computed from scratch.
+    fn rebuild(&self, length: u64, first: u64, upto: u64, empty: T) -> Memo<T> {
+        let mut total = T::sum(empty, &self.stored_in(first, upto));
+        let current = self.stored_in(upto, u64::MAX).first().map(|&d| d.clone());
+        if let Some(current) = &current {
+            total.add_stored(current);
+        }
+        Memo {
             length,
             first,
             upto,
+            current,
+            version: self.version,
             total,
-        });
-        result
+        }
     }
 
     /// The kept deltas of intervals `from..to`.
@@ -411,11 +451,11 @@ mod tests {
                 let first = (interval + 1).saturating_sub(length.min(10));
                 let length = length.min(10);
                 proptest::prop_assert_eq!(
-                    counts.since_incremental(first, length, 0),
+                    *counts.since_incremental(first, length, 0),
                     counts.since(first, 0)
                 );
                 let empty = || HistogramSnapshot::empty(Precision::DEFAULT);
-                let fast = histogram.since_incremental(first, length, empty());
+                let fast = histogram.since_incremental(first, length, empty()).clone();
                 let exact = histogram.since(first, empty());
                 proptest::prop_assert_eq!(fast.count(), exact.count());
                 proptest::prop_assert_eq!(&fast.buckets, &exact.buckets);
