@@ -20,6 +20,7 @@
 //! * `service` — the simulated traffic and the instruments it records into;
 //! * `report` — the timeline and the tables, read back through the monitor.
 
+mod alerting;
 mod report;
 mod service;
 
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use perf_core::{ManualClock, Monitor, PerfError, Timestamp};
 
+use alerting::Alerting;
 use report::Timeline;
 use service::{EndpointSpec, Service, SlowSpell};
 
@@ -104,7 +106,12 @@ fn main() -> Result<(), PerfError> {
         .endpoint(service.slow_spell().route)
         .expect("the slow route is an endpoint");
     let mut timeline = Timeline::new(&monitor, slow, TIMELINE_EVERY);
-    simulate(&clock, &service, |elapsed| timeline.observe(elapsed))?;
+    let mut alerting = Alerting::new(&monitor)?;
+    simulate(&clock, &service, |elapsed| {
+        timeline.observe(elapsed)?;
+        alerting.observe(elapsed)
+    })?;
+    alerting.print();
 
     report::latency_table(&monitor, &service, None)?;
     report::latency_table(&monitor, &service, Some(RECENT))?;

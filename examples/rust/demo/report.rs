@@ -184,7 +184,7 @@ fn percent(part: f64, whole: f64) -> f64 {
 }
 
 /// A section title, after a blank line.
-fn title(text: &str) {
+pub fn title(text: &str) {
     println!("\n{text}");
 }
 
