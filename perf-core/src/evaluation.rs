@@ -378,7 +378,12 @@ fn slot_event(
     let notified = record.last_notified.is_some();
     // An alert never announced stays silent while inhibited and when it
     // resolves; otherwise its first delivered event is a `Fired`.
-    if (!notified && (resolved || inhibited)) || (notified && inhibited && !resolved) {
+    let silent = if notified {
+        inhibited && !resolved
+    } else {
+        inhibited || resolved
+    };
+    if silent {
         if resolved {
             t.alert = None;
         }
