@@ -318,12 +318,16 @@ impl HistogramSnapshot {
     pub(crate) fn subtract_packed(&mut self, delta: &PackedSnapshot) {
         let whole = self.moments();
         let part = &delta.summary;
+        let mut emptied = false;
         delta.for_each_bucket(|key, count| {
             if let Ok(i) = self.buckets.binary_search_by_key(&key, |b| b.0) {
                 self.buckets[i].1 = self.buckets[i].1.saturating_sub(count);
+                emptied |= self.buckets[i].1 == 0;
             }
         });
-        self.buckets.retain(|&(_, count)| count > 0);
+        if emptied {
+            self.buckets.retain(|&(_, count)| count > 0);
+        }
         self.count = self.count.saturating_sub(part.count);
         self.zero_count = self.zero_count.saturating_sub(part.zero_count);
         if self.count == 0 {
@@ -424,7 +428,7 @@ fn remaining_m2(whole: Moments, part: Moments) -> Option<f64> {
 /// A snapshot packed for keeping in window rings: the summary values as is,
 /// and the buckets as LEB128 varints of (gap to the previous key, count) —
 /// a few bytes per bucket instead of sixteen.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub(crate) struct PackedSnapshot {
     /// Everything but the buckets (its `buckets` is empty).
     summary: HistogramSnapshot,

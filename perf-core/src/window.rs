@@ -117,7 +117,7 @@ impl WindowConfig {
 /// Cumulative state whose growth can be split into per-interval deltas.
 pub(crate) trait Windowed: Clone {
     /// How the ring keeps one interval's delta (compactly, for histograms).
-    type Stored: Clone;
+    type Stored: Clone + PartialEq;
     /// What was added between `earlier` and `self`.
     fn delta_since(&self, earlier: &Self) -> Self;
     /// Adds a delta into a running total.
@@ -217,14 +217,14 @@ pub(crate) struct WindowTracker<T: Windowed> {
 }
 
 /// A running window sum for windows of `length` intervals: the final deltas
-/// of intervals `first..upto` plus `current`, the newest interval's delta as
-/// it was when added (it may still grow, so it is taken out before the next
+/// of intervals `first..upto` plus `current`, the newest interval and its
+/// delta as it was when added (it may still grow, so it is taken out before the next
 /// read and added again).
 struct Memo<T: Windowed> {
     length: u64,
     first: u64,
     upto: u64,
-    current: Option<T::Stored>,
+    current: Option<(u64, T::Stored)>,
     /// The tracker's `version` when `total` was last brought up to date.
     version: u64,
     total: T,
@@ -311,20 +311,32 @@ impl<T: Windowed> WindowTracker<T> {
         &self.memos[self.memos.len() - 1].total
     }
 
-    /// Brings a running sum to the window `first..`.
+    /// Brings a running sum to the window `first..`. The delta added as the
+    /// current one last time stays in if it is unchanged and still in the
+    /// window (the common case: its interval just became final).
     fn advance(&self, mut m: Memo<T>, first: u64, upto: u64) -> Memo<T> {
-        if let Some(current) = m.current.take() {
-            m.total.subtract_stored(&current);
+        let mut carried = None;
+        if let Some((interval, current)) = m.current.take() {
+            let unchanged = self.stored_at(interval) == Some(&current);
+            if unchanged && interval >= first {
+                carried = Some(interval);
+            } else {
+                m.total.subtract_stored(&current);
+            }
         }
-        for d in self.stored_in(m.first, first.min(m.upto)) {
+        for (_, d) in self.kept_in(m.first, first.min(m.upto)) {
             m.total.subtract_stored(d);
         }
-        for d in self.stored_in(m.upto.max(first), upto) {
-            m.total.add_stored(d);
+        for (i, d) in self.kept_in(m.upto.max(first), upto) {
+            if carried != Some(i) {
+                m.total.add_stored(d);
+            }
         }
-        m.current = self.stored_in(upto, u64::MAX).first().map(|&d| d.clone());
-        if let Some(current) = &m.current {
-            m.total.add_stored(current);
+        m.current = self.current_delta(upto);
+        if let Some((i, d)) = &m.current {
+            if carried != Some(*i) {
+                m.total.add_stored(d);
+            }
         }
         Memo {
             first,
@@ -337,9 +349,9 @@ impl<T: Windowed> WindowTracker<T> {
     /// A running sum computed from scratch.
     fn rebuild(&self, length: u64, first: u64, upto: u64, empty: T) -> Memo<T> {
         let mut total = T::sum(empty, &self.stored_in(first, upto));
-        let current = self.stored_in(upto, u64::MAX).first().map(|&d| d.clone());
-        if let Some(current) = &current {
-            total.add_stored(current);
+        let current = self.current_delta(upto);
+        if let Some((_, d)) = &current {
+            total.add_stored(d);
         }
         Memo {
             length,
@@ -349,6 +361,28 @@ impl<T: Windowed> WindowTracker<T> {
             version: self.version,
             total,
         }
+    }
+
+    /// The delta of the newest interval, if it is `upto` or later (a copy:
+    /// it may still grow).
+    fn current_delta(&self, upto: u64) -> Option<(u64, T::Stored)> {
+        let (i, d) = self.kept_in(upto, u64::MAX).next()?;
+        Some((i, d.clone()))
+    }
+
+    /// The kept delta of `interval`.
+    fn stored_at(&self, interval: u64) -> Option<&T::Stored> {
+        self.kept_in(interval, interval + 1).next().map(|(_, d)| d)
+    }
+
+    /// The kept intervals `from..to` with their deltas.
+    fn kept_in(&self, from: u64, to: u64) -> impl Iterator<Item = (u64, &T::Stored)> {
+        let start = self.intervals.partition_point(|&i| i < from);
+        let end = self.intervals.partition_point(|&i| i < to);
+        self.intervals
+            .range(start..end)
+            .copied()
+            .zip(self.deltas.range(start..end))
     }
 
     /// The kept deltas of intervals `from..to`.
