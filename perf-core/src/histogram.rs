@@ -54,8 +54,9 @@ fn bump(counter: &AtomicU64) {
 /// never share a line.
 #[repr(align(128))]
 struct Shard {
-    /// Values recorded: only for change detection (`fingerprint`); readers
-    /// derive counts from the buckets.
+    /// Values recorded: for change detection (`fingerprint`) and as the `n`
+    /// of the shard's moments; a snapshot's `count` is derived from the
+    /// buckets.
     count: AtomicU64,
     zero: AtomicU64,
     /// `f64` bits of the running sum and of its Neumaier compensation.
@@ -181,6 +182,9 @@ pub(crate) struct HistogramCore {
     /// The monitor's clock, for timers. Kept here so a handle is one `Arc`.
     clock: Arc<dyn Clock>,
     shards: [AtomicPtr<Shard>; SLOT_COUNT],
+    /// Bit `i % 64` of word `i / 64` is set once `shards[i]` is allocated,
+    /// so readers visit live shards without loading all the pointers.
+    live: [AtomicU64; SLOT_COUNT.div_ceil(64)],
     /// Guards the shard of `SHARED_SLOT` against concurrent writers.
     shared_lock: Mutex<()>,
     /// Values refused by `record` (NaN, infinities, negatives, too large).
@@ -193,6 +197,7 @@ impl HistogramCore {
             precision,
             clock,
             shards: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            live: std::array::from_fn(|_| AtomicU64::new(0)),
             shared_lock: Mutex::new(()),
             rejected: AtomicU64::new(0),
         }
@@ -253,13 +258,22 @@ impl HistogramCore {
     fn allocate_shard(&self, slot: usize, first_value: f64) -> &Shard {
         let p = Box::into_raw(Box::new(Shard::new(self.precision, first_value)));
         self.shards[slot].store(p, Release);
+        self.live[slot / 64].fetch_or(1 << (slot % 64), Release);
         // SAFETY: just allocated.
         unsafe { &*p }
     }
 
     fn live_shards(&self) -> impl Iterator<Item = &Shard> {
-        self.shards.iter().filter_map(|p| {
-            let p = p.load(Acquire);
+        let slots = self.live.iter().enumerate().flat_map(|(word, bits)| {
+            let mut bits = bits.load(Acquire);
+            std::iter::from_fn(move || {
+                let bit = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+                bits &= bits - 1;
+                Some(word * 64 + bit)
+            })
+        });
+        slots.filter_map(|slot| {
+            let p = self.shards[slot].load(Acquire);
             // SAFETY: as in `shard`.
             (!p.is_null()).then(|| unsafe { &*p })
         })
@@ -273,24 +287,16 @@ impl HistogramCore {
     /// Merges all shards into a snapshot. `count` is derived from the buckets,
     /// so the snapshot's invariants hold even while writers race with it.
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
-        let chunk_len = self.precision.sub_buckets();
-        let mut dense: Vec<Option<Vec<u64>>> = vec![None; OCTAVES];
+        let shards: Vec<&Shard> = self.live_shards().collect();
         let mut snap = HistogramSnapshot::empty(self.precision);
         let (mut sum, mut compensation) = (0.0, 0.0);
         let (mut count, mut m2) = (0, 0.0);
         let (mut min_bits, mut max_bits) = (u64::MAX, 0);
-        for shard in self.live_shards() {
-            let zero = shard.zero.load(Relaxed);
-            let mut shard_count = zero;
-            for (octave, chunk) in shard.chunks() {
-                let counts = dense[octave].get_or_insert_with(|| vec![0; chunk_len]);
-                for (total, c) in counts.iter_mut().zip(chunk) {
-                    let c = c.load(Relaxed);
-                    *total += c;
-                    shard_count += c;
-                }
-            }
-            snap.zero_count += zero;
+        for shard in &shards {
+            // The shard's own count (stored last by its writer, so the sum
+            // and squares read after it include at least these values).
+            let shard_count = shard.count.load(Acquire);
+            snap.zero_count += shard.zero.load(Relaxed);
             let shard_sum = f64::from_bits(shard.sum.load(Relaxed));
             let shard_m2 = shifted_m2(
                 shard_count,
@@ -308,12 +314,7 @@ impl HistogramCore {
             min_bits = min_bits.min(shard.min_bits.load(Relaxed));
             max_bits = max_bits.max(shard.max_bits.load(Relaxed));
         }
-        for (octave, counts) in dense.iter().enumerate() {
-            let Some(counts) = counts else { continue };
-            for (sub, &count) in counts.iter().enumerate().filter(|(_, &c)| c > 0) {
-                snap.buckets.push((self.precision.join(octave, sub), count));
-            }
-        }
+        self.collect_buckets(&shards, &mut snap.buckets);
         snap.count = snap.zero_count + snap.buckets.iter().map(|b| b.1).sum::<u64>();
         (snap.sum, snap.sum_compensation) = (sum, compensation);
         snap.m2 = m2;
@@ -322,6 +323,35 @@ impl HistogramCore {
             snap.max = f64::from_bits(max_bits);
         }
         snap
+    }
+
+    /// The bucket counts of all shards, octave by octave, in key order.
+    /// Counts are read again here, so they may include values recorded
+    /// since the shard totals were taken; `count` is derived from these.
+    fn collect_buckets(&self, shards: &[&Shard], out: &mut Vec<(u32, u64)>) {
+        let mut counts = vec![0u64; self.precision.sub_buckets()];
+        for octave in 0..OCTAVES {
+            let mut touched = false;
+            for shard in shards {
+                let p = shard.octaves[octave].load(Acquire);
+                if p.is_null() {
+                    continue;
+                }
+                // SAFETY: as in `Shard::chunk`.
+                let chunk = unsafe { std::slice::from_raw_parts(p, shard.chunk_len) };
+                if !touched {
+                    counts.fill(0);
+                    touched = true;
+                }
+                for (total, c) in counts.iter_mut().zip(chunk) {
+                    *total += c.load(Relaxed);
+                }
+            }
+            if touched {
+                let nonzero = counts.iter().enumerate().filter(|(_, &c)| c > 0);
+                out.extend(nonzero.map(|(sub, &c)| (self.precision.join(octave, sub), c)));
+            }
+        }
     }
 
     /// The number of values recorded into all shards so far: it changes with
