@@ -377,11 +377,14 @@ fn slot_event(
     let resolved = kind == AlertKind::Resolved;
     let notified = record.last_notified.is_some();
     // An alert never announced stays silent while inhibited and when it
-    // resolves; otherwise its first delivered event is a `Fired`.
+    // resolves — including the `Recovered` that precedes its `Resolved` in
+    // the same evaluation (it is no longer active, so no longer counts as
+    // inhibited); otherwise its first delivered event is a `Fired`.
+    let gone = t.phase.alert_severity().is_none();
     let silent = if notified {
         inhibited && !resolved
     } else {
-        inhibited || resolved
+        inhibited || resolved || gone
     };
     if silent {
         if resolved {
@@ -395,9 +398,9 @@ fn slot_event(
         let s = t.phase.alert_severity().unwrap_or(severity);
         return Some(announce(name, key, t, s, fire_threshold(rule, s), now));
     };
-    if kind != AlertKind::Recovered {
-        record.last_notified = Some(now);
-    }
+    // Every delivered event, `Recovered` included, restarts the repeat
+    // interval (a repeat right after a recovery would say nothing new).
+    record.last_notified = Some(now);
     let event = AlertEvent {
         id: record.id,
         kind,
@@ -436,7 +439,10 @@ fn self_owed(
         return Some(announce(name, key, t, severity, threshold, now));
     };
     let interval = rule.repeat.as_ref().unwrap_or(defaults).get(severity);
-    if record.acknowledged || now.saturating_duration_since(last) < interval {
+    // Never a repeat at the time of another notification (a zero interval
+    // repeats at every later evaluation, not right after a `Fired`).
+    let elapsed = now.saturating_duration_since(last);
+    if record.acknowledged || elapsed.is_zero() || elapsed < interval {
         return None;
     }
     let record = t.alert.as_mut()?;
@@ -685,12 +691,15 @@ impl Monitor {
     }
 
     /// Stops the background evaluator, waiting for a running evaluation to
-    /// finish (unless called from a subscriber on the evaluator's thread).
-    /// Does nothing if none runs.
+    /// finish — unless called from a subscriber, where it only asks the
+    /// evaluator to stop: a background evaluation may be waiting for this
+    /// delivery to end, so waiting for it would deadlock. Does nothing if
+    /// none runs.
     pub fn stop(&self) {
-        let evaluator = self.inner.alerting.evaluator.lock().take();
+        let alerting = &self.inner.alerting;
+        let evaluator = alerting.evaluator.lock().take();
         if let Some(evaluator) = evaluator {
-            evaluator.stop();
+            evaluator.stop(!alerting.delivery.is_owned_by_current_thread());
         }
     }
 

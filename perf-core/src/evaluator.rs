@@ -54,11 +54,12 @@ impl Evaluator {
         self.thread.thread().id()
     }
 
-    /// Stops the thread and waits for it, unless called from the thread
-    /// itself (from a subscriber), where it only asks it to stop.
-    pub(crate) fn stop(self) {
+    /// Stops the thread and, if `wait`, waits for it — never when called
+    /// from the thread itself (from a subscriber), where it only asks it to
+    /// stop.
+    pub(crate) fn stop(self, wait: bool) {
         let _ = self.stop.send(());
-        if thread::current().id() != self.thread_id() {
+        if wait && thread::current().id() != self.thread_id() {
             let _ = self.thread.join();
         }
     }
