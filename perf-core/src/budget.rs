@@ -22,7 +22,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::rules::{Severity, Statistic};
+use crate::error::{PerfError, Result};
+use crate::rules::{check_rule_name, RepeatIntervals, Rule, Severity, Statistic, Target};
+use crate::series::{validate_name, SeriesKey};
 
 /// How a value compares with its budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,6 +114,85 @@ impl BudgetItem {
         self
     }
 
+    /// Whether the item rates `series`: its metric, with all the item's tags.
+    pub fn applies_to(&self, series: &SeriesKey) -> bool {
+        series.name() == self.metric && series.matches_tags(&self.tags, &[])
+    }
+
+    /// `Err((field, reason))` naming the field as JSON spells it.
+    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        validate_name(&self.metric).map_err(|e| ("metric", e.to_string()))?;
+        self.stat.check().map_err(|reason| ("stat", reason))?;
+        if !self.good.is_finite() {
+            return Err(("good", "must be a finite number".into()));
+        }
+        match self.poor {
+            Some(poor) if !poor.is_finite() => {
+                return Err(("poor", "must be a finite number".into()));
+            }
+            Some(poor) if poor < self.good => {
+                let reason = format!("must be at or above good ({})", self.good);
+                return Err(("poor", reason));
+            }
+            _ => {}
+        }
+        if self.window.is_some_and(|w| w.is_zero()) {
+            return Err(("window", "must be greater than zero".into()));
+        }
+        let tags: Vec<_> = self.tags.iter().map(|(k, v)| (&**k, &**v)).collect();
+        crate::series::validate_tags(&tags).map_err(|e| ("tags", e.to_string()))
+    }
+
+    /// Whether two items rate the same statistic of the same series.
+    fn same_target(&self, other: &BudgetItem) -> bool {
+        let sorted = |tags: &[(String, String)]| {
+            let mut tags = tags.to_vec();
+            tags.sort();
+            tags
+        };
+        self.metric == other.metric
+            && self.stat == other.stat
+            && sorted(&self.tags) == sorted(&other.tags)
+    }
+
+    /// The name of the rule raising this item's alerts in `budget`:
+    /// `budget:{budget}:{metric}:{stat}`, the metric followed by
+    /// `{k=v,...}` when the item has tags.
+    pub fn rule_name(&self, budget: &str) -> String {
+        let mut tags = self.tags.clone();
+        tags.sort();
+        let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let tags = if tags.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", tags.join(","))
+        };
+        format!("budget:{budget}:{}{tags}:{}", self.metric, self.stat)
+    }
+
+    /// The rule alerting on this item: `> good` at the needs-improvement
+    /// severity and `> poor` at the poor severity (only `> good` at the
+    /// poor severity when there is no middle band).
+    fn rule(&self, budget: &str, alerts: &BudgetAlerts) -> Rule {
+        let mut rule = Rule::new(
+            self.rule_name(budget),
+            Target::stat(self.metric.clone(), self.stat),
+        )
+        .window(self.window.unwrap_or(alerts.window))
+        .for_duration(alerts.for_duration)
+        .clear_for(alerts.clear_for)
+        .min_samples(alerts.min_samples);
+        rule.tags = self.tags.clone();
+        rule.repeat = alerts.repeat;
+        rule.description = Some(format!("budget {budget}: {} of {}", self.stat, self.metric));
+        match self.poor.filter(|&poor| poor > self.good) {
+            Some(poor) => rule
+                .level(alerts.needs_improvement, self.good)
+                .level(alerts.poor, poor),
+            None => rule.level(alerts.poor, self.good),
+        }
+    }
+
     /// The rating of `value`; boundaries get the better rating. NaN is poor.
     pub fn rate(&self, value: f64) -> Rating {
         if value <= self.good {
@@ -142,6 +223,8 @@ pub struct BudgetAlerts {
     pub clear_for: Duration,
     /// `min_samples` of the rules. Default 0.
     pub min_samples: u64,
+    /// Repeat intervals of the alerts; `None` uses the monitor's.
+    pub repeat: Option<RepeatIntervals>,
 }
 
 impl Default for BudgetAlerts {
@@ -153,7 +236,57 @@ impl Default for BudgetAlerts {
             for_duration: Duration::ZERO,
             clear_for: Duration::ZERO,
             min_samples: 0,
+            repeat: None,
         }
+    }
+}
+
+impl BudgetAlerts {
+    /// Sets the severities while needs-improvement and while poor.
+    ///
+    /// ```
+    /// use perf_core::{BudgetAlerts, Severity};
+    /// use std::time::Duration;
+    /// let alerts = BudgetAlerts::default()
+    ///     .severities(Severity::Info, Severity::Error)
+    ///     .window(Duration::from_secs(60))
+    ///     .for_duration(Duration::from_secs(30));
+    /// assert_eq!(alerts.poor, Severity::Error);
+    /// ```
+    pub fn severities(mut self, needs_improvement: Severity, poor: Severity) -> Self {
+        self.needs_improvement = needs_improvement;
+        self.poor = poor;
+        self
+    }
+
+    /// Sets the window the rules read.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets `for` of the rules.
+    pub fn for_duration(mut self, d: Duration) -> Self {
+        self.for_duration = d;
+        self
+    }
+
+    /// Sets `clear_for` of the rules.
+    pub fn clear_for(mut self, d: Duration) -> Self {
+        self.clear_for = d;
+        self
+    }
+
+    /// Sets `min_samples` of the rules.
+    pub fn min_samples(mut self, n: u64) -> Self {
+        self.min_samples = n;
+        self
+    }
+
+    /// Sets the repeat intervals of the alerts.
+    pub fn repeat(mut self, intervals: RepeatIntervals) -> Self {
+        self.repeat = Some(intervals);
+        self
     }
 }
 
@@ -199,6 +332,78 @@ impl Budget {
     pub fn with_alerts(mut self, alerts: BudgetAlerts) -> Budget {
         self.alerts = Some(alerts);
         self
+    }
+
+    /// Checks the budget. Errors ([`PerfError::InvalidRule`], naming the
+    /// budget) name the field as JSON spells it: `items[2].poor`,
+    /// `alerts.poor`.
+    ///
+    /// ```
+    /// use perf_core::{Budget, BudgetItem, PerfError, Statistic};
+    /// let budget = Budget::new("api")
+    ///     .item(BudgetItem::new("api.latency", Statistic::Percentile(95.0), 300.0).poor(100.0));
+    /// match budget.validate() {
+    ///     Err(PerfError::InvalidRule { field, .. }) => assert_eq!(field, "items[0].poor"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let fail = |field: String, reason: String| {
+            Err(PerfError::InvalidRule {
+                rule: self.name.clone(),
+                field,
+                reason,
+            })
+        };
+        if let Err(reason) = check_rule_name(&self.name) {
+            return fail("name".into(), reason);
+        }
+        if self.items.is_empty() {
+            return fail("items".into(), "at least one item is needed".into());
+        }
+        for (i, item) in self.items.iter().enumerate() {
+            if let Err((field, reason)) = item.check() {
+                return fail(format!("items[{i}].{field}"), reason);
+            }
+            if let Some(j) = self.items[..i].iter().position(|o| o.same_target(item)) {
+                return fail(
+                    format!("items[{i}]"),
+                    format!("rates the same as items[{j}]"),
+                );
+            }
+        }
+        let Some(alerts) = &self.alerts else {
+            return Ok(());
+        };
+        if alerts.needs_improvement >= alerts.poor {
+            let reason = format!(
+                "must be above needs_improvement ({})",
+                alerts.needs_improvement
+            );
+            return fail("alerts.poor".into(), reason);
+        }
+        if alerts.window.is_zero() {
+            return fail("alerts.window".into(), "must be greater than zero".into());
+        }
+        for (i, rule) in self.rules().iter().enumerate() {
+            if let Err(PerfError::InvalidRule { field, reason, .. }) = rule.validate() {
+                return fail(
+                    format!("items[{i}]"),
+                    format!("its rule's {field} {reason}"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules raising the budget's alerts, one per item (none without
+    /// [`Budget::alerts`]); see [`BudgetItem::rule_name`].
+    pub fn rules(&self) -> Vec<Rule> {
+        let Some(alerts) = &self.alerts else {
+            return Vec::new();
+        };
+        let rule = |item: &BudgetItem| item.rule(&self.name, alerts);
+        self.items.iter().map(rule).collect()
     }
 
     /// Google's Core Web Vitals and other Web Vitals, with their published

@@ -20,6 +20,7 @@ use parking_lot::{Mutex, ReentrantMutex};
 use crate::alerts::{
     Alert, AlertEvent, AlertId, AlertKind, AlertState, Subscribers, SubscriptionId,
 };
+use crate::budget::Budget;
 use crate::clock::Timestamp;
 use crate::counter::CounterCore;
 use crate::error::{PerfError, Result};
@@ -35,6 +36,8 @@ use crate::window::WindowConfig;
 /// The rules of a monitor, their per-series states and the alert history.
 pub(crate) struct RuleEngine {
     rules: Vec<RuleSlot>,
+    /// The budgets; the rules of those with alerts are among `rules`.
+    budgets: Vec<Budget>,
     /// Metric name → indices into `rules`.
     by_metric: FoldHashMap<Box<str>, Vec<usize>>,
     repeat: RepeatIntervals,
@@ -64,6 +67,19 @@ struct AlertRecord {
     acknowledged: bool,
 }
 
+/// `Err(DuplicateRule)` for the first of `added` that is among `existing`
+/// or earlier in `added`.
+fn first_duplicate<'a>(
+    existing: impl Iterator<Item = &'a str>,
+    added: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    let mut seen: std::collections::HashSet<&str> = existing.collect();
+    match added.into_iter().find(|name| !seen.insert(name)) {
+        Some(name) => Err(PerfError::DuplicateRule { name: name.into() }),
+        None => Ok(()),
+    }
+}
+
 /// A transition waiting for the notification pass.
 struct Raw {
     rule: usize,
@@ -75,6 +91,7 @@ impl RuleEngine {
     pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
         RuleEngine {
             rules: Vec::new(),
+            budgets: Vec::new(),
             by_metric: FoldHashMap::default(),
             repeat,
             history: VecDeque::new(),
@@ -83,28 +100,48 @@ impl RuleEngine {
         }
     }
 
-    /// Adds a validated rule; names must be unique.
-    pub(crate) fn add(&mut self, rule: Rule) -> Result<()> {
-        if self.rules.iter().any(|slot| slot.rule.name == rule.name) {
-            return Err(PerfError::DuplicateRule { name: rule.name });
+    /// Adds validated rules and budgets (whose rules are among `rules`),
+    /// all or none: every rule name and every budget name must be new.
+    pub(crate) fn install(&mut self, rules: Vec<Rule>, budgets: Vec<Budget>) -> Result<()> {
+        let rule_names = self.rules.iter().map(|slot| slot.rule.name.as_str());
+        first_duplicate(rule_names, rules.iter().map(|rule| rule.name.as_str()))?;
+        let budget_names = self.budgets.iter().map(|budget| budget.name.as_str());
+        first_duplicate(budget_names, budgets.iter().map(|b| b.name.as_str()))?;
+        for rule in rules {
+            let index = self.rules.len();
+            self.by_metric
+                .entry(rule.target.metric().into())
+                .or_default()
+                .push(index);
+            self.rules.push(RuleSlot {
+                name: rule.name.as_str().into(),
+                rule,
+                states: HashMap::new(),
+            });
         }
-        let index = self.rules.len();
-        self.by_metric
-            .entry(rule.target.metric().into())
-            .or_default()
-            .push(index);
-        self.rules.push(RuleSlot {
-            name: rule.name.as_str().into(),
-            rule,
-            states: HashMap::new(),
-        });
+        self.budgets.extend(budgets);
         Ok(())
     }
 
     /// Removes a rule and its alerts (without notifying: nothing resolved).
     pub(crate) fn remove(&mut self, name: &str) -> bool {
+        self.remove_where(|rule| rule.name == name)
+    }
+
+    /// Removes the budget `name`, its rules and their alerts.
+    pub(crate) fn remove_budget(&mut self, name: &str) -> bool {
+        let Some(i) = self.budgets.iter().position(|b| b.name == name) else {
+            return false;
+        };
+        let budget = self.budgets.remove(i);
+        let names: Vec<String> = budget.rules().into_iter().map(|r| r.name).collect();
+        self.remove_where(|rule| names.contains(&rule.name));
+        true
+    }
+
+    fn remove_where(&mut self, doomed: impl Fn(&Rule) -> bool) -> bool {
         let before = self.rules.len();
-        self.rules.retain(|slot| slot.rule.name != name);
+        self.rules.retain(|slot| !doomed(&slot.rule));
         self.by_metric.clear();
         for (i, slot) in self.rules.iter().enumerate() {
             let metric = slot.rule.target.metric();
@@ -115,6 +152,10 @@ impl RuleEngine {
 
     pub(crate) fn rules(&self) -> Vec<Rule> {
         self.rules.iter().map(|slot| slot.rule.clone()).collect()
+    }
+
+    pub(crate) fn budgets(&self) -> &[Budget] {
+        &self.budgets
     }
 
     /// Evaluates every rule at `now`; returns the notifications to deliver
@@ -635,12 +676,67 @@ impl Monitor {
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn add_rule(&self, rule: Rule) -> Result<()> {
-        rule.validate()?;
-        if rule.target.is_windowed() {
-            let config = self.inner.windows.ok_or(PerfError::WindowsDisabled)?;
-            config.first_interval(rule.window, self.now())?;
+        self.install(vec![rule], Vec::new()).map(drop)
+    }
+
+    /// Adds rules and budgets all or none: checks every one (and that its
+    /// windows can be read), that every name is new, then adds them all.
+    /// Returns how many rules and budgets were added.
+    pub(crate) fn install(&self, rules: Vec<Rule>, budgets: Vec<Budget>) -> Result<usize> {
+        let added = rules.len() + budgets.len();
+        for budget in &budgets {
+            budget.validate()?;
+            for window in budget.items.iter().filter_map(|item| item.window) {
+                self.check_window(window)?;
+            }
         }
-        self.inner.alerting.engine.lock().add(rule)
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .chain(budgets.iter().flat_map(Budget::rules))
+            .collect();
+        for rule in &rules {
+            rule.validate()?;
+            if rule.target.is_windowed() {
+                self.check_window(rule.window)?;
+            }
+        }
+        self.inner.alerting.engine.lock().install(rules, budgets)?;
+        Ok(added)
+    }
+
+    /// Adds a budget, and the rules raising its alerts if it has
+    /// [`Budget::alerts`]. Errors: the budget or a rule it generates is
+    /// invalid ([`PerfError::InvalidRule`] naming the budget and the field,
+    /// e.g. `items[2].poor`), its name or a rule name is taken
+    /// ([`PerfError::DuplicateRule`]), or a window cannot be read.
+    ///
+    /// ```
+    /// use perf_core::{Budget, Monitor};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.add_budget(Budget::web_vitals())?;
+    /// monitor.add_budget(Budget::api_latency("api", "http.server.duration", 100.0, 300.0, 800.0))?;
+    /// assert_eq!(monitor.budgets().len(), 2);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn add_budget(&self, budget: Budget) -> Result<()> {
+        self.install(Vec::new(), vec![budget]).map(drop)
+    }
+
+    /// Removes the budget `name` and its rules, dropping their alerts
+    /// without notifying. Returns whether it existed.
+    pub fn remove_budget(&self, name: &str) -> bool {
+        self.inner.alerting.engine.lock().remove_budget(name)
+    }
+
+    /// The budgets, in the order they were added.
+    pub fn budgets(&self) -> Vec<Budget> {
+        self.inner.alerting.engine.lock().budgets().to_vec()
+    }
+
+    /// `Ok` if windows are on and `window` is within the retention.
+    fn check_window(&self, window: Duration) -> Result<()> {
+        let config = self.inner.windows.ok_or(PerfError::WindowsDisabled)?;
+        config.first_interval(window, self.now()).map(drop)
     }
 
     /// Removes the rule `name` and drops its alerts without notifying (they

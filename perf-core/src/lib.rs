@@ -39,6 +39,7 @@
 mod alerts;
 mod bucket;
 mod budget;
+mod budget_report;
 mod clock;
 mod counter;
 mod error;
@@ -60,6 +61,7 @@ mod window;
 pub use alerts::{Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId};
 pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
 pub use budget::{Budget, BudgetAlerts, BudgetItem, Rating, WEB_VITALS_METRICS};
+pub use budget_report::{BudgetReport, BudgetRow};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use counter::Counter;
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};

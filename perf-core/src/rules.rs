@@ -196,6 +196,27 @@ impl Statistic {
     }
 }
 
+impl Statistic {
+    /// `Err(reason)` for a percentile outside `[0, 100]` (or NaN).
+    pub(crate) fn check(self) -> std::result::Result<(), String> {
+        match self {
+            Statistic::Percentile(q) if !(0.0..=100.0).contains(&q) => {
+                Err(format!("percentile {q} is outside [0, 100]"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `Err(reason)` unless `name` is a valid rule or budget name: 1-200
+/// characters, no control characters.
+pub(crate) fn check_rule_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err("must be 1-200 characters without control characters".into());
+    }
+    Ok(())
+}
+
 /// `p50`, `p99.9`, `mean`, …: the names used in JSON and output. `p999`
 /// reads as 99.9 and `p9999` as 99.99 (the usual shorthand).
 impl fmt::Display for Statistic {
@@ -632,15 +653,7 @@ impl Rule {
 
     /// Whether the rule applies to `series`: its metric, and its tag matchers.
     pub fn applies_to(&self, series: &SeriesKey) -> bool {
-        series.name() == self.target.metric()
-            && self
-                .tags
-                .iter()
-                .all(|(k, v)| series.tag(k) == Some(v.as_str()))
-            && self
-                .exclude_tags
-                .iter()
-                .all(|(k, v)| series.tag(k) != Some(v.as_str()))
+        series.name() == self.target.metric() && series.matches_tags(&self.tags, &self.exclude_tags)
     }
 
     /// Checks the rule. Errors ([`PerfError::InvalidRule`]) name the field
@@ -653,12 +666,8 @@ impl Rule {
                 reason,
             })
         };
-        if self.name.is_empty() || self.name.len() > 200 || self.name.chars().any(char::is_control)
-        {
-            return fail(
-                "name",
-                "must be 1-200 characters without control characters".into(),
-            );
+        if let Err(reason) = check_rule_name(&self.name) {
+            return fail("name", reason);
         }
         self.validate_target(&fail)?;
         if self.target.is_windowed() && self.window.is_zero() {
@@ -680,16 +689,10 @@ impl Rule {
                 return fail("metric", e.to_string());
             }
         }
-        if let Target::Histogram {
-            stat: Statistic::Percentile(q),
-            ..
-        } = self.target
-        {
-            if !(0.0..=100.0).contains(&q) {
-                return fail("stat", format!("percentile {q} is outside [0, 100]"));
-            }
+        match &self.target {
+            Target::Histogram { stat, .. } => stat.check().or_else(|reason| fail("stat", reason)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn validate_levels(&self, fail: &impl Fn(&str, String) -> Result<()>) -> Result<()> {

@@ -180,6 +180,17 @@ impl SeriesKey {
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags().find(|&(k, _)| k == key).map(|(_, v)| v)
     }
+
+    /// Whether the key has every tag of `include` and none of `exclude`
+    /// (`key == value` pairs; a missing tag is not excluded).
+    pub(crate) fn matches_tags(
+        &self,
+        include: &[(String, String)],
+        exclude: &[(String, String)],
+    ) -> bool {
+        include.iter().all(|(k, v)| self.tag(k) == Some(v.as_str()))
+            && exclude.iter().all(|(k, v)| self.tag(k) != Some(v.as_str()))
+    }
 }
 
 impl PartialEq for SeriesKey {

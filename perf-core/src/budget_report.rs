@@ -1,0 +1,261 @@
+//! The budget report: every budget item rated on every series it applies
+//! to, with its value, limits, rating and headroom.
+//!
+//! ```
+//! use perf_core::{Budget, Monitor, Rating};
+//! let monitor = Monitor::builder().build()?;
+//! monitor.add_budget(Budget::api_latency("api", "http.server.duration", 100.0, 300.0, 800.0))?;
+//! for ms in 1..=100 {
+//!     monitor.record("http.server.duration", &[("route", "/users")], ms as f64 * 4.0)?;
+//! }
+//! let report = monitor.budget_report();
+//! let p95 = &report.rows[1];
+//! assert_eq!(p95.stat.to_string(), "p95");
+//! assert_eq!(p95.rating, Some(Rating::Poor)); // p95 is about 380 ms > 300 ms
+//! assert!(p95.headroom.unwrap() < 0.0);
+//! assert_eq!(report.worst(), Some(Rating::Poor));
+//! println!("{report}");
+//! # Ok::<(), perf_core::PerfError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::budget::{Budget, BudgetItem, Rating};
+use crate::clock::Timestamp;
+use crate::monitor::Monitor;
+use crate::registry::{Metric, Series};
+use crate::rules::Statistic;
+use crate::series::SeriesKey;
+use crate::snapshot::HistogramSnapshot;
+
+/// A budget item rated on one series.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BudgetRow {
+    /// The budget's name.
+    pub budget: String,
+    /// The item's metric.
+    pub metric: String,
+    /// The series rated; `None` when the metric has no series the item
+    /// applies to yet (then there is no value either).
+    pub series: Option<SeriesKey>,
+    /// The statistic rated.
+    pub stat: Statistic,
+    /// The item's window; `None`: everything since start.
+    pub window: Option<Duration>,
+    /// How many values the statistic was computed from.
+    pub count: u64,
+    /// The statistic; `None` without values.
+    pub value: Option<f64>,
+    /// The largest good value.
+    pub good: f64,
+    /// The largest needs-improvement value, if the item has that band.
+    pub poor: Option<f64>,
+    /// The value's rating; `None` without a value.
+    pub rating: Option<Rating>,
+    /// `good − value`: how far under its good limit the value is
+    /// (negative: over it by that much).
+    pub headroom: Option<f64>,
+}
+
+impl BudgetRow {
+    fn new(
+        budget: &Budget,
+        item: &BudgetItem,
+        series: Option<&SeriesKey>,
+        values: Option<&HistogramSnapshot>,
+    ) -> BudgetRow {
+        let value = values.and_then(|s| item.stat.of(s));
+        BudgetRow {
+            budget: budget.name.clone(),
+            metric: item.metric.clone(),
+            series: series.cloned(),
+            stat: item.stat,
+            window: item.window,
+            count: values.map_or(0, HistogramSnapshot::count),
+            value,
+            good: item.good,
+            poor: item.poor,
+            rating: value.map(|v| item.rate(v)),
+            headroom: value.map(|v| item.good - v),
+        }
+    }
+
+    /// The headroom as a fraction of the good limit (`0.25`: 25 % under
+    /// it); `None` without a value or with a zero limit.
+    pub fn headroom_ratio(&self) -> Option<f64> {
+        self.headroom
+            .filter(|_| self.good != 0.0)
+            .map(|h| h / self.good)
+    }
+}
+
+/// Every budget item of a monitor rated on every series it applies to,
+/// budgets in the order they were added, items in their order, series
+/// sorted. `Display` prints it as a table.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BudgetReport {
+    /// When the report was taken (the monitor clock's now).
+    pub at: Timestamp,
+    /// One row per (item, series); one row without a series for an item
+    /// no series matches yet.
+    pub rows: Vec<BudgetRow>,
+}
+
+impl BudgetReport {
+    /// The worst rating of any row; `None` if no row has a value.
+    pub fn worst(&self) -> Option<Rating> {
+        self.rows.iter().filter_map(|row| row.rating).max()
+    }
+
+    /// The rows of the budget `name`.
+    pub fn budget<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a BudgetRow> + 'a {
+        self.rows.iter().filter(move |row| row.budget == name)
+    }
+}
+
+/// Budgets: the report.
+impl Monitor {
+    /// Rates every budget item on every histogram series it applies to:
+    /// value, limits, rating and headroom. Items with a window read that
+    /// window (exactly, as [`Monitor::window_stats`]); others read
+    /// everything since start.
+    pub fn budget_report(&self) -> BudgetReport {
+        let budgets = self.budgets();
+        let items: Vec<(&Budget, &BudgetItem)> = budgets
+            .iter()
+            .flat_map(|budget| budget.items.iter().map(move |item| (budget, item)))
+            .collect();
+        let mut by_metric: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (_, item)) in items.iter().enumerate() {
+            by_metric.entry(item.metric.as_str()).or_default().push(i);
+        }
+        let now = self.now();
+        let mut found: Vec<Vec<BudgetRow>> = vec![Vec::new(); items.len()];
+        self.inner.registry.for_each(|key, series| {
+            for &i in by_metric.get(key.name()).into_iter().flatten() {
+                let (budget, item) = items[i];
+                if !item.applies_to(key) {
+                    continue;
+                }
+                if let Some(values) = self.budget_values(series, item.window, now) {
+                    found[i].push(BudgetRow::new(budget, item, Some(key), values.as_ref()));
+                }
+            }
+        });
+        let rows = items
+            .iter()
+            .zip(found)
+            .flat_map(|(&(budget, item), mut rows)| {
+                if rows.is_empty() {
+                    rows.push(BudgetRow::new(budget, item, None, None));
+                }
+                rows.sort_by(|a, b| a.series.cmp(&b.series));
+                rows
+            });
+        BudgetReport {
+            at: now,
+            rows: rows.collect(),
+        }
+    }
+
+    /// The values an item reads from `series`: `None` if it is not a
+    /// histogram, `Some(None)` if its window cannot be read.
+    fn budget_values(
+        &self,
+        series: &Series,
+        window: Option<Duration>,
+        now: Timestamp,
+    ) -> Option<Option<HistogramSnapshot>> {
+        let Metric::Histogram(core) = &series.metric else {
+            return None;
+        };
+        let Some(window) = window else {
+            return Some(Some(core.snapshot()));
+        };
+        let read = self
+            .inner
+            .windows
+            .as_ref()
+            .map(|config| series.window_snapshot(config, now, window));
+        Some(read.and_then(|r| r.ok().flatten()))
+    }
+}
+
+impl fmt::Display for BudgetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEADER: [&str; 8] = [
+            "budget", "series", "stat", "value", "good", "poor", "rating", "headroom",
+        ];
+        let cells: Vec<[String; 8]> = self.rows.iter().map(row_cells).collect();
+        let mut widths = HEADER.map(str::len);
+        for row in &cells {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let header = HEADER.map(String::from);
+        for row in std::iter::once(&header).chain(&cells) {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .enumerate()
+                .map(|(i, (cell, width))| match i {
+                    3..=5 | 7 => format!("{cell:>width$}"),
+                    _ => format!("{cell:<width$}"),
+                })
+                .collect();
+            writeln!(f, "{}", line.join("  ").trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+fn row_cells(row: &BudgetRow) -> [String; 8] {
+    let series = row
+        .series
+        .as_ref()
+        .map_or_else(|| row.metric.clone(), ToString::to_string);
+    let stat = match row.window {
+        Some(window) => format!("{} {}s", row.stat, window.as_secs_f64()),
+        None => row.stat.to_string(),
+    };
+    let missing = || "-".to_string();
+    [
+        row.budget.clone(),
+        series,
+        stat,
+        row.value.map_or_else(missing, compact),
+        compact(row.good),
+        row.poor.map_or_else(missing, compact),
+        row.rating.map_or("no data", Rating::as_str).to_string(),
+        row.headroom.map_or_else(missing, |h| {
+            format!("{}{}", if h >= 0.0 { "+" } else { "" }, compact(h))
+        }),
+    ]
+}
+
+/// A number with at most three decimals and no trailing zeros.
+fn compact(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0" } else { text }.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_numbers() {
+        assert_eq!(compact(2500.0), "2500");
+        assert_eq!(compact(0.1), "0.1");
+        assert_eq!(compact(0.25), "0.25");
+        assert_eq!(compact(312.4567), "312.457");
+        assert_eq!(compact(-40.0), "-40");
+        assert_eq!(compact(-0.0001), "0");
+    }
+}
