@@ -58,15 +58,19 @@ bench_smoke() {
     fi
 }
 
-# The demo must run to completion and print its tables.
+# The demo must run to completion, raise and resolve its alert on the slow
+# spell, and print its tables and the budget report.
 run_demo() {
-    local out
+    local out pattern
     out=$(cargo run --release -p perf-examples --bin demo </dev/null) || return 1
     printf '%s\n' "$out"
-    grep -q '^Traffic over the last' <<<"$out" || {
-        echo "the demo did not print its traffic table"
-        return 1
-    }
+    for pattern in '^Traffic over the last' ' FIRED ' ' RESOLVED ' '^Budget api-latency' \
+        '^api-latency .*route="/api/search".* p95 .* poor'; do
+        grep -qE -- "$pattern" <<<"$out" || {
+            echo "the demo's output lacks /$pattern/"
+            return 1
+        }
+    done
 }
 
 step toolchain ensure_rust

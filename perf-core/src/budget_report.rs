@@ -134,7 +134,7 @@ impl Monitor {
             by_metric.entry(item.metric.as_str()).or_default().push(i);
         }
         let now = self.now();
-        let mut found: Vec<Vec<BudgetRow>> = vec![Vec::new(); items.len()];
+        let mut rows: Vec<(usize, BudgetRow)> = Vec::new();
         self.inner.registry.for_each(|key, series| {
             for &i in by_metric.get(key.name()).into_iter().flatten() {
                 let (budget, item) = items[i];
@@ -142,23 +142,32 @@ impl Monitor {
                     continue;
                 }
                 if let Some(values) = self.budget_values(series, item.window, now) {
-                    found[i].push(BudgetRow::new(budget, item, Some(key), values.as_ref()));
+                    rows.push((i, BudgetRow::new(budget, item, Some(key), values.as_ref())));
                 }
             }
         });
-        let rows = items
-            .iter()
-            .zip(found)
-            .flat_map(|(&(budget, item), mut rows)| {
-                if rows.is_empty() {
-                    rows.push(BudgetRow::new(budget, item, None, None));
-                }
-                rows.sort_by(|a, b| a.series.cmp(&b.series));
-                rows
-            });
+        for (i, &(budget, item)) in items.iter().enumerate() {
+            if !rows.iter().any(|&(j, _)| j == i) {
+                rows.push((i, BudgetRow::new(budget, item, None, None)));
+            }
+        }
+        // Budgets in order; within one, a metric's rows together (at its
+        // first item), by series, then in item order.
+        let group = |i: usize| {
+            let (budget, item) = items[i];
+            let same = |&(b, it): &(&Budget, &BudgetItem)| {
+                b.name == budget.name && it.metric == item.metric
+            };
+            items.iter().position(same).unwrap_or(i)
+        };
+        rows.sort_by(|(i, a), (j, b)| {
+            (group(*i).cmp(&group(*j)))
+                .then_with(|| a.series.cmp(&b.series))
+                .then(i.cmp(j))
+        });
         BudgetReport {
             at: now,
-            rows: rows.collect(),
+            rows: rows.into_iter().map(|(_, row)| row).collect(),
         }
     }
 
@@ -238,10 +247,21 @@ fn row_cells(row: &BudgetRow) -> [String; 8] {
     ]
 }
 
-/// A number with at most three decimals and no trailing zeros.
+/// A number to four significant digits (at most six decimals), without
+/// trailing zeros: `2500`, `53.13`, `0.795`, `0.1`.
 fn compact(v: f64) -> String {
-    let text = format!("{v:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
+    let magnitude = if v == 0.0 {
+        0
+    } else {
+        v.abs().log10().floor() as i32
+    };
+    let decimals = (3 - magnitude).clamp(0, 6) as usize;
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
     if text == "-0" { "0" } else { text }.to_string()
 }
 
@@ -254,8 +274,12 @@ mod tests {
         assert_eq!(compact(2500.0), "2500");
         assert_eq!(compact(0.1), "0.1");
         assert_eq!(compact(0.25), "0.25");
-        assert_eq!(compact(312.4567), "312.457");
+        assert_eq!(compact(312.4567), "312.5");
+        assert_eq!(compact(53.1251), "53.13");
+        assert_eq!(compact(0.795), "0.795");
+        assert_eq!(compact(12345.6), "12346");
         assert_eq!(compact(-40.0), "-40");
-        assert_eq!(compact(-0.0001), "0");
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(-0.00000001), "0");
     }
 }

@@ -108,8 +108,22 @@ fn api_latency_report_values_limits_and_headroom() {
             .unwrap();
     }
     let report = monitor.budget_report();
-    // Three items × three series, series sorted within each item.
-    assert_eq!(report.rows.len(), 9);
+    // Three items × three series: by series, then in item order.
+    let order: Vec<(String, String)> = report
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.series.as_ref().unwrap().tag("route").unwrap().to_string(),
+                r.stat.to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = ["/a", "/all", "/b"]
+        .iter()
+        .flat_map(|route| ["p50", "p95", "p99"].map(|stat| (route.to_string(), stat.to_string())))
+        .collect();
+    assert_eq!(order, expected);
     let p95: Vec<_> = report
         .rows
         .iter()

@@ -1,5 +1,5 @@
 //! The demo's alerting: a latency rule evaluated every simulated second,
-//! and the alert events it raises, printed as they happen.
+//! the alert events it raises, and a latency budget's report.
 //!
 //! The rule applies to every endpoint's latency series; its state is kept
 //! per series, so only the endpoint with the slow spell alerts.
@@ -7,12 +7,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use perf_core::{AlertEvent, AlertKind, Monitor, PerfError, Rule, Severity, Target, Timestamp};
+use perf_core::{
+    AlertEvent, AlertKind, Budget, Monitor, PerfError, Rule, Severity, Target, Timestamp,
+};
 
 use crate::service::LATENCY;
 
 /// The rule's name.
 pub const SLOW_ENDPOINT: &str = "slow-endpoint";
+/// The latency budget's name.
+pub const API_BUDGET: &str = "api-latency";
 /// How often the demo evaluates its rules.
 const EVALUATE_EVERY: Duration = Duration::from_secs(1);
 
@@ -30,6 +34,11 @@ pub fn latency_rule() -> Rule {
         .description("an endpoint's p95 latency is high")
 }
 
+/// Every endpoint's p50 / p95 / p99 at most 50 / 250 / 500 ms over the run.
+pub fn latency_budget() -> Budget {
+    Budget::api_latency(API_BUDGET, LATENCY, 50.0, 250.0, 500.0)
+}
+
 /// Evaluates the rules once per simulated second and keeps each event for
 /// [`Alerting::print`].
 pub struct Alerting<'a> {
@@ -41,9 +50,10 @@ pub struct Alerting<'a> {
 }
 
 impl<'a> Alerting<'a> {
-    /// Adds the rule and subscribes to its events.
+    /// Adds the rule and the budget, and subscribes to the rule's events.
     pub fn new(monitor: &'a Monitor) -> Result<Self, PerfError> {
         monitor.add_rule(latency_rule())?;
+        monitor.add_budget(latency_budget())?;
         let received = Arc::new(Mutex::new(Vec::new()));
         let sink = received.clone();
         monitor.subscribe(move |event| sink.lock().unwrap().push(event.clone()));
@@ -75,6 +85,15 @@ impl<'a> Alerting<'a> {
             println!("{}", self.describe(event));
         }
         println!("Active alerts at the end: {}", self.monitor.alerts().len());
+    }
+
+    /// Prints the budget report: every endpoint rated against the budget.
+    pub fn print_budget(&self) {
+        crate::report::title(&format!(
+            "Budget {API_BUDGET} (p50 <= 50 ms, p95 <= 250 ms, p99 <= 500 ms, whole run); \
+             headroom = limit - value:"
+        ));
+        print!("{}", self.monitor.budget_report());
     }
 
     fn describe(&self, e: &AlertEvent) -> String {

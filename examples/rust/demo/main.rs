@@ -116,6 +116,7 @@ fn main() -> Result<(), PerfError> {
     report::latency_table(&monitor, &service, None)?;
     report::latency_table(&monitor, &service, Some(RECENT))?;
     report::traffic_table(&monitor, &service, RECENT)?;
+    alerting.print_budget();
     Ok(())
 }
 
