@@ -19,6 +19,15 @@
 //! which needs every handle (`Arc`) gone: no reader or writer can still hold
 //! a pointer.
 //!
+//! Each chunk ends in occupancy words, one bit per count, which the writer
+//! sets before the count's first increment; a snapshot reads only the counts
+//! whose bit is set in some shard, so its cost follows the buckets in use,
+//! not the octave's width. A reader that sees a count's increment but not
+//! yet its bit (possible on weakly ordered CPUs) misses that value until a
+//! later snapshot, as it would a value recorded a moment later; a reader that
+//! acquired the shard's `count` (as ticks do, see `fingerprint`) sees the
+//! bits of every value that count includes.
+//!
 //! Threads without an exclusive slot record into the shard of
 //! [`SHARED_SLOT`] while holding `shared_lock`, which restores single-writer
 //! access for that shard.
@@ -71,9 +80,26 @@ struct Shard {
     min_bits: AtomicU64,
     max_bits: AtomicU64,
     /// Octave `i` counts values in `[2^(MIN_EXPONENT+i), 2^(MIN_EXPONENT+i+1))`;
-    /// null until the first such value. Points at `chunk_len` counts.
+    /// null until the first such value. Points at a chunk of `chunk_len`
+    /// counts followed by `occupancy_words(chunk_len)` occupancy words: bit
+    /// `sub` is set (before count `sub` first becomes non-zero) once the
+    /// count is in use, so readers visit only used counts.
     octaves: [AtomicPtr<AtomicU64>; OCTAVES],
     chunk_len: usize,
+}
+
+/// Occupancy words after `chunk_len` counts: one bit per count.
+const fn occupancy_words(chunk_len: usize) -> usize {
+    chunk_len.div_ceil(64)
+}
+
+/// The indices of the bits set in `word`, lowest first.
+fn set_bits(mut word: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let bit = (word != 0).then(|| word.trailing_zeros() as usize)?;
+        word &= word - 1;
+        Some(bit)
+    })
 }
 
 impl Shard {
@@ -100,7 +126,13 @@ impl Shard {
             Bucket::Zero => bump(&self.zero),
             Bucket::Key(key) => {
                 let (octave, sub) = precision.split(key);
-                bump(&self.chunk(octave)[sub]);
+                let chunk = self.chunk(octave);
+                let count = &chunk[sub];
+                let old = count.load(Relaxed);
+                if old == 0 {
+                    mark_occupied(&chunk[self.chunk_len..], sub);
+                }
+                count.store(old + 1, Relaxed);
             }
         }
         let v = f64::from_bits(bits);
@@ -125,42 +157,51 @@ impl Shard {
         self.count.store(self.count.load(Relaxed) + 1, Release);
     }
 
-    /// The counts of an octave, allocating them on first use (writer only).
+    /// Words in a chunk: the counts, then the occupancy bits.
+    fn chunk_words(&self) -> usize {
+        self.chunk_len + occupancy_words(self.chunk_len)
+    }
+
+    /// The chunk of an octave, allocating it on first use (writer only).
     #[inline(always)]
     fn chunk(&self, octave: usize) -> &[AtomicU64] {
-        let p = self.octaves[octave].load(Acquire);
-        if p.is_null() {
-            self.allocate_chunk(octave)
-        } else {
-            // SAFETY: non-null pointers come from `allocate_chunk`: a leaked
-            // `Box<[AtomicU64]>` of `chunk_len` items, freed only in `drop`.
-            unsafe { std::slice::from_raw_parts(p, self.chunk_len) }
+        match self.allocated_chunk(octave) {
+            Some(chunk) => chunk,
+            None => self.allocate_chunk(octave),
         }
     }
 
     #[cold]
     fn allocate_chunk(&self, octave: usize) -> &[AtomicU64] {
-        let chunk: Box<[AtomicU64]> = (0..self.chunk_len).map(|_| AtomicU64::new(0)).collect();
+        let chunk: Box<[AtomicU64]> = (0..self.chunk_words()).map(|_| AtomicU64::new(0)).collect();
         let p = Box::into_raw(chunk) as *mut AtomicU64;
         // Only this shard's single writer allocates, so a plain store suffices.
         self.octaves[octave].store(p, Release);
-        // SAFETY: just allocated with `chunk_len` items.
-        unsafe { std::slice::from_raw_parts(p, self.chunk_len) }
+        // SAFETY: just allocated with `chunk_words()` items.
+        unsafe { std::slice::from_raw_parts(p, self.chunk_words()) }
     }
 
-    /// The allocated octaves, for readers.
-    fn chunks(&self) -> impl Iterator<Item = (usize, &[AtomicU64])> {
-        self.octaves.iter().enumerate().filter_map(|(i, p)| {
-            let p = p.load(Acquire);
-            // SAFETY: as in `chunk`.
-            (!p.is_null()).then(|| (i, unsafe { std::slice::from_raw_parts(p, self.chunk_len) }))
-        })
+    /// The chunk of an octave if allocated (counts, then occupancy words).
+    #[inline(always)]
+    fn allocated_chunk(&self, octave: usize) -> Option<&[AtomicU64]> {
+        let p = self.octaves[octave].load(Acquire);
+        // SAFETY: non-null pointers come from `allocate_chunk`: a leaked
+        // `Box<[AtomicU64]>` of `chunk_words()` items, freed only in `drop`.
+        (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, self.chunk_words()) })
     }
 
     fn heap_bytes(&self) -> usize {
+        let chunks = (0..OCTAVES).filter(|&i| self.allocated_chunk(i).is_some());
         std::mem::size_of::<Shard>()
-            + self.chunks().count() * self.chunk_len * std::mem::size_of::<AtomicU64>()
+            + chunks.count() * self.chunk_words() * std::mem::size_of::<AtomicU64>()
     }
+}
+
+/// Sets bit `sub` of a chunk's occupancy words (the shard's writer only).
+#[cold]
+fn mark_occupied(occupancy: &[AtomicU64], sub: usize) {
+    let word = &occupancy[sub / 64];
+    word.store(word.load(Relaxed) | 1 << (sub % 64), Relaxed);
 }
 
 impl Drop for Shard {
@@ -168,9 +209,10 @@ impl Drop for Shard {
         for p in &self.octaves {
             let p = p.load(Acquire);
             if !p.is_null() {
-                // SAFETY: allocated by `allocate_chunk` with `chunk_len` items,
-                // and `&mut self` proves no one else can reach it any more.
-                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(p, self.chunk_len)) });
+                // SAFETY: allocated by `allocate_chunk` with `chunk_words()`
+                // items, and `&mut self` proves no one else can reach it.
+                let chunk = ptr::slice_from_raw_parts_mut(p, self.chunk_words());
+                drop(unsafe { Box::from_raw(chunk) });
             }
         }
     }
@@ -264,14 +306,10 @@ impl HistogramCore {
     }
 
     fn live_shards(&self) -> impl Iterator<Item = &Shard> {
-        let slots = self.live.iter().enumerate().flat_map(|(word, bits)| {
-            let mut bits = bits.load(Acquire);
-            std::iter::from_fn(move || {
-                let bit = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
-                bits &= bits - 1;
-                Some(word * 64 + bit)
-            })
-        });
+        let slots =
+            self.live.iter().enumerate().flat_map(|(word, bits)| {
+                set_bits(bits.load(Acquire)).map(move |bit| word * 64 + bit)
+            });
         slots.filter_map(|slot| {
             let p = self.shards[slot].load(Acquire);
             // SAFETY: as in `shard`.
@@ -325,31 +363,33 @@ impl HistogramCore {
         snap
     }
 
-    /// The bucket counts of all shards, octave by octave, in key order.
-    /// Counts are read again here, so they may include values recorded
-    /// since the shard totals were taken; `count` is derived from these.
+    /// The bucket counts of all shards, octave by octave, in key order,
+    /// visiting only the counts some shard marked occupied. Counts are read
+    /// again here, so they may include values recorded since the shard
+    /// totals were taken; `count` is derived from these.
     fn collect_buckets(&self, shards: &[&Shard], out: &mut Vec<(u32, u64)>) {
-        let mut counts = vec![0u64; self.precision.sub_buckets()];
+        let len = self.precision.sub_buckets();
+        let mut chunks: Vec<&[AtomicU64]> = Vec::with_capacity(shards.len());
+        let mut occupied = vec![0u64; occupancy_words(len)];
         for octave in 0..OCTAVES {
-            let mut touched = false;
-            for shard in shards {
-                let p = shard.octaves[octave].load(Acquire);
-                if p.is_null() {
-                    continue;
-                }
-                // SAFETY: as in `Shard::chunk`.
-                let chunk = unsafe { std::slice::from_raw_parts(p, shard.chunk_len) };
-                if !touched {
-                    counts.fill(0);
-                    touched = true;
-                }
-                for (total, c) in counts.iter_mut().zip(chunk) {
-                    *total += c.load(Relaxed);
+            chunks.clear();
+            chunks.extend(shards.iter().filter_map(|s| s.allocated_chunk(octave)));
+            if chunks.is_empty() {
+                continue;
+            }
+            occupied.fill(0);
+            for chunk in &chunks {
+                for (bits, word) in occupied.iter_mut().zip(&chunk[len..]) {
+                    *bits |= word.load(Relaxed);
                 }
             }
-            if touched {
-                let nonzero = counts.iter().enumerate().filter(|(_, &c)| c > 0);
-                out.extend(nonzero.map(|(sub, &c)| (self.precision.join(octave, sub), c)));
+            for (w, &bits) in occupied.iter().enumerate() {
+                for sub in set_bits(bits).map(|bit| w * 64 + bit) {
+                    let total: u64 = chunks.iter().map(|c| c[sub].load(Relaxed)).sum();
+                    if total > 0 {
+                        out.push((self.precision.join(octave, sub), total));
+                    }
+                }
             }
         }
     }
@@ -581,8 +621,8 @@ mod tests {
         let one = core.heap_bytes();
         core.record(1.7).unwrap(); // same octave
         assert_eq!(core.heap_bytes(), one);
-        core.record(100.0).unwrap(); // another octave: 128 counts more
-        assert_eq!(core.heap_bytes(), one + 128 * 8);
+        core.record(100.0).unwrap(); // another octave: 128 counts, 2 words of bits
+        assert_eq!(core.heap_bytes(), one + (128 + 2) * 8);
         assert!(one > empty);
     }
 }
