@@ -7,7 +7,8 @@
 #
 # Timing groups (criterion, benches/benches/compare.rs): record,
 # record_2threads, lookup, snapshot — perf-core and each peer are functions of
-# the same group. Then the memory tables (benches/benches/memory.rs), then a
+# the same group; then rule evaluation (benches/benches/rules.rs: evaluate,
+# no peer evaluates rules in-process). Then the memory tables (benches/benches/memory.rs), then a
 # summary table per group read from target/criterion. Results also land in
 # target/criterion/report/index.html. Run it on an otherwise idle machine.
 set -euo pipefail
@@ -25,6 +26,10 @@ echo "== load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 echo "== timing benches (warm-up ${WARMUP}s, measurement ${MEASURE}s per function)"
 cargo bench -p perf-core-benches --bench compare -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
+echo "== rule evaluation (1,000 rules over 10,000 series)"
+cargo bench -p perf-core-benches --bench rules -- \
     --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
 
 echo "== memory"

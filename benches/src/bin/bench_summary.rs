@@ -1,4 +1,5 @@
-//! Prints a markdown summary of the criterion results of the `compare` bench:
+//! Prints a markdown summary of the criterion results of the `compare` and
+//! `rules` benches:
 //! one table per group, one row per benchmark function, with criterion's
 //! headline estimate (the slope when it has one, else the mean) and its 95 %
 //! confidence interval.
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The groups of `benches/compare.rs`, in report order.
-const GROUPS: &[&str] = &["record", "record_2threads", "lookup", "snapshot"];
+/// The groups of `benches/compare.rs` and `benches/rules.rs`, in report order.
+const GROUPS: &[&str] = &["record", "record_2threads", "lookup", "snapshot", "evaluate"];
 
 struct Row {
     function: String,
