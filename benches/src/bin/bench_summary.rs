@@ -12,7 +12,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// The groups of `benches/compare.rs` and `benches/rules.rs`, in report order.
-const GROUPS: &[&str] = &["record", "record_2threads", "lookup", "snapshot", "evaluate"];
+const GROUPS: &[&str] = &[
+    "record",
+    "record_2threads",
+    "lookup",
+    "snapshot",
+    "evaluate",
+];
 
 struct Row {
     function: String,
