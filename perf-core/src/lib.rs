@@ -30,9 +30,19 @@
 //! * `snapshot`, `stats` — mergeable snapshots and summary statistics.
 //! * `window` — sliding windows as rings of interval deltas.
 //! * `clock` — injectable time.
+//! * [`rules`](Rule) — what to watch: targets, threshold ladders, `for`,
+//!   hysteresis, no-data policies; `rule_state` is the per-(rule, series)
+//!   state machine, `evaluation` runs it on demand and `evaluator` in the
+//!   background.
+//! * [`alerts`](AlertEvent) — notifications: repeats, acknowledgement,
+//!   inhibition, history and subscribers.
+//! * [`budget`](Budget), `budget_report` — performance budgets (Web Vitals,
+//!   API latency, custom), their ratings and the report.
+//! * [`config`](RulesConfig) — rules and budgets as one JSON schema.
 //!
-//! See `docs/concepts.md` for the semantics and `docs/architecture.md` for
-//! the memory model of the hot path.
+//! See `docs/concepts.md` for the semantics, `docs/rules.md` for rules,
+//! alerts and budgets, and `docs/architecture.md` for the memory model of
+//! the hot path.
 
 #![warn(missing_docs)]
 
@@ -41,6 +51,7 @@ mod bucket;
 mod budget;
 mod budget_report;
 mod clock;
+mod config;
 mod counter;
 mod error;
 mod evaluation;
@@ -63,6 +74,7 @@ pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
 pub use budget::{Budget, BudgetAlerts, BudgetItem, Rating, WEB_VITALS_METRICS};
 pub use budget_report::{BudgetReport, BudgetRow};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use config::RulesConfig;
 pub use counter::Counter;
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::SUBSCRIBER_PANICS_COUNTER;
@@ -91,4 +103,6 @@ mod doc_examples {
     struct Concepts;
     #[doc = include_str!("../../docs/architecture.md")]
     struct Architecture;
+    #[doc = include_str!("../../docs/rules.md")]
+    struct Rules;
 }

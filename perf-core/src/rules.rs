@@ -41,7 +41,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::error::{PerfError, Result};
-use crate::series::{validate_name, SeriesKey};
+use crate::series::{validate_name, validate_tags, SeriesKey};
 
 /// How urgent an alert is. Ordered: `Info < Warning < Error < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -670,6 +670,12 @@ impl Rule {
             return fail("name", reason);
         }
         self.validate_target(&fail)?;
+        for (field, matchers) in [("tags", &self.tags), ("exclude_tags", &self.exclude_tags)] {
+            let pairs: Vec<_> = matchers.iter().map(|(k, v)| (&**k, &**v)).collect();
+            if let Err(e) = validate_tags(&pairs) {
+                return fail(field, e.to_string());
+            }
+        }
         if self.target.is_windowed() && self.window.is_zero() {
             return fail("window", "must be greater than zero".into());
         }
@@ -815,6 +821,9 @@ mod tests {
             err(Rule::new("", Target::rate("x")).level(Severity::Info, 1.0)),
             "name"
         );
+        let info = Rule::new("r", Target::rate("x")).level(Severity::Info, 1.0);
+        assert_eq!(err(info.clone().tag("9route", "/")), "tags");
+        assert_eq!(err(info.exclude_tag("status", "")), "exclude_tags");
         assert_eq!(
             err(Rule::new("r", Target::rate("x"))
                 .level(Severity::Info, 1.0)

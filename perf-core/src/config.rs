@@ -1,0 +1,1185 @@
+//! Rules and budgets as data: the one JSON schema every language loads.
+//!
+//! A team writes its rules once, in a *rules document*, and loads it with
+//! [`Monitor::load_rules`] from any service (the bindings hand the JSON
+//! through unchanged). Version 1 of the schema:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "repeat": {"critical": "5m", "error": "15m", "warning": "1h", "info": "4h"},
+//!   "rules": [
+//!     {
+//!       "name": "api-latency",
+//!       "description": "optional free text",
+//!       "metric": "http.server.duration",
+//!       "stat": "p95",
+//!       "window": "60s",
+//!       "op": ">",
+//!       "levels": [
+//!         {"severity": "warning", "threshold": 500, "clear": 400},
+//!         {"severity": "critical", "threshold": 1000}
+//!       ],
+//!       "for": "5m",
+//!       "clear_for": "1m",
+//!       "min_samples": 100,
+//!       "no_data": "keep_last",
+//!       "tags": {"route": "/login"},
+//!       "exclude_tags": {"status": "404"},
+//!       "repeat": {"critical": "10m"}
+//!     }
+//!   ],
+//!   "budgets": [
+//!     {"name": "web", "preset": "web_vitals", "alerts": {}},
+//!     {"name": "checkout-api", "metric": "http.server.duration", "tags": {"route": "/checkout"},
+//!      "window": "5m", "limits": {"p50": 100, "p95": 300, "p99": 800}},
+//!     {"name": "custom",
+//!      "items": [{"metric": "db.query", "stat": "p95", "good": 20, "poor": 50, "window": "5m",
+//!                 "tags": {"db": "main"}}],
+//!      "alerts": {"needs_improvement": "warning", "poor": "critical", "window": "5m",
+//!                 "for": "1m", "clear_for": "1m", "min_samples": 20, "repeat": {"warning": "2h"}}}
+//!   ]
+//! }
+//! ```
+//!
+//! * `version` is required and must be 1. Unknown fields are errors
+//!   everywhere.
+//! * Durations are strings: `"60s"`, `"5m"`, `"1h 30m"`, `"250ms"`.
+//! * A rule's `stat` is a histogram statistic (`p50`, `p99.9` or `p999`,
+//!   any `pNN`, `mean`, `min`, `max`, `count`, `sum`, `stddev`), `rate` (a
+//!   counter's increase per second), `ratio` (a counter divided by the
+//!   counter `denominator`, which it requires) or `value` (a gauge).
+//! * Defaults: `window` 60 s, `op` `>`, `for` and `clear_for` 0,
+//!   `min_samples` 0, `no_data` `keep_last` (or `resolve`, `fire`).
+//! * Thresholds: either `levels` (one per severity: `info`, `warning`,
+//!   `error`, `critical`; `clear` optional) or the shorthand `threshold`
+//!   with optional `severity` (default `warning`) and `clear`.
+//! * `repeat` sets repeat intervals per severity; severities it leaves out
+//!   keep the defaults (critical 5 min, error 15 min, warning 1 h, info 4 h).
+//!   The top-level `repeat` applies to every rule and every budget with
+//!   `alerts` that has none of its own.
+//! * A budget has exactly one of `preset` (`web_vitals`), `limits` (good
+//!   limits per statistic of one `metric`, with optional `tags` and `window`
+//!   for all) or `items`. With `alerts` (even `{}`) it raises alerts:
+//!   `needs_improvement` (default `warning`), `poor` (`critical`), `window`
+//!   (`5m`), `for`, `clear_for`, `min_samples`, `repeat`.
+//!
+//! Errors ([`PerfError::InvalidRulesJson`]) name the offending field's path,
+//! such as `rules[2].for` or `budgets[0].items[1].poor`.
+//!
+//! ```
+//! use perf_core::{Monitor, PerfError};
+//! let monitor = Monitor::builder().build()?;
+//! let added = monitor.load_rules(r#"{
+//!     "version": 1,
+//!     "rules": [{"name": "slow", "metric": "http.server.duration", "stat": "p95",
+//!                "threshold": 500, "for": "1m"}],
+//!     "budgets": [{"name": "web", "preset": "web_vitals"}]
+//! }"#)?;
+//! assert_eq!(added, 2);
+//! let bad = r#"{"version": 1, "rules": [{"name": "x", "metric": "m", "stat": "p95",
+//!                                        "threshold": 1, "for": "soon"}]}"#;
+//! match monitor.load_rules(bad) {
+//!     Err(PerfError::InvalidRulesJson { path, .. }) => assert_eq!(path, "rules[0].for"),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! # Ok::<(), PerfError>(())
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+
+use crate::budget::{Budget, BudgetAlerts, BudgetItem};
+use crate::error::{PerfError, Result};
+use crate::monitor::Monitor;
+use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target};
+
+/// The severity of a rule written with the shorthand `threshold`.
+const SHORTHAND_SEVERITY: Severity = Severity::Warning;
+
+/// A rules document: rules and budgets as the JSON schema (version 1,
+/// described in the module documentation) writes them.
+///
+/// [`Monitor::load_rules`] is the usual way in; this type is for reading,
+/// checking and writing documents without a monitor.
+///
+/// ```
+/// use perf_core::{Rule, RulesConfig, Severity, Target};
+/// let config = RulesConfig::from_json(r#"{"version": 1, "rules": [
+///     {"name": "errors", "metric": "http.errors", "stat": "ratio",
+///      "denominator": "http.requests", "threshold": 0.01}
+/// ]}"#)?;
+/// let (rules, budgets) = config.into_parts()?;
+/// let expected = Rule::new("errors", Target::ratio("http.errors", "http.requests"))
+///     .level(Severity::Warning, 0.01);
+/// assert_eq!((rules, budgets.len()), (vec![expected], 0));
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    #[serde(deserialize_with = "supported_version")]
+    version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repeat: Option<RepeatSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rules: Vec<RuleSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    budgets: Vec<BudgetSpec>,
+    // Emergency mode (issue 4) goes here: an optional top-level
+    // `"emergency"` section of triggers, converted in `parts` next to the
+    // rules and budgets.
+}
+
+impl RulesConfig {
+    /// The schema version this perf-core reads and writes.
+    ///
+    /// ```
+    /// assert_eq!(perf_core::RulesConfig::VERSION, 1);
+    /// ```
+    pub const VERSION: u32 = 1;
+
+    /// Reads a rules document. Errors: [`PerfError::InvalidRulesJson`] with
+    /// the path of the offending field (`rules[2].for`; `.` for the whole)
+    /// and what is wrong there. Only the syntax and the types are checked
+    /// here; [`RulesConfig::into_parts`] checks the rules themselves.
+    ///
+    /// ```
+    /// use perf_core::{PerfError, RulesConfig};
+    /// let err = RulesConfig::from_json(r#"{"version": 1, "rules": [{"name": "r", "thresold": 5}]}"#);
+    /// match err {
+    ///     Err(PerfError::InvalidRulesJson { path, reason }) => {
+    ///         assert_eq!(path, "rules[0].thresold");
+    ///         assert!(reason.contains("unknown field `thresold`"), "{reason}");
+    ///     }
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// ```
+    pub fn from_json(json: &str) -> Result<RulesConfig> {
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let config = serde_path_to_error::deserialize(&mut reader)
+            .map_err(|err| invalid_json(err.path().to_string(), err.into_inner()))?;
+        reader.end().map_err(|err| invalid_json(".".into(), err))?;
+        Ok(config)
+    }
+
+    /// The document as pretty-printed JSON, which [`RulesConfig::from_json`]
+    /// reads back as it was.
+    ///
+    /// ```
+    /// use perf_core::RulesConfig;
+    /// let config = RulesConfig::from_json(r#"{"version": 1, "budgets": [{"name": "web", "preset": "web_vitals"}]}"#)?;
+    /// assert_eq!(RulesConfig::from_json(&config.to_json())?, config);
+    /// assert!(config.to_json().contains(r#""preset": "web_vitals""#));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("rules documents have string keys only")
+    }
+
+    /// The document of `rules` and `budgets`, for export. Settings at their
+    /// defaults are left out; budgets are written as their items (a preset
+    /// as the items it expands to).
+    ///
+    /// ```
+    /// use perf_core::{Budget, Rule, RulesConfig, Severity, Target};
+    /// let rules = vec![Rule::new("slow", Target::percentile("lat", 99.9)).level(Severity::Error, 800.0)];
+    /// let budgets = vec![Budget::web_vitals()];
+    /// let config = RulesConfig::from_parts(&rules, &budgets);
+    /// assert!(config.to_json().contains(r#""stat": "p99.9""#));
+    /// assert_eq!(config.into_parts()?, (rules, budgets));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn from_parts(rules: &[Rule], budgets: &[Budget]) -> RulesConfig {
+        RulesConfig {
+            version: Self::VERSION,
+            repeat: None,
+            rules: rules.iter().map(RuleSpec::of).collect(),
+            budgets: budgets.iter().map(BudgetSpec::of).collect(),
+        }
+    }
+
+    /// The rules and budgets of the document, each checked
+    /// ([`Rule::validate`], [`Budget::validate`]). Errors:
+    /// [`PerfError::InvalidRulesJson`] naming the offending field as the
+    /// document spells it (`rules[0].levels[1].clear`, `budgets[2].alerts.poor`).
+    ///
+    /// ```
+    /// use perf_core::{PerfError, RulesConfig};
+    /// let config = RulesConfig::from_json(r#"{"version": 1, "rules": [
+    ///     {"name": "r", "metric": "lat", "stat": "p95", "threshold": 500, "clear": 600}
+    /// ]}"#)?;
+    /// match config.into_parts() {
+    ///     Err(PerfError::InvalidRulesJson { path, .. }) => assert_eq!(path, "rules[0].clear"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// # Ok::<(), PerfError>(())
+    /// ```
+    pub fn into_parts(self) -> Result<(Vec<Rule>, Vec<Budget>)> {
+        self.parts()
+    }
+
+    fn parts(&self) -> Result<(Vec<Rule>, Vec<Budget>)> {
+        let repeat = self.repeat.as_ref();
+        let rules = self.rules.iter().enumerate().map(|(i, spec)| {
+            let built = spec.to_rule(repeat);
+            checked(("rules", i), built, Rule::validate, |f| spec.doc_field(f))
+        });
+        let budgets = self.budgets.iter().enumerate().map(|(i, spec)| {
+            let built = spec.to_budget(repeat);
+            checked(("budgets", i), built, Budget::validate, |f| {
+                spec.doc_field(f)
+            })
+        });
+        Ok((
+            rules.collect::<Result<_>>()?,
+            budgets.collect::<Result<_>>()?,
+        ))
+    }
+
+    /// Locates an error of [`Monitor::install`] in the document when it can
+    /// tell where: an invalid rule or budget by its name, a window the
+    /// monitor cannot read by its length. Other errors pass through.
+    fn locate(&self, err: PerfError) -> PerfError {
+        let path = match &err {
+            PerfError::InvalidRule { rule, field, .. } => self.field_path(rule, field),
+            PerfError::InvalidWindow { window, .. } => self.window_path(*window),
+            _ => None,
+        };
+        match (path, err) {
+            (Some(path), PerfError::InvalidRule { reason, .. }) => invalid_json(path, reason),
+            (Some(path), err) => invalid_json(path, err),
+            (None, err) => err,
+        }
+    }
+
+    /// The path of `field` of the rule or budget named `name`.
+    fn field_path(&self, name: &str, field: &str) -> Option<String> {
+        let rule = self.rules.iter().position(|spec| spec.name == name);
+        let budget = || self.budgets.iter().position(|spec| spec.name == name);
+        match (rule, budget()) {
+            (Some(i), _) => Some(self.rule_path(i, field)),
+            (None, Some(i)) => Some(self.budget_path(i, field)),
+            (None, None) => None,
+        }
+    }
+
+    /// The path of the first window in the document as long as `window`: a
+    /// rule's, a budget item's, or a budget's alerts'.
+    fn window_path(&self, window: Duration) -> Option<String> {
+        let (rules, budgets) = self.parts().ok()?;
+        let rule = rules
+            .iter()
+            .position(|rule| rule.target.is_windowed() && rule.window == window)
+            .map(|i| self.rule_path(i, "window"));
+        let budget = || {
+            budgets.iter().enumerate().find_map(|(i, budget)| {
+                let field = budget_window_field(budget, window)?;
+                Some(self.budget_path(i, &field))
+            })
+        };
+        rule.or_else(budget)
+    }
+
+    /// The path of `field` (as [`Rule::validate`] names it) of rule `i`.
+    fn rule_path(&self, i: usize, field: &str) -> String {
+        element_path("rules", i, &self.rules[i].doc_field(field))
+    }
+
+    /// The path of `field` (as [`Budget::validate`] names it) of budget `i`.
+    fn budget_path(&self, i: usize, field: &str) -> String {
+        element_path("budgets", i, &self.budgets[i].doc_field(field))
+    }
+}
+
+/// The field of `budget` (as [`Budget::validate`] names fields) whose
+/// window is `window`.
+fn budget_window_field(budget: &Budget, window: Duration) -> Option<String> {
+    let item = budget
+        .items
+        .iter()
+        .position(|item| item.window == Some(window));
+    let item = item.map(|j| format!("items[{j}].window"));
+    let alerts = || {
+        let alerts = budget.alerts.filter(|alerts| alerts.window == window);
+        alerts.map(|_| "alerts.window".to_owned())
+    };
+    item.or_else(alerts)
+}
+
+/// `{list}[{i}].{field}`.
+fn element_path(list: &str, i: usize, field: &str) -> String {
+    format!("{list}[{i}].{field}")
+}
+
+/// A [`PerfError::InvalidRulesJson`].
+fn invalid_json(path: String, reason: impl fmt::Display) -> PerfError {
+    PerfError::InvalidRulesJson {
+        path,
+        reason: reason.to_string(),
+    }
+}
+
+/// A field of one element that is wrong, as the document spells it, and why.
+type FieldResult<T> = std::result::Result<T, (&'static str, String)>;
+
+/// Checks element `i` of `list` built from the document: a conversion
+/// error (naming the document's field) or a validation error (naming the
+/// built element's field, which `doc_field` spells as the document does)
+/// becomes a [`PerfError::InvalidRulesJson`] at that field's path.
+fn checked<T>(
+    (list, i): (&str, usize),
+    built: FieldResult<T>,
+    validate: impl FnOnce(&T) -> Result<()>,
+    doc_field: impl FnOnce(&str) -> String,
+) -> Result<T> {
+    let at = |field: &str| element_path(list, i, field);
+    let element = built.map_err(|(field, reason)| invalid_json(at(field), reason))?;
+    validate(&element).map_err(|err| match err {
+        PerfError::InvalidRule { field, reason, .. } => {
+            invalid_json(at(&doc_field(&field)), reason)
+        }
+        other => other,
+    })?;
+    Ok(element)
+}
+
+/// `Err` unless the document's `version` is [`RulesConfig::VERSION`].
+fn supported_version<'de, D: Deserializer<'de>>(reader: D) -> Result<u32, D::Error> {
+    let version = u32::deserialize(reader)?;
+    if version == RulesConfig::VERSION {
+        return Ok(version);
+    }
+    Err(de::Error::custom(format!(
+        "unsupported version {version}: this perf-core reads version {}",
+        RulesConfig::VERSION
+    )))
+}
+
+/// `Some(value)` unless it is the default (for export).
+fn changed<T: PartialEq>(value: T, default: T) -> Option<Text<T>> {
+    (value != default).then_some(Text(value))
+}
+
+/// The value of an optional field, or its default.
+fn or_default<T>(field: Option<Text<T>>, default: T) -> T {
+    field.map_or(default, |text| text.0)
+}
+
+/// `{list}[{i}]{rest}` split into the index and the rest (`""` or `.field`).
+fn split_index<'a>(field: &'a str, list: &str) -> Option<(usize, &'a str)> {
+    let inner = field.strip_prefix(list)?.strip_prefix('[')?;
+    let (index, rest) = inner.split_once(']')?;
+    Some((index.parse().ok()?, rest))
+}
+
+/// A rule as the document writes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    metric: String,
+    stat: Text<Reading>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    denominator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    op: Option<Text<Op>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    levels: Option<Vec<LevelSpec>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    severity: Option<Text<Severity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear: Option<f64>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    for_duration: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear_for: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_samples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    no_data: Option<Text<NoDataPolicy>>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    tags: Pairs<String, String>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    exclude_tags: Pairs<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repeat: Option<RepeatSpec>,
+}
+
+impl RuleSpec {
+    /// The rule, unchecked; `default_repeat` applies if it has no `repeat`.
+    fn to_rule(&self, default_repeat: Option<&RepeatSpec>) -> FieldResult<Rule> {
+        let defaults = Rule::new(self.name.clone(), self.target()?);
+        let rule = Rule {
+            op: or_default(self.op, defaults.op),
+            window: or_default(self.window, defaults.window),
+            for_duration: or_default(self.for_duration, defaults.for_duration),
+            clear_for: or_default(self.clear_for, defaults.clear_for),
+            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
+            no_data: or_default(self.no_data, defaults.no_data),
+            tags: self.tags.0.clone(),
+            exclude_tags: self.exclude_tags.0.clone(),
+            repeat: self
+                .repeat
+                .as_ref()
+                .or(default_repeat)
+                .map(RepeatSpec::intervals),
+            description: self.description.clone(),
+            ..defaults
+        };
+        Ok(self
+            .ladder()?
+            .into_iter()
+            .fold(rule, |rule, level| match level.clear {
+                Some(clear) => rule.level_with_clear(level.severity, level.threshold, clear),
+                None => rule.level(level.severity, level.threshold),
+            }))
+    }
+
+    fn target(&self) -> FieldResult<Target> {
+        let metric = self.metric.clone();
+        match (self.stat.0, self.denominator.clone()) {
+            (Reading::Ratio, Some(denominator)) => Ok(Target::ratio(metric, denominator)),
+            (Reading::Ratio, None) => Err(("denominator", r#"is required with "ratio""#.into())),
+            (_, Some(_)) => Err(("denominator", r#"is only allowed with "ratio""#.into())),
+            (Reading::Stat(stat), None) => Ok(Target::stat(metric, stat)),
+            (Reading::Rate, None) => Ok(Target::rate(metric)),
+            (Reading::Value, None) => Ok(Target::gauge(metric)),
+        }
+    }
+
+    /// The levels as written: `levels`, or the shorthand `threshold`.
+    fn ladder(&self) -> FieldResult<Vec<Level>> {
+        let Some(levels) = &self.levels else {
+            let threshold = self.threshold.ok_or_else(|| {
+                let reason = "is required (or the shorthand threshold)";
+                ("levels", reason.to_owned())
+            })?;
+            let severity = or_default(self.severity, SHORTHAND_SEVERITY);
+            let clear = self.clear;
+            return Ok(vec![Level {
+                severity,
+                threshold,
+                clear,
+            }]);
+        };
+        let shorthand = [
+            ("threshold", self.threshold.is_some()),
+            ("severity", self.severity.is_some()),
+            ("clear", self.clear.is_some()),
+        ];
+        match shorthand.into_iter().find(|&(_, given)| given) {
+            Some((field, _)) => Err((field, "is not allowed with levels".into())),
+            None => Ok(levels.iter().map(LevelSpec::level).collect()),
+        }
+    }
+
+    /// `field` of the built rule as this document spells it: the rule's
+    /// levels are sorted by severity, and the shorthand has no `levels`.
+    fn doc_field(&self, field: &str) -> String {
+        let Some((i, rest)) = split_index(field, "levels") else {
+            return field.to_owned();
+        };
+        let Some(levels) = &self.levels else {
+            return rest.strip_prefix('.').unwrap_or("threshold").to_owned();
+        };
+        // The stable sort `Rule` keeps its levels in.
+        let mut order: Vec<usize> = (0..levels.len()).collect();
+        order.sort_by_key(|&j| levels[j].severity.0);
+        format!("levels[{}]{rest}", order.get(i).copied().unwrap_or(i))
+    }
+
+    /// The document form of `rule`, settings at their defaults left out.
+    fn of(rule: &Rule) -> RuleSpec {
+        let defaults = Rule::new(rule.name.clone(), rule.target.clone());
+        let (metric, stat, denominator) = Reading::of(&rule.target);
+        RuleSpec {
+            name: rule.name.clone(),
+            description: rule.description.clone(),
+            metric,
+            stat: Text(stat),
+            denominator,
+            window: changed(rule.window, defaults.window),
+            op: changed(rule.op, defaults.op),
+            levels: Some(rule.levels.iter().map(LevelSpec::of).collect()),
+            threshold: None,
+            severity: None,
+            clear: None,
+            for_duration: changed(rule.for_duration, defaults.for_duration),
+            clear_for: changed(rule.clear_for, defaults.clear_for),
+            min_samples: (rule.min_samples != defaults.min_samples).then_some(rule.min_samples),
+            no_data: changed(rule.no_data, defaults.no_data),
+            tags: Pairs(rule.tags.clone()),
+            exclude_tags: Pairs(rule.exclude_tags.clone()),
+            repeat: rule.repeat.as_ref().map(RepeatSpec::of_intervals),
+        }
+    }
+}
+
+/// One entry of a rule's `levels`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelSpec {
+    severity: Text<Severity>,
+    threshold: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear: Option<f64>,
+}
+
+impl LevelSpec {
+    fn level(&self) -> Level {
+        Level {
+            severity: self.severity.0,
+            threshold: self.threshold,
+            clear: self.clear,
+        }
+    }
+
+    fn of(level: &Level) -> LevelSpec {
+        LevelSpec {
+            severity: Text(level.severity),
+            threshold: level.threshold,
+            clear: level.clear,
+        }
+    }
+}
+
+/// What a rule's `stat` names: a histogram statistic, or how a counter or
+/// gauge is read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Reading {
+    /// A histogram statistic.
+    Stat(Statistic),
+    /// `rate`: a counter's increase per second.
+    Rate,
+    /// `ratio`: a counter divided by the `denominator` counter.
+    Ratio,
+    /// `value`: a gauge.
+    Value,
+}
+
+impl Reading {
+    /// `(metric, stat, denominator)` of `target`.
+    fn of(target: &Target) -> (String, Reading, Option<String>) {
+        match target {
+            Target::Histogram { metric, stat } => (metric.clone(), Reading::Stat(*stat), None),
+            Target::CounterRate { metric } => (metric.clone(), Reading::Rate, None),
+            Target::CounterRatio {
+                numerator,
+                denominator,
+            } => (numerator.clone(), Reading::Ratio, Some(denominator.clone())),
+            Target::Gauge { metric } => (metric.clone(), Reading::Value, None),
+        }
+    }
+}
+
+/// A budget as the document writes it: one of `preset`, `limits`, `items`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetSpec {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preset: Option<Text<Preset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<Pairs<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<Pairs<Text<Statistic>, f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    items: Option<Vec<ItemSpec>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alerts: Option<AlertsSpec>,
+}
+
+impl BudgetSpec {
+    /// The budget, unchecked; `default_repeat` applies to its alerts if
+    /// they have no `repeat`.
+    fn to_budget(&self, default_repeat: Option<&RepeatSpec>) -> FieldResult<Budget> {
+        let budget = match self.preset {
+            Some(preset) => self.only_form("preset").map(|()| preset.0.budget())?,
+            None => self
+                .item_specs()?
+                .iter()
+                .map(ItemSpec::item)
+                .fold(Budget::new(self.name.clone()), Budget::item),
+        };
+        Ok(Budget {
+            name: self.name.clone(),
+            alerts: self.alerts.as_ref().map(|a| a.alerts(default_repeat)),
+            ..budget
+        })
+    }
+
+    /// The items of a `limits` or `items` budget.
+    fn item_specs(&self) -> FieldResult<Vec<ItemSpec>> {
+        let (Some(limits), None) = (&self.limits, &self.items) else {
+            let items = self.items.as_ref().ok_or_else(|| {
+                let reason = "is required (or preset, or limits)";
+                ("items", reason.to_owned())
+            })?;
+            return self.only_form("items").map(|()| items.clone());
+        };
+        let metric = self.metric.as_ref().ok_or_else(|| {
+            let reason = "is required with limits";
+            ("metric", reason.to_owned())
+        })?;
+        let item = |&(stat, good): &(Text<Statistic>, f64)| ItemSpec {
+            metric: metric.clone(),
+            stat,
+            good,
+            poor: None,
+            window: self.window,
+            tags: self.tags.clone().unwrap_or_default(),
+        };
+        Ok(limits.0.iter().map(item).collect())
+    }
+
+    /// `Err` if a budget of the form `form` has another form's fields too.
+    fn only_form(&self, form: &str) -> FieldResult<()> {
+        let others = [
+            ("preset", self.preset.is_some()),
+            ("limits", self.limits.is_some()),
+            ("items", self.items.is_some()),
+            ("metric", self.metric.is_some()),
+            ("tags", self.tags.is_some()),
+            ("window", self.window.is_some()),
+        ];
+        match others.into_iter().find(|&(f, given)| given && f != form) {
+            Some((field, _)) => Err((field, format!("is not allowed with {form}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// `field` of the built budget as this document spells it: the items of
+    /// `limits` and of a preset are not written out.
+    fn doc_field(&self, field: &str) -> String {
+        let item = split_index(field, "items");
+        match (item, &self.limits) {
+            _ if self.preset.is_some() && field.starts_with("items") => "preset".into(),
+            (None, Some(_)) if field == "items" => "limits".into(),
+            (Some((_, rest @ (".metric" | ".tags" | ".window"))), Some(_)) => rest[1..].into(),
+            (Some((j, _)), Some(limits)) => match limits.0.get(j) {
+                Some((stat, _)) => format!("limits.{stat}"),
+                None => "limits".into(),
+            },
+            _ => field.to_owned(),
+        }
+    }
+
+    /// The document form of `budget`: its items written out.
+    fn of(budget: &Budget) -> BudgetSpec {
+        BudgetSpec {
+            name: budget.name.clone(),
+            preset: None,
+            metric: None,
+            tags: None,
+            window: None,
+            limits: None,
+            items: Some(budget.items.iter().map(ItemSpec::of).collect()),
+            alerts: budget.alerts.as_ref().map(AlertsSpec::of),
+        }
+    }
+}
+
+/// One entry of a budget's `items`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemSpec {
+    metric: String,
+    stat: Text<Statistic>,
+    good: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    poor: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    tags: Pairs<String, String>,
+}
+
+impl ItemSpec {
+    fn item(&self) -> BudgetItem {
+        BudgetItem {
+            poor: self.poor,
+            window: self.window.map(|w| w.0),
+            tags: self.tags.0.clone(),
+            ..BudgetItem::new(self.metric.clone(), self.stat.0, self.good)
+        }
+    }
+
+    fn of(item: &BudgetItem) -> ItemSpec {
+        ItemSpec {
+            metric: item.metric.clone(),
+            stat: Text(item.stat),
+            good: item.good,
+            poor: item.poor,
+            window: item.window.map(Text),
+            tags: Pairs(item.tags.clone()),
+        }
+    }
+}
+
+/// A budget's `alerts`: every field overrides [`BudgetAlerts::default`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    needs_improvement: Option<Text<Severity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    poor: Option<Text<Severity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text<Duration>>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    for_duration: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear_for: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_samples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repeat: Option<RepeatSpec>,
+}
+
+impl AlertsSpec {
+    fn alerts(&self, default_repeat: Option<&RepeatSpec>) -> BudgetAlerts {
+        let defaults = BudgetAlerts::default();
+        BudgetAlerts {
+            needs_improvement: or_default(self.needs_improvement, defaults.needs_improvement),
+            poor: or_default(self.poor, defaults.poor),
+            window: or_default(self.window, defaults.window),
+            for_duration: or_default(self.for_duration, defaults.for_duration),
+            clear_for: or_default(self.clear_for, defaults.clear_for),
+            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
+            repeat: self
+                .repeat
+                .as_ref()
+                .or(default_repeat)
+                .map(RepeatSpec::intervals),
+        }
+    }
+
+    fn of(alerts: &BudgetAlerts) -> AlertsSpec {
+        let defaults = BudgetAlerts::default();
+        AlertsSpec {
+            needs_improvement: changed(alerts.needs_improvement, defaults.needs_improvement),
+            poor: changed(alerts.poor, defaults.poor),
+            window: changed(alerts.window, defaults.window),
+            for_duration: changed(alerts.for_duration, defaults.for_duration),
+            clear_for: changed(alerts.clear_for, defaults.clear_for),
+            min_samples: (alerts.min_samples != defaults.min_samples).then_some(alerts.min_samples),
+            repeat: alerts.repeat.as_ref().map(RepeatSpec::of_intervals),
+        }
+    }
+}
+
+/// A budget preset.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Preset {
+    /// `web_vitals`: [`Budget::web_vitals`].
+    WebVitals,
+}
+
+impl Preset {
+    fn budget(self) -> Budget {
+        match self {
+            Preset::WebVitals => Budget::web_vitals(),
+        }
+    }
+}
+
+/// `repeat`: intervals for some severities, the others at their defaults.
+type RepeatSpec = Pairs<Text<Severity>, Text<Duration>>;
+
+impl RepeatSpec {
+    fn intervals(&self) -> RepeatIntervals {
+        let mut intervals = RepeatIntervals::default();
+        for (severity, interval) in &self.0 {
+            intervals.set(severity.0, interval.0);
+        }
+        intervals
+    }
+
+    /// The intervals that are not the defaults, highest severity first.
+    fn of_intervals(intervals: &RepeatIntervals) -> RepeatSpec {
+        let defaults = RepeatIntervals::default();
+        let entry = |&severity: &Severity| {
+            let interval = changed(intervals.get(severity), defaults.get(severity))?;
+            Some((Text(severity), interval))
+        };
+        Pairs(Severity::ALL.iter().rev().filter_map(entry).collect())
+    }
+}
+
+/// A JSON object read as its `(key, value)` pairs, in the document's order
+/// and with unique keys.
+#[derive(Clone, Debug, PartialEq)]
+struct Pairs<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for Pairs<K, V> {
+    fn default() -> Self {
+        Pairs(Vec::new())
+    }
+}
+
+impl<K, V> Pairs<K, V> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: Serialize, V: Serialize> Serialize for Pairs<K, V> {
+    fn serialize<S: Serializer>(&self, writer: S) -> Result<S::Ok, S::Error> {
+        writer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for Pairs<K, V>
+where
+    K: Deserialize<'de> + fmt::Display,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        reader.deserialize_map(PairsVisitor(PhantomData))
+    }
+}
+
+struct PairsVisitor<K, V>(PhantomData<(K, V)>);
+
+impl<'de, K, V> Visitor<'de> for PairsVisitor<K, V>
+where
+    K: Deserialize<'de> + fmt::Display,
+    V: Deserialize<'de>,
+{
+    type Value = Pairs<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::new();
+        let mut seen = HashSet::new();
+        while let Some((key, value)) = map.next_entry::<K, V>()? {
+            let text = key.to_string();
+            if seen.contains(&text) {
+                return Err(de::Error::custom(format!("duplicate key {text:?}")));
+            }
+            seen.insert(text);
+            pairs.push((key, value));
+        }
+        Ok(Pairs(pairs))
+    }
+}
+
+/// A value the document writes as a string, parsed and printed by its
+/// [`Keyword`] implementation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Text<T>(T);
+
+/// A type written as a string in rules documents.
+trait Keyword: Sized {
+    /// What a value of the wrong JSON type should have been.
+    const EXPECTING: &'static str;
+    /// The value written as `text`, or why it is not one.
+    fn parse(text: &str) -> std::result::Result<Self, String>;
+    /// The value as the document writes it.
+    fn text(&self) -> String;
+}
+
+impl<T: Keyword> fmt::Display for Text<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.text())
+    }
+}
+
+impl<T: Keyword> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, writer: S) -> Result<S::Ok, S::Error> {
+        writer.serialize_str(&self.0.text())
+    }
+}
+
+impl<'de, T: Keyword> Deserialize<'de> for Text<T> {
+    fn deserialize<D: Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        reader.deserialize_str(TextVisitor(PhantomData))
+    }
+}
+
+struct TextVisitor<T>(PhantomData<T>);
+
+impl<T: Keyword> Visitor<'_> for TextVisitor<T> {
+    type Value = Text<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<T>, E> {
+        T::parse(text).map(Text).map_err(E::custom)
+    }
+}
+
+/// [`Keyword`] for types whose `FromStr` and `Display` are the JSON form.
+macro_rules! keyword_by_from_str {
+    ($($type:ty => $expecting:literal),* $(,)?) => {$(
+        impl Keyword for $type {
+            const EXPECTING: &'static str = $expecting;
+            fn parse(text: &str) -> std::result::Result<Self, String> {
+                text.parse()
+            }
+            fn text(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+keyword_by_from_str! {
+    Severity => "a severity: info, warning, error or critical",
+    Op => "an operator: >, >=, < or <=",
+    Statistic => "a statistic such as \"p95\", \"p99.9\" or \"mean\"",
+}
+
+impl Keyword for NoDataPolicy {
+    const EXPECTING: &'static str = "a no-data policy: keep_last, resolve or fire";
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        text.parse()
+    }
+    fn text(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl Keyword for Duration {
+    const EXPECTING: &'static str = "a duration such as \"60s\", \"5m\" or \"1h 30m\"";
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        humantime::parse_duration(text).map_err(|err| format!("invalid duration {text:?}: {err}"))
+    }
+    fn text(&self) -> String {
+        humantime::format_duration(*self).to_string()
+    }
+}
+
+impl Keyword for Reading {
+    const EXPECTING: &'static str = "a statistic such as \"p95\", or rate, ratio or value";
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "rate" => Ok(Reading::Rate),
+            "ratio" => Ok(Reading::Ratio),
+            "value" => Ok(Reading::Value),
+            _ => text.parse().map(Reading::Stat).map_err(|reason| {
+                format!("{reason}; or rate, ratio (of counters) or value (of a gauge)")
+            }),
+        }
+    }
+    fn text(&self) -> String {
+        match self {
+            Reading::Stat(stat) => stat.to_string(),
+            Reading::Rate => "rate".into(),
+            Reading::Ratio => "ratio".into(),
+            Reading::Value => "value".into(),
+        }
+    }
+}
+
+impl Keyword for Preset {
+    const EXPECTING: &'static str = "a preset: web_vitals";
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "web_vitals" => Ok(Preset::WebVitals),
+            _ => Err(format!("unknown preset {text:?}: use web_vitals")),
+        }
+    }
+    fn text(&self) -> String {
+        match self {
+            Preset::WebVitals => "web_vitals".into(),
+        }
+    }
+}
+
+/// Rules and budgets from JSON ([`RulesConfig`]).
+impl Monitor {
+    /// Adds the rules and budgets of a rules document, all or none.
+    /// Returns how many rules and budgets were added.
+    ///
+    /// Errors: [`PerfError::InvalidRulesJson`] naming the offending field
+    /// (`rules[2].for`; also a window longer than the monitor's retention,
+    /// `rules[0].window`), [`PerfError::DuplicateRule`] if a name is taken,
+    /// [`PerfError::WindowsDisabled`]. On any error nothing is added.
+    ///
+    /// ```
+    /// use perf_core::Monitor;
+    /// let monitor = Monitor::builder().build()?;
+    /// let added = monitor.load_rules(r#"{"version": 1, "rules": [
+    ///     {"name": "errors", "metric": "http.errors", "stat": "ratio", "denominator": "http.requests",
+    ///      "levels": [{"severity": "warning", "threshold": 0.01}, {"severity": "critical", "threshold": 0.05}],
+    ///      "for": "2m"}
+    /// ]}"#)?;
+    /// assert_eq!(added, 1);
+    /// assert_eq!(monitor.rules()[0].levels.len(), 2);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn load_rules(&self, json: &str) -> Result<usize> {
+        let config = RulesConfig::from_json(json)?;
+        let (rules, budgets) = config.parts()?;
+        self.install(rules, budgets)
+            .map_err(|err| config.locate(err))
+    }
+
+    /// [`Monitor::load_rules`] with the contents of the file `path`. A file
+    /// that cannot be read is a [`PerfError::InvalidRulesJson`] at path `.`.
+    ///
+    /// ```
+    /// use perf_core::{Monitor, PerfError};
+    /// let monitor = Monitor::builder().build()?;
+    /// match monitor.load_rules_file("/no/such/rules.json") {
+    ///     Err(PerfError::InvalidRulesJson { path, reason }) => {
+    ///         assert_eq!(path, ".");
+    ///         assert!(reason.starts_with("cannot read /no/such/rules.json"), "{reason}");
+    ///     }
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// # Ok::<(), PerfError>(())
+    /// ```
+    pub fn load_rules_file(&self, path: impl AsRef<Path>) -> Result<usize> {
+        let path = path.as_ref();
+        let json = std::fs::read_to_string(path).map_err(|err| {
+            invalid_json(".".into(), format!("cannot read {}: {err}", path.display()))
+        })?;
+        self.load_rules(&json)
+    }
+
+    /// The monitor's rules and budgets as a rules document, which
+    /// [`Monitor::load_rules`] loads into another monitor as they are here.
+    /// The rules budgets raise alerts with are left out: their budgets
+    /// bring them back.
+    ///
+    /// ```
+    /// use perf_core::{Budget, BudgetAlerts, Monitor, Rule, Severity, Target};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.add_rule(Rule::new("slow", Target::percentile("lat", 95.0)).level(Severity::Warning, 500.0))?;
+    /// monitor.add_budget(Budget::web_vitals().with_alerts(BudgetAlerts::default()))?;
+    /// let copy = Monitor::builder().build()?;
+    /// assert_eq!(copy.load_rules(&monitor.rules_json())?, 2);
+    /// assert_eq!((copy.rules(), copy.budgets()), (monitor.rules(), monitor.budgets()));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn rules_json(&self) -> String {
+        let budgets = self.budgets();
+        let generated: HashSet<String> = budgets
+            .iter()
+            .flat_map(Budget::rules)
+            .map(|rule| rule.name)
+            .collect();
+        let mut rules = self.rules();
+        rules.retain(|rule| !generated.contains(&rule.name));
+        RulesConfig::from_parts(&rules, &budgets).to_json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print_back() {
+        for text in ["60s", "5m", "1h 30m", "250ms", "0s"] {
+            let d = Duration::parse(text).unwrap();
+            assert_eq!(Duration::parse(&d.text()), Ok(d), "{text}");
+        }
+        assert_eq!(Duration::parse("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(Duration::from_secs(90).text(), "1m 30s");
+        let err = Duration::parse("soon").unwrap_err();
+        assert!(err.starts_with(r#"invalid duration "soon": "#), "{err}");
+    }
+
+    #[test]
+    fn readings_parse_and_print_back() {
+        let parse = |s: &str| Reading::parse(s);
+        assert_eq!(
+            parse("p999"),
+            Ok(Reading::Stat(Statistic::Percentile(99.9)))
+        );
+        assert_eq!(parse("ratio"), Ok(Reading::Ratio));
+        assert_eq!(Reading::Stat(Statistic::Percentile(99.9)).text(), "p99.9");
+        let err = parse("median").unwrap_err();
+        assert!(
+            err.contains("unknown statistic") && err.contains("rate, ratio"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn indexed_fields_split() {
+        assert_eq!(
+            split_index("levels[12].clear", "levels"),
+            Some((12, ".clear"))
+        );
+        assert_eq!(split_index("items[0]", "items"), Some((0, "")));
+        assert_eq!(split_index("levels", "levels"), None);
+        assert_eq!(split_index("alerts.poor", "items"), None);
+    }
+
+    fn rule_spec(json: &str) -> RuleSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn rule_fields_map_to_the_document() {
+        let ladder = rule_spec(
+            r#"{"name": "r", "metric": "m", "stat": "p95", "levels": [
+                {"severity": "critical", "threshold": 9}, {"severity": "info", "threshold": 1}]}"#,
+        );
+        assert_eq!(ladder.doc_field("levels[0].clear"), "levels[1].clear");
+        assert_eq!(
+            ladder.doc_field("levels[1].threshold"),
+            "levels[0].threshold"
+        );
+        assert_eq!(ladder.doc_field("window"), "window");
+        let shorthand = rule_spec(r#"{"name": "r", "metric": "m", "stat": "p95", "threshold": 1}"#);
+        assert_eq!(shorthand.doc_field("levels[0].clear"), "clear");
+    }
+
+    #[test]
+    fn budget_fields_map_to_the_document() {
+        let limits: BudgetSpec = serde_json::from_str(
+            r#"{"name": "b", "metric": "m", "window": "1m", "limits": {"p50": 1, "p999": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(limits.doc_field("items[1].good"), "limits.p99.9");
+        assert_eq!(limits.doc_field("items[0].window"), "window");
+        assert_eq!(limits.doc_field("items"), "limits");
+        assert_eq!(limits.doc_field("alerts.poor"), "alerts.poor");
+        let preset: BudgetSpec =
+            serde_json::from_str(r#"{"name": "b", "preset": "web_vitals"}"#).unwrap();
+        assert_eq!(preset.doc_field("items[3].poor"), "preset");
+        assert_eq!(preset.doc_field("name"), "name");
+    }
+
+    #[test]
+    fn repeat_keeps_defaults_for_severities_left_out() {
+        let spec: RepeatSpec = serde_json::from_str(r#"{"critical": "10m"}"#).unwrap();
+        let intervals = spec.intervals();
+        assert_eq!(intervals.critical, Duration::from_secs(600));
+        assert_eq!(intervals.warning, RepeatIntervals::default().warning);
+        assert_eq!(RepeatSpec::of_intervals(&intervals), spec);
+        let twice = serde_json::from_str::<RepeatSpec>(r#"{"info": "1m", "info": "2m"}"#);
+        assert!(twice
+            .unwrap_err()
+            .to_string()
+            .contains(r#"duplicate key "info""#));
+    }
+}
