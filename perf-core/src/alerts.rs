@@ -171,17 +171,27 @@ pub struct Alert {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SubscriptionId(pub u64);
 
-type Subscriber = Arc<dyn Fn(&AlertEvent) + Send + Sync>;
+/// A callback for events of type `E`.
+pub(crate) type Subscriber<E> = Arc<dyn Fn(&E) + Send + Sync>;
 
-/// The subscribers of a monitor.
-#[derive(Default)]
-pub(crate) struct Subscribers {
-    list: RwLock<Vec<(SubscriptionId, Subscriber)>>,
+/// Callbacks for events of type `E`: a monitor's alert subscribers, its
+/// emergency listeners.
+pub(crate) struct Subscribers<E> {
+    list: RwLock<Vec<(SubscriptionId, Subscriber<E>)>>,
     next: AtomicU64,
 }
 
-impl Subscribers {
-    pub(crate) fn add(&self, f: Subscriber) -> SubscriptionId {
+impl<E> Default for Subscribers<E> {
+    fn default() -> Self {
+        Subscribers {
+            list: RwLock::new(Vec::new()),
+            next: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<E> Subscribers<E> {
+    pub(crate) fn add(&self, f: Subscriber<E>) -> SubscriptionId {
         let id = SubscriptionId(self.next.fetch_add(1, Relaxed));
         self.list.write().push((id, f));
         id
@@ -197,11 +207,11 @@ impl Subscribers {
     /// Calls every subscriber with every event, in order. A panicking
     /// subscriber is caught and counted with `on_panic`; the others still
     /// run. No lock is held while subscribers run.
-    pub(crate) fn deliver(&self, events: &[AlertEvent], on_panic: impl Fn()) {
+    pub(crate) fn deliver(&self, events: &[E], on_panic: impl Fn()) {
         if events.is_empty() {
             return;
         }
-        let list: Vec<Subscriber> = self.list.read().iter().map(|(_, f)| f.clone()).collect();
+        let list: Vec<Subscriber<E>> = self.list.read().iter().map(|(_, f)| f.clone()).collect();
         for event in events {
             for f in &list {
                 if catch_unwind(AssertUnwindSafe(|| f(event))).is_err() {

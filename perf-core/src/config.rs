@@ -1,4 +1,5 @@
-//! Rules and budgets as data: the one JSON schema every language loads.
+//! Rules, budgets and emergency triggers as data: the one JSON schema
+//! every language loads.
 //!
 //! A team writes its rules once, in a *rules document*, and loads it with
 //! [`Monitor::load_rules`] from any service (the bindings hand the JSON
@@ -38,7 +39,17 @@
 //!                 "tags": {"db": "main"}}],
 //!      "alerts": {"needs_improvement": "warning", "poor": "critical", "window": "5m",
 //!                 "for": "1m", "clear_for": "1m", "min_samples": 20, "repeat": {"warning": "2h"}}}
-//!   ]
+//!   ],
+//!   "emergency": {
+//!     "triggers": [
+//!       {"name": "slow-api", "metric": "api.response_time", "stat": "p95", "op": ">",
+//!        "threshold": 1000, "window": "60s", "min_samples": 20, "tags": {"route": "/login"},
+//!        "exclude_tags": {"status": "404"}, "for": "60s"},
+//!       {"rule": "api-latency", "severity": "critical", "for": "30s"}
+//!     ],
+//!     "clear_for": "120s", "min_dwell": "300s", "flap_window": "10m", "max_dwell": "30m",
+//!     "evaluate_every": "1s"
+//!   }
 //! }
 //! ```
 //!
@@ -63,9 +74,21 @@
 //!   for all) or `items`. With `alerts` (even `{}`) it raises alerts:
 //!   `needs_improvement` (default `warning`), `poor` (`critical`), `window`
 //!   (`5m`), `for`, `clear_for`, `min_samples`, `repeat`.
+//! * `emergency` (optional) configures emergency mode
+//!   ([`EmergencyConfig`]): `triggers` (default none), `clear_for` (60 s),
+//!   `min_dwell` (60 s), `flap_window` (10 min), `max_dwell` (30 min),
+//!   `evaluate_every` (default: the evaluator's interval). A trigger is
+//!   either a *condition* — `metric`, `stat` (and `denominator`) as in a
+//!   rule, `threshold` (required), `op` (`>`), `window` (60 s),
+//!   `min_samples` (0), `tags`, `exclude_tags` — or a *rule reference* —
+//!   `rule` (a rule of the document or of the monitor) and `severity` (the
+//!   least that counts; default `info`: any). Either form takes `name`
+//!   (default: the condition as text, `p95(api.response_time) > 1000`, or
+//!   the rule's name) and `for` (0). A field of the other form is an error.
 //!
 //! Errors ([`PerfError::InvalidRulesJson`]) name the offending field's path,
-//! such as `rules[2].for` or `budgets[0].items[1].poor`.
+//! such as `rules[2].for`, `budgets[0].items[1].poor` or
+//! `emergency.triggers[1].rule`.
 //!
 //! ```
 //! use perf_core::{Monitor, PerfError};
@@ -97,6 +120,7 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Budget, BudgetAlerts, BudgetItem};
+use crate::emergency::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
 use crate::error::{PerfError, Result};
 use crate::monitor::Monitor;
 use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target};
@@ -104,8 +128,9 @@ use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Sta
 /// The severity of a rule written with the shorthand `threshold`.
 const SHORTHAND_SEVERITY: Severity = Severity::Warning;
 
-/// A rules document: rules and budgets as the JSON schema (version 1,
-/// described in the module documentation) writes them.
+/// A rules document: rules, budgets and the emergency configuration as the
+/// JSON schema (version 1, described in the module documentation) writes
+/// them.
 ///
 /// [`Monitor::load_rules`] is the usual way in; this type is for reading,
 /// checking and writing documents without a monitor.
@@ -133,9 +158,8 @@ pub struct RulesConfig {
     rules: Vec<RuleSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     budgets: Vec<BudgetSpec>,
-    // Emergency mode (issue 4) goes here: an optional top-level
-    // `"emergency"` section of triggers, converted in `parts` next to the
-    // rules and budgets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    emergency: Option<EmergencySpec>,
 }
 
 impl RulesConfig {
@@ -184,9 +208,10 @@ impl RulesConfig {
         serde_json::to_string_pretty(self).expect("rules documents have string keys only")
     }
 
-    /// The document of `rules` and `budgets`, for export. Settings at their
-    /// defaults are left out; budgets are written as their items (a preset
-    /// as the items it expands to).
+    /// The document of `rules` and `budgets` (without an `emergency`
+    /// section), for export. Settings at their defaults are left out;
+    /// budgets are written as their items (a preset as the items it expands
+    /// to).
     ///
     /// ```
     /// use perf_core::{Budget, Rule, RulesConfig, Severity, Target};
@@ -203,6 +228,7 @@ impl RulesConfig {
             repeat: None,
             rules: rules.iter().map(RuleSpec::of).collect(),
             budgets: budgets.iter().map(BudgetSpec::of).collect(),
+            emergency: None,
         }
     }
 
@@ -224,6 +250,37 @@ impl RulesConfig {
     /// ```
     pub fn into_parts(self) -> Result<(Vec<Rule>, Vec<Budget>)> {
         self.parts()
+    }
+
+    /// The document's `emergency` section as a configuration, checked on
+    /// its own ([`EmergencyConfig::validate`]; whether the rules that
+    /// triggers name exist is checked when [`Monitor::load_rules`] applies
+    /// it). `None` if the document has no such section. Errors:
+    /// [`PerfError::InvalidRulesJson`] naming the offending field
+    /// (`emergency.triggers[0].threshold`, `emergency.max_dwell`).
+    ///
+    /// ```
+    /// use perf_core::{EmergencyConfig, Op, RulesConfig, Severity, Target, Trigger, TriggerCondition};
+    /// use std::time::Duration;
+    /// let config = RulesConfig::from_json(r#"{"version": 1, "emergency": {
+    ///     "triggers": [{"metric": "api.response_time", "stat": "p95", "threshold": 1000, "for": "60s"},
+    ///                  {"rule": "http-errors", "severity": "critical"}],
+    ///     "min_dwell": "5m"
+    /// }}"#)?;
+    /// let slow = TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0);
+    /// let expected = EmergencyConfig::default()
+    ///     .trigger(Trigger::condition(slow).for_duration(Duration::from_secs(60)))
+    ///     .trigger(Trigger::rule("http-errors", Severity::Critical))
+    ///     .min_dwell(Duration::from_secs(300));
+    /// assert_eq!(config.emergency()?, Some(expected));
+    /// assert_eq!(RulesConfig::from_json(r#"{"version": 1}"#)?.emergency()?, None);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn emergency(&self) -> Result<Option<EmergencyConfig>> {
+        self.emergency
+            .as_ref()
+            .map(EmergencySpec::config)
+            .transpose()
     }
 
     fn parts(&self) -> Result<(Vec<Rule>, Vec<Budget>)> {
@@ -373,6 +430,11 @@ fn or_default<T>(field: Option<Text<T>>, default: T) -> T {
     field.map_or(default, |text| text.0)
 }
 
+/// The value of a required field, or `Err((field, reason))`.
+fn required<T>(value: Option<T>, field: &'static str, reason: &str) -> FieldResult<T> {
+    value.ok_or_else(|| (field, reason.to_owned()))
+}
+
 /// `{list}[{i}]{rest}` split into the index and the rest (`""` or `.field`).
 fn split_index<'a>(field: &'a str, list: &str) -> Option<(usize, &'a str)> {
     let inner = field.strip_prefix(list)?.strip_prefix('[')?;
@@ -450,15 +512,9 @@ impl RuleSpec {
     }
 
     fn target(&self) -> FieldResult<Target> {
-        let metric = self.metric.clone();
-        match (self.stat.0, self.denominator.clone()) {
-            (Reading::Ratio, Some(denominator)) => Ok(Target::ratio(metric, denominator)),
-            (Reading::Ratio, None) => Err(("denominator", r#"is required with "ratio""#.into())),
-            (_, Some(_)) => Err(("denominator", r#"is only allowed with "ratio""#.into())),
-            (Reading::Stat(stat), None) => Ok(Target::stat(metric, stat)),
-            (Reading::Rate, None) => Ok(Target::rate(metric)),
-            (Reading::Value, None) => Ok(Target::gauge(metric)),
-        }
+        self.stat
+            .0
+            .target(&self.metric, self.denominator.as_deref())
     }
 
     /// The levels as written: `levels`, or the shorthand `threshold`.
@@ -572,6 +628,21 @@ enum Reading {
 }
 
 impl Reading {
+    /// The target reading `metric` this way: the inverse of
+    /// [`Reading::of`]. A `denominator` is required with, and only allowed
+    /// with, `ratio`.
+    fn target(self, metric: &str, denominator: Option<&str>) -> FieldResult<Target> {
+        let metric = metric.to_owned();
+        match (self, denominator) {
+            (Reading::Ratio, Some(denominator)) => Ok(Target::ratio(metric, denominator)),
+            (Reading::Ratio, None) => Err(("denominator", r#"is required with "ratio""#.into())),
+            (_, Some(_)) => Err(("denominator", r#"is only allowed with "ratio""#.into())),
+            (Reading::Stat(stat), None) => Ok(Target::stat(metric, stat)),
+            (Reading::Rate, None) => Ok(Target::rate(metric)),
+            (Reading::Value, None) => Ok(Target::gauge(metric)),
+        }
+    }
+
     /// `(metric, stat, denominator)` of `target`.
     fn of(target: &Target) -> (String, Reading, Option<String>) {
         match target {
@@ -782,6 +853,216 @@ impl AlertsSpec {
             clear_for: changed(alerts.clear_for, defaults.clear_for),
             min_samples: (alerts.min_samples != defaults.min_samples).then_some(alerts.min_samples),
             repeat: alerts.repeat.as_ref().map(RepeatSpec::of_intervals),
+        }
+    }
+}
+
+/// The severity a rule reference counts from when it names none: any.
+const ANY_SEVERITY: Severity = Severity::Info;
+
+/// The comparison of a trigger condition that names none.
+const TRIGGER_OP: Op = Op::Gt;
+
+/// The `emergency` section: every field overrides
+/// [`EmergencyConfig::default`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmergencySpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    triggers: Vec<TriggerSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear_for: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_dwell: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flap_window: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_dwell: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    evaluate_every: Option<Text<Duration>>,
+}
+
+impl EmergencySpec {
+    /// The configuration, checked on its own ([`EmergencyConfig::validate`]:
+    /// rule references are checked against a monitor when it is loaded).
+    fn config(&self) -> Result<EmergencyConfig> {
+        let defaults = EmergencyConfig::default();
+        let triggers = self.triggers.iter().enumerate().map(|(i, spec)| {
+            spec.trigger().map_err(|(field, reason)| {
+                invalid_json(element_path("emergency.triggers", i, field), reason)
+            })
+        });
+        let config = EmergencyConfig {
+            triggers: triggers.collect::<Result<_>>()?,
+            clear_for: or_default(self.clear_for, defaults.clear_for),
+            min_dwell: or_default(self.min_dwell, defaults.min_dwell),
+            flap_window: or_default(self.flap_window, defaults.flap_window),
+            max_dwell: or_default(self.max_dwell, defaults.max_dwell),
+            evaluate_every: self.evaluate_every.map(|interval| interval.0),
+        };
+        config.validate().map_err(in_emergency)?;
+        Ok(config)
+    }
+
+    /// The document form of `config`, settings at their defaults left out;
+    /// `None` if all are.
+    fn of(config: &EmergencyConfig) -> Option<EmergencySpec> {
+        let defaults = EmergencyConfig::default();
+        (*config != defaults).then(|| EmergencySpec {
+            triggers: config.triggers.iter().map(TriggerSpec::of).collect(),
+            clear_for: changed(config.clear_for, defaults.clear_for),
+            min_dwell: changed(config.min_dwell, defaults.min_dwell),
+            flap_window: changed(config.flap_window, defaults.flap_window),
+            max_dwell: changed(config.max_dwell, defaults.max_dwell),
+            evaluate_every: config.evaluate_every.map(Text),
+        })
+    }
+}
+
+/// An error of the emergency configuration ([`PerfError::InvalidEmergency`])
+/// at its path in the document (`emergency.triggers[0].rule`); other errors
+/// pass through.
+fn in_emergency(err: PerfError) -> PerfError {
+    match err {
+        PerfError::InvalidEmergency { field, reason } => {
+            invalid_json(format!("emergency.{field}"), reason)
+        }
+        other => other,
+    }
+}
+
+/// One of `emergency.triggers`: a condition (`metric`, `stat`,
+/// `threshold`, …) or a rule reference (`rule`, `severity`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriggerSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    severity: Option<Text<Severity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stat: Option<Text<Reading>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    denominator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    op: Option<Text<Op>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<Text<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_samples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    tags: Pairs<String, String>,
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    exclude_tags: Pairs<String, String>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    for_duration: Option<Text<Duration>>,
+}
+
+impl TriggerSpec {
+    /// The trigger, unchecked.
+    fn trigger(&self) -> FieldResult<Trigger> {
+        let trigger = match &self.rule {
+            Some(rule) => {
+                self.only_form(true)?;
+                Trigger::rule(rule.clone(), or_default(self.severity, ANY_SEVERITY))
+            }
+            None => Trigger::condition(self.condition()?),
+        };
+        let trigger = match &self.name {
+            Some(name) => trigger.named(name.clone()),
+            None => trigger,
+        };
+        Ok(trigger.for_duration(or_default(self.for_duration, Duration::ZERO)))
+    }
+
+    /// The condition of a trigger without `rule`.
+    fn condition(&self) -> FieldResult<TriggerCondition> {
+        let metric = required(self.metric.as_deref(), "metric", "is required (or rule)")?;
+        self.only_form(false)?;
+        let stat = required(self.stat, "stat", "is required with metric")?;
+        let threshold = required(self.threshold, "threshold", "is required with metric")?;
+        let target = stat.0.target(metric, self.denominator.as_deref())?;
+        let defaults = TriggerCondition::new(target, TRIGGER_OP, threshold);
+        Ok(TriggerCondition {
+            op: or_default(self.op, defaults.op),
+            window: or_default(self.window, defaults.window),
+            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
+            tags: self.tags.0.clone(),
+            exclude_tags: self.exclude_tags.0.clone(),
+            ..defaults
+        })
+    }
+
+    /// `Err` if a rule reference (`rule_form`) has a condition's fields, or
+    /// a condition a rule reference's.
+    fn only_form(&self, rule_form: bool) -> FieldResult<()> {
+        // (field, given, of a rule reference)
+        let fields = [
+            ("severity", self.severity.is_some(), true),
+            ("metric", self.metric.is_some(), false),
+            ("stat", self.stat.is_some(), false),
+            ("denominator", self.denominator.is_some(), false),
+            ("op", self.op.is_some(), false),
+            ("threshold", self.threshold.is_some(), false),
+            ("window", self.window.is_some(), false),
+            ("min_samples", self.min_samples.is_some(), false),
+            ("tags", !self.tags.is_empty(), false),
+            ("exclude_tags", !self.exclude_tags.is_empty(), false),
+        ];
+        let form = if rule_form { "rule" } else { "metric" };
+        match fields
+            .into_iter()
+            .find(|&(_, given, of_rule)| given && of_rule != rule_form)
+        {
+            Some((field, ..)) => Err((field, format!("is not allowed with {form}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// The document form of `trigger`, settings at their defaults left out.
+    fn of(trigger: &Trigger) -> TriggerSpec {
+        let (spec, default_name) = match &trigger.source {
+            TriggerSource::Condition(condition) => {
+                (Self::of_condition(condition), condition.to_string())
+            }
+            TriggerSource::Rule { rule, severity } => {
+                let spec = TriggerSpec {
+                    rule: Some(rule.clone()),
+                    severity: changed(*severity, ANY_SEVERITY),
+                    ..TriggerSpec::default()
+                };
+                (spec, rule.clone())
+            }
+        };
+        TriggerSpec {
+            name: (trigger.name != default_name).then(|| trigger.name.clone()),
+            for_duration: changed(trigger.for_duration, Duration::ZERO),
+            ..spec
+        }
+    }
+
+    fn of_condition(condition: &TriggerCondition) -> TriggerSpec {
+        let target = condition.target.clone();
+        let defaults = TriggerCondition::new(target, TRIGGER_OP, condition.threshold);
+        let (metric, stat, denominator) = Reading::of(&condition.target);
+        TriggerSpec {
+            metric: Some(metric),
+            stat: Some(Text(stat)),
+            denominator,
+            op: changed(condition.op, defaults.op),
+            threshold: Some(condition.threshold),
+            window: changed(condition.window, defaults.window),
+            min_samples: (condition.min_samples != defaults.min_samples)
+                .then_some(condition.min_samples),
+            tags: Pairs(condition.tags.clone()),
+            exclude_tags: Pairs(condition.exclude_tags.clone()),
+            ..TriggerSpec::default()
         }
     }
 }
@@ -1012,13 +1293,20 @@ impl Keyword for Preset {
 
 /// Rules and budgets from JSON ([`RulesConfig`]).
 impl Monitor {
-    /// Adds the rules and budgets of a rules document, all or none.
-    /// Returns how many rules and budgets were added.
+    /// Adds the rules and budgets of a rules document, all or none, and
+    /// applies its `emergency` section, if it has one, in place of the
+    /// monitor's emergency configuration (as
+    /// [`Monitor::configure_emergency`]; without the section the
+    /// configuration is left as it is). Returns how many rules and budgets
+    /// were added (the emergency section does not count).
     ///
     /// Errors: [`PerfError::InvalidRulesJson`] naming the offending field
     /// (`rules[2].for`; also a window longer than the monitor's retention,
-    /// `rules[0].window`), [`PerfError::DuplicateRule`] if a name is taken,
-    /// [`PerfError::WindowsDisabled`]. On any error nothing is added.
+    /// `rules[0].window` or `emergency.triggers[0].window`, and a trigger
+    /// naming a rule neither the document nor the monitor has,
+    /// `emergency.triggers[1].rule`), [`PerfError::DuplicateRule`] if a
+    /// name is taken, [`PerfError::WindowsDisabled`]. On any error nothing
+    /// is added and the emergency configuration is unchanged.
     ///
     /// ```
     /// use perf_core::Monitor;
@@ -1030,13 +1318,46 @@ impl Monitor {
     /// ]}"#)?;
     /// assert_eq!(added, 1);
     /// assert_eq!(monitor.rules()[0].levels.len(), 2);
+    ///
+    /// // Emergency mode when the error rate is critical for a minute.
+    /// monitor.load_rules(r#"{"version": 1, "emergency": {
+    ///     "triggers": [{"rule": "errors", "severity": "critical", "for": "60s"}],
+    ///     "min_dwell": "5m"
+    /// }}"#)?;
+    /// assert_eq!(monitor.emergency().config().triggers[0].name, "errors");
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn load_rules(&self, json: &str) -> Result<usize> {
         let config = RulesConfig::from_json(json)?;
         let (rules, budgets) = config.parts()?;
-        self.install(rules, budgets)
-            .map_err(|err| config.locate(err))
+        let emergency = config.emergency()?;
+        if let Some(emergency) = &emergency {
+            self.check_loaded_emergency(emergency, &rules, &budgets)?;
+        }
+        let added = self
+            .install(rules, budgets)
+            .map_err(|err| config.locate(err))?;
+        if let Some(emergency) = emergency {
+            // Checked above: this fails only if a rule it names was removed
+            // meanwhile by another thread.
+            self.configure_emergency(emergency).map_err(in_emergency)?;
+        }
+        Ok(added)
+    }
+
+    /// Checks the emergency configuration of a document against this
+    /// monitor once the document's `rules` and `budgets` (with the rules
+    /// they raise alerts with) are added.
+    fn check_loaded_emergency(
+        &self,
+        emergency: &EmergencyConfig,
+        rules: &[Rule],
+        budgets: &[Budget],
+    ) -> Result<()> {
+        let budget_rules = budgets.iter().flat_map(Budget::rules);
+        let new_rules: Vec<Rule> = rules.iter().cloned().chain(budget_rules).collect();
+        self.check_emergency(emergency, &new_rules)
+            .map_err(in_emergency)
     }
 
     /// [`Monitor::load_rules`] with the contents of the file `path`. A file
@@ -1065,16 +1386,19 @@ impl Monitor {
     /// The monitor's rules and budgets as a rules document, which
     /// [`Monitor::load_rules`] loads into another monitor as they are here.
     /// The rules budgets raise alerts with are left out: their budgets
-    /// bring them back.
+    /// bring them back. The emergency configuration is the document's
+    /// `emergency` section, left out if it is the default.
     ///
     /// ```
-    /// use perf_core::{Budget, BudgetAlerts, Monitor, Rule, Severity, Target};
+    /// use perf_core::{Budget, BudgetAlerts, EmergencyConfig, Monitor, Rule, Severity, Target, Trigger};
     /// let monitor = Monitor::builder().build()?;
     /// monitor.add_rule(Rule::new("slow", Target::percentile("lat", 95.0)).level(Severity::Warning, 500.0))?;
     /// monitor.add_budget(Budget::web_vitals().with_alerts(BudgetAlerts::default()))?;
+    /// monitor.configure_emergency(EmergencyConfig::default().trigger(Trigger::rule("slow", Severity::Warning)))?;
     /// let copy = Monitor::builder().build()?;
     /// assert_eq!(copy.load_rules(&monitor.rules_json())?, 2);
     /// assert_eq!((copy.rules(), copy.budgets()), (monitor.rules(), monitor.budgets()));
+    /// assert_eq!(copy.emergency().config(), monitor.emergency().config());
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn rules_json(&self) -> String {
@@ -1086,7 +1410,11 @@ impl Monitor {
             .collect();
         let mut rules = self.rules();
         rules.retain(|rule| !generated.contains(&rule.name));
-        RulesConfig::from_parts(&rules, &budgets).to_json()
+        let config = RulesConfig {
+            emergency: EmergencySpec::of(&self.emergency().config()),
+            ..RulesConfig::from_parts(&rules, &budgets)
+        };
+        config.to_json()
     }
 }
 

@@ -132,7 +132,7 @@ pub enum PerfError {
     /// Sliding windows were disabled for this monitor.
     #[error("sliding windows are disabled for this monitor")]
     WindowsDisabled,
-    /// A rule (or budget, or emergency trigger) is malformed.
+    /// A rule (or budget) is malformed.
     #[error("invalid rule {rule:?}: {field}: {reason}")]
     InvalidRule {
         /// The rule's name.
@@ -162,6 +162,15 @@ pub enum PerfError {
     UnknownAlert {
         /// The id as given.
         id: u64,
+    },
+    /// An emergency configuration (or a manual reason) that cannot be
+    /// used; `field` is as JSON spells it (`triggers[0].threshold`).
+    #[error("invalid emergency configuration: {field}: {reason}")]
+    InvalidEmergency {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A builder setting is out of its range.
     #[error("invalid configuration: {0}")]

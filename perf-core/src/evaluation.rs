@@ -28,7 +28,7 @@ use crate::evaluator::Evaluator;
 use crate::monitor::Monitor;
 use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
-use crate::rules::{RepeatIntervals, Rule, Severity, Target};
+use crate::rules::{Op, RepeatIntervals, Rule, Severity, Target};
 use crate::series::{SeriesKey, Tag};
 use crate::snapshot::HistogramSnapshot;
 use crate::window::WindowConfig;
@@ -306,6 +306,29 @@ impl RuleEngine {
         all
     }
 
+    /// Whether a rule named `name` exists.
+    pub(crate) fn has_rule(&self, name: &str) -> bool {
+        self.rules.iter().any(|slot| slot.rule.name == name)
+    }
+
+    /// The strongest active alert of the rule `name` at `at_least` or
+    /// above (ties: the first series in order): its series, the rule's
+    /// comparison, the latest reading and the fire threshold.
+    pub(crate) fn strongest_alert(
+        &self,
+        name: &str,
+        at_least: Severity,
+    ) -> Option<(SeriesKey, Op, Option<f64>, f64)> {
+        let slot = self.rules.iter().find(|slot| slot.rule.name == name)?;
+        let active = slot.states.iter().filter_map(|(key, t)| {
+            let severity = t.phase.alert_severity().filter(|&s| s >= at_least)?;
+            Some((key, severity, t.value))
+        });
+        let (key, severity, value) = active.max_by(|a, b| (a.1, b.0).cmp(&(b.1, a.0)))?;
+        let threshold = fire_threshold(&slot.rule, severity);
+        Some((key.clone(), slot.rule.op, value, threshold))
+    }
+
     pub(crate) fn acknowledge(&mut self, id: AlertId) -> Result<()> {
         let record = self
             .rules
@@ -529,7 +552,7 @@ fn announce(
 
 /// Reads rule targets on one series (each counter window once; histogram
 /// windows come from their running sums, which repeated reads reuse).
-struct SeriesReader<'a> {
+pub(crate) struct SeriesReader<'a> {
     registry: &'a Registry,
     series: &'a Series,
     windows: Option<&'a WindowConfig>,
@@ -538,7 +561,7 @@ struct SeriesReader<'a> {
 }
 
 impl<'a> SeriesReader<'a> {
-    fn new(
+    pub(crate) fn new(
         registry: &'a Registry,
         series: &'a Series,
         windows: Option<&'a WindowConfig>,
@@ -554,7 +577,7 @@ impl<'a> SeriesReader<'a> {
     }
 
     /// The rule's reading, or `None` if the series is of another kind.
-    fn read(&mut self, rule: &Rule, key: &SeriesKey) -> Option<Reading> {
+    pub(crate) fn read(&mut self, rule: &Rule, key: &SeriesKey) -> Option<Reading> {
         let enough = |n: u64| n >= rule.min_samples;
         let value = |v: Option<f64>| Some(v.map_or(Reading::NoData, Reading::Value));
         match &rule.target {
@@ -636,12 +659,12 @@ impl<'a> SeriesReader<'a> {
 
 /// Everything alerting keeps in a monitor.
 pub(crate) struct Alerting {
-    engine: Mutex<RuleEngine>,
-    subscribers: Subscribers,
+    pub(crate) engine: Mutex<RuleEngine>,
+    subscribers: Subscribers<AlertEvent>,
     /// Held while an evaluation's events are delivered, so deliveries keep
     /// evaluation order; reentrant, so a subscriber may evaluate again.
-    delivery: ReentrantMutex<()>,
-    evaluator: Mutex<Option<Evaluator>>,
+    pub(crate) delivery: ReentrantMutex<()>,
+    pub(crate) evaluator: Mutex<Option<Evaluator>>,
     subscriber_panics: OnceLock<Arc<CounterCore>>,
 }
 
@@ -734,7 +757,7 @@ impl Monitor {
     }
 
     /// `Ok` if windows are on and `window` is within the retention.
-    fn check_window(&self, window: Duration) -> Result<()> {
+    pub(crate) fn check_window(&self, window: Duration) -> Result<()> {
         let config = self.inner.windows.ok_or(PerfError::WindowsDisabled)?;
         config.first_interval(window, self.now()).map(drop)
     }
@@ -750,13 +773,11 @@ impl Monitor {
         self.inner.alerting.engine.lock().rules()
     }
 
-    /// Evaluates every rule at the clock's now, delivers the notifications
-    /// to the subscribers and returns them. Deterministic with a
-    /// [`crate::ManualClock`].
-    pub fn evaluate(&self) -> Vec<AlertEvent> {
+    /// Evaluates every rule at `now`, delivers the notifications to the
+    /// subscribers and returns them.
+    pub(crate) fn evaluate_rules(&self, now: Timestamp) -> Vec<AlertEvent> {
         let alerting = &self.inner.alerting;
         let _in_order = alerting.delivery.lock();
-        let now = self.now();
         let events =
             alerting
                 .engine
@@ -771,37 +792,6 @@ impl Monitor {
             panics.increment(1);
         });
         events
-    }
-
-    /// Starts the background evaluator: [`Monitor::evaluate`] every
-    /// `interval` (at least 1 ms) on its own thread, replacing a running
-    /// one. It stops with [`Monitor::stop`] or when the last clone of the
-    /// monitor is dropped.
-    pub fn start(&self, interval: Duration) -> Result<()> {
-        self.stop();
-        let evaluator = Evaluator::start(Arc::downgrade(&self.inner), interval, |inner| {
-            Monitor { inner }.evaluate();
-        })?;
-        *self.inner.alerting.evaluator.lock() = Some(evaluator);
-        Ok(())
-    }
-
-    /// Stops the background evaluator, waiting for a running evaluation to
-    /// finish — unless called from a subscriber, where it only asks the
-    /// evaluator to stop: a background evaluation may be waiting for this
-    /// delivery to end, so waiting for it would deadlock. Does nothing if
-    /// none runs.
-    pub fn stop(&self) {
-        let alerting = &self.inner.alerting;
-        let evaluator = alerting.evaluator.lock().take();
-        if let Some(evaluator) = evaluator {
-            evaluator.stop(!alerting.delivery.is_owned_by_current_thread());
-        }
-    }
-
-    /// Whether the background evaluator runs.
-    pub fn is_evaluating(&self) -> bool {
-        self.inner.alerting.evaluator.lock().is_some()
     }
 
     /// Calls `f` with every notification, after each evaluation, in order.

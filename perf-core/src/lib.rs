@@ -53,12 +53,14 @@ mod budget_report;
 mod clock;
 mod config;
 mod counter;
+mod emergency;
 mod error;
 mod evaluation;
 mod evaluator;
 mod gauge;
 mod histogram;
 mod monitor;
+mod numbers;
 mod registry;
 mod rule_state;
 mod rules;
@@ -76,6 +78,11 @@ pub use budget_report::{BudgetReport, BudgetRow};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::RulesConfig;
 pub use counter::Counter;
+pub use emergency::{
+    Emergency, EmergencyChange, EmergencyConfig, EmergencySource, EmergencyStatus,
+    EmergencyTransition, Trigger, TriggerCondition, TriggerSource, TriggerStatus, TriggerValue,
+    DEFAULT_CLEAR_FOR, DEFAULT_FLAP_WINDOW, DEFAULT_MAX_DWELL, DEFAULT_MIN_DWELL,
+};
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::SUBSCRIBER_PANICS_COUNTER;
 pub use gauge::Gauge;
@@ -105,4 +112,6 @@ mod doc_examples {
     struct Architecture;
     #[doc = include_str!("../../docs/rules.md")]
     struct Rules;
+    #[doc = include_str!("../../docs/emergency.md")]
+    struct Emergency;
 }

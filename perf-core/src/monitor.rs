@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::bucket::Precision;
 use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
 use crate::counter::Counter;
+use crate::emergency::Emergency;
 use crate::error::{MetricKind, PerfError, Result};
 use crate::evaluation::Alerting;
 use crate::gauge::Gauge;
@@ -118,8 +119,9 @@ impl MonitorBuilder {
         self
     }
 
-    /// How many notifications [`Monitor::alert_history`] keeps (default
-    /// 1 000; 0 keeps none).
+    /// How many notifications [`Monitor::alert_history`] keeps, and how
+    /// many transitions [`crate::Emergency::history`] keeps (default 1 000;
+    /// 0 keeps none).
     pub fn alert_history(mut self, n: usize) -> Self {
         self.alert_history = n;
         self
@@ -148,6 +150,7 @@ impl MonitorBuilder {
             clock: clock.clone(),
             windows,
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
+            emergency: Emergency::new(clock.clone(), self.alert_history),
             ticker: OnceLock::new(),
         });
         match windows {
@@ -199,6 +202,7 @@ pub(crate) struct MonitorInner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) windows: Option<WindowConfig>,
     pub(crate) alerting: Alerting,
+    pub(crate) emergency: Emergency,
     /// Dropping this sender wakes and ends the ticker thread.
     ticker: OnceLock<mpsc::Sender<()>>,
 }

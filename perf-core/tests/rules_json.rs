@@ -1,12 +1,14 @@
 //! Rules documents (`RulesConfig`, `Monitor::load_rules`): the example file,
 //! every field of the schema, errors naming the field's path, all-or-nothing
-//! loading, the export round trip, and loaded rules that fire.
+//! loading, the export round trip, and loaded rules that fire. The
+//! `emergency` section has its own tests in `emergency_json.rs`.
 
 use std::time::Duration;
 
 use perf_core::{
-    AlertKind, Budget, BudgetAlerts, BudgetItem, Level, ManualClock, Monitor, NoDataPolicy, Op,
-    PerfError, RepeatIntervals, Rule, RulesConfig, Severity, Statistic, Target, Timestamp,
+    AlertKind, Budget, BudgetAlerts, BudgetItem, EmergencyConfig, Level, ManualClock, Monitor,
+    NoDataPolicy, Op, PerfError, RepeatIntervals, Rule, RulesConfig, Severity, Statistic, Target,
+    Timestamp, Trigger, TriggerCondition,
 };
 use Severity::{Critical, Error, Info, Warning};
 
@@ -71,6 +73,26 @@ fn assert_error(doc: &str, path: &str, reason: &str) {
     );
 }
 
+/// The emergency configuration of the example file.
+fn default_emergency() -> EmergencyConfig {
+    let slow = TriggerCondition::new(
+        Target::percentile("http.server.duration", 95.0),
+        Op::Gt,
+        1000.0,
+    )
+    .window(secs(60))
+    .min_samples(20);
+    EmergencyConfig::default()
+        .trigger(
+            Trigger::condition(slow)
+                .named("http-latency-p95")
+                .for_duration(secs(60)),
+        )
+        .trigger(Trigger::rule("http-error-rate", Critical))
+        .clear_for(secs(120))
+        .min_dwell(secs(300))
+}
+
 /// The rules of the example file, descriptions aside.
 fn default_rules() -> Vec<Rule> {
     let latency = Target::percentile("http.server.duration", 95.0);
@@ -115,6 +137,9 @@ fn the_example_file_loads_the_default_rules_and_budgets() {
     assert_eq!(monitor.budgets(), default_budgets());
     assert_eq!(vitals_rules, default_budgets()[0].rules());
     assert_eq!(vitals_rules[0].name, "budget:web-vitals:web_vitals.lcp:p75");
+    assert_eq!(monitor.emergency().config(), default_emergency());
+    let config = RulesConfig::from_json(DEFAULT_RULES).unwrap();
+    assert_eq!(config.emergency().unwrap(), Some(default_emergency()));
 }
 
 #[test]
@@ -426,8 +451,8 @@ fn document_errors_name_the_field() {
     assert_error(r#"{"version": 2}"#, "version", "unsupported version 2");
     assert_error(r#"{"rules": []}"#, ".", "missing field `version`");
     assert_error(
-        r#"{"version": 1, "emergency": {}}"#,
-        "emergency",
+        r#"{"version": 1, "emergencies": {}}"#,
+        "emergencies",
         "unknown field",
     );
     assert_error(r#"{"version": 1} trailing"#, ".", "trailing characters");
@@ -641,6 +666,7 @@ fn a_taken_name_adds_nothing() {
     );
     assert_eq!(monitor.rules(), [existing]);
     assert!(monitor.budgets().is_empty());
+    assert_eq!(monitor.emergency().config(), EmergencyConfig::default());
 
     let budget_taken = new_monitor();
     budget_taken
@@ -704,6 +730,7 @@ fn rules_json_round_trips_through_a_new_monitor() {
         assert_eq!(added, original.budgets().len() + count_own_rules(&original));
         assert_eq!(copy.rules(), original.rules());
         assert_eq!(copy.budgets(), original.budgets());
+        assert_eq!(copy.emergency().config(), original.emergency().config());
         assert_eq!(copy.rules_json(), exported);
     }
 }

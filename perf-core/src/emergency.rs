@@ -1,0 +1,1290 @@
+//! Emergency mode: one process-wide flag the application reads on its hot
+//! path to shed load or degrade, switched by triggers and by hand.
+//!
+//! # Semantics
+//!
+//! * **Triggers** ([`Trigger`]) are either a threshold on a target, read
+//!   like a rule's (any series the trigger applies to), or a reference to a
+//!   rule (holding while the rule has an active alert at a severity or
+//!   above). A trigger *holds* once its condition has been true at every
+//!   evaluation for its `for`. An evaluation without data (no series, or
+//!   fewer values than `min_samples`) changes nothing: no data never clears
+//!   a trigger, and never starts one — a `for` that runs out during a
+//!   silence activates at the next reading, if it is still true, as a
+//!   pending rule fires.
+//! * **Activation**: at an evaluation where any trigger holds and read
+//!   data, the mode
+//!   turns on for at least the *dwell*: `min_dwell`, or — when it re-enters
+//!   within `flap_window` of its last exit — twice the previous automatic
+//!   dwell, at most `max_dwell` (flap back-off).
+//! * **Deactivation**: when every trigger's condition has been false for
+//!   `clear_for` and the dwell has passed.
+//! * **Manual control** takes precedence: [`Emergency::activate`] holds the
+//!   mode on until [`Emergency::deactivate`]; triggers cannot end it (an
+//!   automatic activation taken over this way is recorded as
+//!   [`EmergencyChange::Held`]). [`Emergency::deactivate`] ends the mode at
+//!   once, whatever the dwell, and restarts the triggers: a trigger still
+//!   true must hold for its full `for` again, counted from the
+//!   deactivation, before the mode re-enters.
+//! * Every change is an [`EmergencyTransition`] with a reason, its source,
+//!   a timestamp and the triggering values, kept in a bounded history and
+//!   delivered to listeners in history order. No lock is held while
+//!   listeners run, so they may switch the mode or evaluate; a transition
+//!   made during a delivery is delivered right after it, by the delivering
+//!   thread. A listener that panics is caught and counted; the others
+//!   still run.
+//!
+//! Triggers are read by [`Monitor::evaluate`] (and the background
+//! evaluator), after the rules, at the clock's now — so every transition is
+//! deterministic under a [`crate::ManualClock`].
+//!
+//! # Memory model
+//!
+//! [`Emergency::is_active`] is one `Acquire` load of an `AtomicBool`. The
+//! flag is written only under the state lock, with `Release`, after the
+//! transition is in the history: a thread that sees the mode on also sees
+//! the transition that turned it on in [`Emergency::history`].
+//!
+//! ```
+//! use perf_core::{EmergencyConfig, ManualClock, Monitor, Op, Target, Timestamp, Trigger, TriggerCondition};
+//! use std::time::Duration;
+//!
+//! let clock = ManualClock::new(Timestamp::ZERO);
+//! let monitor = Monitor::builder().clock(clock.clone()).build()?;
+//! let slow = TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0);
+//! monitor.configure_emergency(
+//!     EmergencyConfig::default()
+//!         .trigger(Trigger::condition(slow).for_duration(Duration::from_secs(60)))
+//!         .clear_for(Duration::from_secs(120))
+//!         .min_dwell(Duration::from_secs(300)),
+//! )?;
+//! let emergency = monitor.emergency();
+//! for _ in 0..=60 {
+//!     monitor.record("api.response_time", &[], 1500.0)?;
+//!     monitor.evaluate();
+//!     clock.advance(Duration::from_secs(1));
+//! }
+//! assert!(emergency.is_active());
+//! println!("{}", emergency.history()[0]);
+//! # Ok::<(), perf_core::PerfError>(())
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::alerts::{Subscribers, SubscriptionId};
+use crate::clock::{Clock, Timestamp};
+use crate::error::{PerfError, Result};
+use crate::evaluation::SeriesReader;
+use crate::monitor::Monitor;
+use crate::numbers::compact;
+use crate::rule_state::Reading;
+use crate::rules::{check_rule_name, Op, Rule, Severity, Target};
+use crate::series::SeriesKey;
+
+/// Default [`EmergencyConfig::clear_for`]: 60 s.
+pub const DEFAULT_CLEAR_FOR: Duration = Duration::from_secs(60);
+/// Default [`EmergencyConfig::min_dwell`]: 60 s.
+pub const DEFAULT_MIN_DWELL: Duration = Duration::from_secs(60);
+/// Default [`EmergencyConfig::flap_window`]: 10 min.
+pub const DEFAULT_FLAP_WINDOW: Duration = Duration::from_secs(600);
+/// Default [`EmergencyConfig::max_dwell`]: 30 min.
+pub const DEFAULT_MAX_DWELL: Duration = Duration::from_secs(1800);
+
+/// How the mode switches automatically: its triggers and timings.
+///
+/// ```
+/// use perf_core::{EmergencyConfig, Severity, Trigger};
+/// use std::time::Duration;
+/// let config = EmergencyConfig::default()
+///     .trigger(Trigger::rule("http-latency", Severity::Critical))
+///     .min_dwell(Duration::from_secs(300));
+/// assert_eq!(config.clear_for, Duration::from_secs(60));
+/// config.validate()?;
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmergencyConfig {
+    /// Any trigger holding turns the mode on.
+    pub triggers: Vec<Trigger>,
+    /// How long every trigger's condition must stay false before the mode
+    /// turns off. Default 60 s.
+    pub clear_for: Duration,
+    /// The least time in the mode after an automatic activation. Default
+    /// 60 s.
+    pub min_dwell: Duration,
+    /// Re-entering within this time of the last exit doubles the dwell.
+    /// Default 10 min.
+    pub flap_window: Duration,
+    /// The longest dwell the back-off reaches. Default 30 min.
+    pub max_dwell: Duration,
+    /// While the mode is on, the background evaluator runs at this
+    /// interval instead of the one given to [`Monitor::start`] (e.g. to see
+    /// recovery sooner). Default `None`: the same interval.
+    pub evaluate_every: Option<Duration>,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig {
+            triggers: Vec::new(),
+            clear_for: DEFAULT_CLEAR_FOR,
+            min_dwell: DEFAULT_MIN_DWELL,
+            flap_window: DEFAULT_FLAP_WINDOW,
+            max_dwell: DEFAULT_MAX_DWELL,
+            evaluate_every: None,
+        }
+    }
+}
+
+impl EmergencyConfig {
+    /// Adds a trigger.
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        self.triggers.push(trigger);
+        self
+    }
+
+    /// Sets [`EmergencyConfig::clear_for`].
+    pub fn clear_for(mut self, d: Duration) -> Self {
+        self.clear_for = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::min_dwell`].
+    pub fn min_dwell(mut self, d: Duration) -> Self {
+        self.min_dwell = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::flap_window`].
+    pub fn flap_window(mut self, d: Duration) -> Self {
+        self.flap_window = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::max_dwell`].
+    pub fn max_dwell(mut self, d: Duration) -> Self {
+        self.max_dwell = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::evaluate_every`].
+    pub fn evaluate_every(mut self, interval: Duration) -> Self {
+        self.evaluate_every = Some(interval);
+        self
+    }
+
+    /// Checks the configuration on its own (rule references are checked
+    /// against a monitor's rules by [`Monitor::configure_emergency`]).
+    /// Errors: [`PerfError::InvalidEmergency`] naming the field, such as
+    /// `triggers[1].threshold` or `max_dwell`.
+    ///
+    /// ```
+    /// use perf_core::{EmergencyConfig, Op, PerfError, Target, Trigger, TriggerCondition};
+    /// let nan = TriggerCondition::new(Target::percentile("lat", 95.0), Op::Gt, f64::NAN);
+    /// match EmergencyConfig::default().trigger(Trigger::condition(nan)).validate() {
+    ///     Err(PerfError::InvalidEmergency { field, .. }) => assert_eq!(field, "triggers[0].threshold"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.max_dwell < self.min_dwell {
+            let reason = format!("must be at least min_dwell ({:?})", self.min_dwell);
+            return Err(invalid("max_dwell".into(), reason));
+        }
+        if self
+            .evaluate_every
+            .is_some_and(|d| d < Duration::from_millis(1))
+        {
+            return Err(invalid(
+                "evaluate_every".into(),
+                "must be at least 1 ms".into(),
+            ));
+        }
+        for (i, trigger) in self.triggers.iter().enumerate() {
+            let field = |name: &str| format!("triggers[{i}].{name}");
+            trigger
+                .validate()
+                .map_err(|(name, reason)| invalid(field(&name), reason))?;
+            if self.triggers[..i].iter().any(|t| t.name == trigger.name) {
+                let reason = format!("{:?} appears twice", trigger.name);
+                return Err(invalid(field("name"), reason));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid(field: String, reason: String) -> PerfError {
+    PerfError::InvalidEmergency { field, reason }
+}
+
+/// One way the mode turns on.
+///
+/// ```
+/// use perf_core::{Op, Severity, Target, Trigger, TriggerCondition};
+/// use std::time::Duration;
+/// let slow = Trigger::condition(
+///     TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0)
+///         .window(Duration::from_secs(60))
+///         .min_samples(100),
+/// )
+/// .for_duration(Duration::from_secs(60));
+/// assert_eq!(slow.name, "p95(api.response_time) > 1000");
+/// let paged = Trigger::rule("http-errors", Severity::Critical).named("errors-paging");
+/// assert_eq!(paged.name, "errors-paging");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    /// Names the trigger in transitions. Defaults: the condition as text
+    /// (`p95(api.response_time) > 1000`), or the rule's name.
+    pub name: String,
+    /// What must be true.
+    pub source: TriggerSource,
+    /// How long it must be true at every evaluation before it holds.
+    /// Default 0: at once.
+    pub for_duration: Duration,
+}
+
+/// What a [`Trigger`] watches.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerSource {
+    /// True while any series the condition applies to reads past its
+    /// threshold.
+    Condition(TriggerCondition),
+    /// True while the rule has an active alert (firing or recovering) at
+    /// `severity` or above on any series. The rule's own `for`,
+    /// `min_samples` and no-data policy apply first. A rule removed later
+    /// reads as false.
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// The least severity that counts.
+        severity: Severity,
+    },
+}
+
+/// A threshold on a target, read like a rule's: `value op threshold` on any
+/// series of the metric that the tag matchers select.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerCondition {
+    /// What is read per series.
+    pub target: Target,
+    /// The comparison.
+    pub op: Op,
+    /// The threshold.
+    pub threshold: f64,
+    /// The window windowed targets read. Default 60 s.
+    pub window: Duration,
+    /// Fewer values (or a smaller denominator increase) count as no data.
+    /// Default 0.
+    pub min_samples: u64,
+    /// Only series having all these tags.
+    pub tags: Vec<(String, String)>,
+    /// … and none of these.
+    pub exclude_tags: Vec<(String, String)>,
+}
+
+impl TriggerCondition {
+    /// `target op threshold`, over a 60 s window, on every series.
+    pub fn new(target: Target, op: Op, threshold: f64) -> TriggerCondition {
+        let defaults = Rule::new("", target);
+        TriggerCondition {
+            target: defaults.target,
+            op,
+            threshold,
+            window: defaults.window,
+            min_samples: defaults.min_samples,
+            tags: Vec::new(),
+            exclude_tags: Vec::new(),
+        }
+    }
+
+    /// Sets the window.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets the minimum sample count.
+    pub fn min_samples(mut self, n: u64) -> Self {
+        self.min_samples = n;
+        self
+    }
+
+    /// Only series with the tag `key = value`.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Only series without the tag `key = value`.
+    pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.exclude_tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// The condition as a one-level rule, so that it is checked and read
+    /// exactly as rules are.
+    fn as_rule(&self, name: &str) -> Rule {
+        Rule {
+            op: self.op,
+            window: self.window,
+            min_samples: self.min_samples,
+            tags: self.tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+            ..Rule::new(name, self.target.clone())
+        }
+        .level(Severity::Critical, self.threshold)
+    }
+}
+
+impl fmt::Display for TriggerCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.target, self.op, compact(self.threshold))
+    }
+}
+
+impl Trigger {
+    /// A trigger on a threshold, named after it.
+    pub fn condition(condition: TriggerCondition) -> Trigger {
+        Trigger {
+            name: condition.to_string(),
+            source: TriggerSource::Condition(condition),
+            for_duration: Duration::ZERO,
+        }
+    }
+
+    /// A trigger on the rule `rule` having an alert at `severity` or above,
+    /// named after the rule.
+    pub fn rule(rule: impl Into<String>, severity: Severity) -> Trigger {
+        let rule = rule.into();
+        Trigger {
+            name: rule.clone(),
+            source: TriggerSource::Rule { rule, severity },
+            for_duration: Duration::ZERO,
+        }
+    }
+
+    /// Renames the trigger.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets how long the trigger must be true before it holds.
+    pub fn for_duration(mut self, d: Duration) -> Self {
+        self.for_duration = d;
+        self
+    }
+
+    /// `Err((field, reason))` with the field relative to the trigger.
+    fn validate(&self) -> std::result::Result<(), (String, String)> {
+        check_rule_name(&self.name).map_err(|reason| ("name".to_owned(), reason))?;
+        let TriggerSource::Condition(condition) = &self.source else {
+            return Ok(());
+        };
+        match condition.as_rule(&self.name).validate() {
+            Err(PerfError::InvalidRule { field, reason, .. }) => {
+                // The condition's one level is its threshold.
+                let field = field.strip_prefix("levels[0].").unwrap_or(&field);
+                let field = if field == "levels" {
+                    "threshold"
+                } else {
+                    field
+                };
+                Err((field.to_owned(), reason))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What a transition did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmergencyChange {
+    /// The mode turned on.
+    Activated,
+    /// A manual activation took over an automatic one: the mode stays on,
+    /// now until a manual deactivation.
+    Held,
+    /// The mode turned off.
+    Deactivated,
+}
+
+impl EmergencyChange {
+    /// The lowercase name (`"activated"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmergencyChange::Activated => "activated",
+            EmergencyChange::Held => "held",
+            EmergencyChange::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl fmt::Display for EmergencyChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who made a transition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EmergencySource {
+    /// [`Emergency::activate`] or [`Emergency::deactivate`].
+    Manual,
+    /// The triggers: those holding (activation) or all of them, clear
+    /// (deactivation).
+    Triggers(Vec<Arc<str>>),
+}
+
+impl fmt::Display for EmergencySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmergencySource::Manual => f.write_str("manual"),
+            EmergencySource::Triggers(names) => {
+                let names: Vec<&str> = names.iter().map(|n| &**n).collect();
+                write!(f, "triggers [{}]", names.join(", "))
+            }
+        }
+    }
+}
+
+/// A trigger's reading: the most extreme series it read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerValue {
+    /// The trigger's name.
+    pub trigger: Arc<str>,
+    /// The series read (for a rule reference, the strongest alert's).
+    pub series: Option<SeriesKey>,
+    /// The value (`None`: the referenced alert has no data).
+    pub value: Option<f64>,
+    /// The comparison.
+    pub op: Op,
+    /// The threshold it was compared with.
+    pub threshold: f64,
+}
+
+impl fmt::Display for TriggerValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.trigger)?;
+        if let Some(series) = &self.series {
+            write!(f, " on {series}")?;
+        }
+        let value = self.value.map_or_else(|| "no data".into(), compact);
+        write!(
+            f,
+            ": {value} (holds when {} {})",
+            self.op,
+            compact(self.threshold)
+        )
+    }
+}
+
+/// One change of the mode.
+///
+/// Displays as one line: `at`, change, source, reason and values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmergencyTransition {
+    /// What changed.
+    pub change: EmergencyChange,
+    /// Who changed it.
+    pub source: EmergencySource,
+    /// Why, in words: the manual reason, or what the triggers did.
+    pub reason: String,
+    /// When (the clock's now).
+    pub at: Timestamp,
+    /// The triggers' latest readings: those holding for an activation,
+    /// every trigger's for an automatic deactivation; empty for manual
+    /// changes.
+    pub values: Vec<TriggerValue>,
+    /// For an automatic activation, the least time the mode stays on.
+    pub dwell: Option<Duration>,
+}
+
+impl fmt::Display for EmergencyTransition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.at.as_nanos() as f64 / 1e9;
+        write!(
+            f,
+            "{at:.3} s {} by {}: {}",
+            self.change, self.source, self.reason
+        )?;
+        for value in &self.values {
+            write!(f, "; {value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the mode stands, for status pages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmergencyStatus {
+    /// Whether the mode is on.
+    pub active: bool,
+    /// Whether it is held on by hand.
+    pub manual: bool,
+    /// When it turned on.
+    pub since: Option<Timestamp>,
+    /// Before this, an automatic activation cannot end (the dwell).
+    pub dwell_until: Option<Timestamp>,
+    /// Each trigger, in configuration order.
+    pub triggers: Vec<TriggerStatus>,
+}
+
+/// One trigger's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerStatus {
+    /// Its name.
+    pub name: Arc<str>,
+    /// Whether it holds (true for its `for`).
+    pub holding: bool,
+    /// Since when it has been true, if it is.
+    pub true_since: Option<Timestamp>,
+    /// Its latest reading with data.
+    pub last: Option<TriggerValue>,
+}
+
+/// The process-wide mode: cheap to read from any thread, switched by
+/// triggers at each evaluation and by hand.
+///
+/// Obtained with [`Monitor::emergency`]; clones share the mode.
+///
+/// ```
+/// use perf_core::{EmergencyChange, EmergencySource, Monitor};
+/// let monitor = Monitor::builder().build()?;
+/// let emergency = monitor.emergency().clone();
+/// assert!(!emergency.is_active());
+/// emergency.activate("database failover")?;
+/// assert!(emergency.is_active());
+/// emergency.deactivate("failover done")?;
+/// let history = emergency.history();
+/// assert_eq!((history[0].change, &history[0].source), (EmergencyChange::Activated, &EmergencySource::Manual));
+/// assert_eq!(history[1].reason, "failover done");
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone)]
+pub struct Emergency {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// The mode; written only under `state`, after the history.
+    active: AtomicBool,
+    state: Mutex<State>,
+    listeners: Subscribers<EmergencyTransition>,
+    listener_panics: AtomicU64,
+    clock: Arc<dyn Clock>,
+}
+
+/// Everything behind the lock.
+struct State {
+    config: EmergencyConfig,
+    /// Parallel to `config.triggers`.
+    triggers: Vec<TriggerState>,
+    mode: Mode,
+    /// Since when every trigger's condition has been false.
+    clear_since: Option<Timestamp>,
+    last_exit: Option<Timestamp>,
+    /// The dwell of the last automatic activation (for the back-off).
+    last_dwell: Option<Duration>,
+    history: VecDeque<EmergencyTransition>,
+    history_limit: usize,
+    /// Made but not yet delivered, oldest first: a transition made while
+    /// another is being delivered (by a listener, or by another thread)
+    /// waits for it to reach every listener.
+    undelivered: VecDeque<EmergencyTransition>,
+    /// Whether a thread is delivering `undelivered`; it delivers every one,
+    /// including those queued meanwhile, before it clears this.
+    delivering: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Off,
+    Auto { since: Timestamp, dwell: Duration },
+    Manual { since: Timestamp },
+}
+
+struct TriggerState {
+    name: Arc<str>,
+    /// The condition as a rule, for conditions.
+    rule: Option<Rule>,
+    /// Since when the condition has been true at every evaluation.
+    true_since: Option<Timestamp>,
+    /// Whether the latest evaluation read data.
+    fresh: bool,
+    last: Option<TriggerValue>,
+}
+
+/// What one evaluation read for a trigger.
+#[derive(Clone, Debug, Default)]
+struct TriggerReading {
+    /// `None`: no data.
+    truth: Option<bool>,
+    /// The most extreme series read.
+    value: Option<TriggerValue>,
+}
+
+impl TriggerState {
+    fn new(trigger: &Trigger) -> TriggerState {
+        let rule = match &trigger.source {
+            TriggerSource::Condition(condition) => Some(condition.as_rule(&trigger.name)),
+            TriggerSource::Rule { .. } => None,
+        };
+        TriggerState {
+            name: trigger.name.as_str().into(),
+            rule,
+            true_since: None,
+            fresh: false,
+            last: None,
+        }
+    }
+
+    fn observe(&mut self, reading: TriggerReading, now: Timestamp) {
+        match reading.truth {
+            Some(true) => _ = self.true_since.get_or_insert(now),
+            Some(false) => self.true_since = None,
+            None => {}
+        }
+        // A reading with data replaces the last value (a rule reference
+        // without an active alert has none); no data keeps it.
+        self.fresh = reading.truth.is_some();
+        if self.fresh {
+            self.last = reading.value;
+        }
+    }
+
+    fn holding(&self, trigger: &Trigger, now: Timestamp) -> bool {
+        self.true_since
+            .is_some_and(|since| now.saturating_duration_since(since) >= trigger.for_duration)
+    }
+}
+
+impl TriggerReading {
+    /// Counts one series' value of a condition trigger.
+    fn observe(&mut self, trigger: &Arc<str>, rule: &Rule, key: &SeriesKey, value: f64) {
+        let level = rule.levels[0];
+        let holds = level.holds(rule.op, value);
+        self.truth = Some(self.truth == Some(true) || holds);
+        let more_extreme = self
+            .value
+            .as_ref()
+            .and_then(|v| v.value)
+            .map_or(true, |old| {
+                if rule.op.is_upper_bound() {
+                    value > old
+                } else {
+                    value < old
+                }
+            });
+        if more_extreme {
+            self.value = Some(TriggerValue {
+                trigger: trigger.clone(),
+                series: Some(key.clone()),
+                value: Some(value),
+                op: rule.op,
+                threshold: level.threshold,
+            });
+        }
+    }
+}
+
+impl State {
+    fn new(history_limit: usize) -> State {
+        State {
+            config: EmergencyConfig::default(),
+            triggers: Vec::new(),
+            mode: Mode::Off,
+            clear_since: None,
+            last_exit: None,
+            last_dwell: None,
+            history: VecDeque::new(),
+            history_limit,
+            undelivered: VecDeque::new(),
+            delivering: false,
+        }
+    }
+
+    fn configure(&mut self, config: EmergencyConfig) {
+        self.triggers = config.triggers.iter().map(TriggerState::new).collect();
+        self.config = config;
+        self.clear_since = None;
+    }
+
+    /// Counts one evaluation's readings and returns the transition due.
+    fn step(
+        &mut self,
+        readings: Vec<TriggerReading>,
+        now: Timestamp,
+    ) -> Option<EmergencyTransition> {
+        for (trigger, reading) in self.triggers.iter_mut().zip(readings) {
+            trigger.observe(reading, now);
+        }
+        if self.triggers.iter().all(|t| t.true_since.is_none()) {
+            self.clear_since.get_or_insert(now);
+        } else {
+            self.clear_since = None;
+        }
+        match self.mode {
+            Mode::Off => self.auto_activation(now),
+            Mode::Auto { since, dwell } => self.auto_deactivation(since, dwell, now),
+            Mode::Manual { .. } => None,
+        }
+    }
+
+    fn auto_activation(&mut self, now: Timestamp) -> Option<EmergencyTransition> {
+        let holding: Vec<(&Trigger, &TriggerState)> = (self.config.triggers.iter())
+            .zip(&self.triggers)
+            .filter(|(trigger, state)| state.fresh && state.holding(trigger, now))
+            .collect();
+        if holding.is_empty() {
+            return None;
+        }
+        let reason = holding
+            .iter()
+            .map(|(trigger, _)| format!("{} held for {}", trigger.name, text(trigger.for_duration)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let names = holding
+            .iter()
+            .map(|(_, state)| state.name.clone())
+            .collect();
+        let values = holding
+            .iter()
+            .filter_map(|(_, state)| state.last.clone())
+            .collect();
+        let dwell = self.next_dwell(now);
+        self.mode = Mode::Auto { since: now, dwell };
+        self.last_dwell = Some(dwell);
+        Some(EmergencyTransition {
+            change: EmergencyChange::Activated,
+            source: EmergencySource::Triggers(names),
+            reason,
+            at: now,
+            values,
+            dwell: Some(dwell),
+        })
+    }
+
+    /// `min_dwell`, or twice the last automatic dwell (at most `max_dwell`)
+    /// when re-entering within `flap_window` of the last exit.
+    fn next_dwell(&self, now: Timestamp) -> Duration {
+        let config = &self.config;
+        let flapping = self
+            .last_exit
+            .is_some_and(|exit| now.saturating_duration_since(exit) < config.flap_window);
+        match self.last_dwell {
+            Some(last) if flapping => last
+                .saturating_mul(2)
+                .clamp(config.min_dwell, config.max_dwell),
+            _ => config.min_dwell,
+        }
+    }
+
+    fn auto_deactivation(
+        &mut self,
+        since: Timestamp,
+        dwell: Duration,
+        now: Timestamp,
+    ) -> Option<EmergencyTransition> {
+        let clear = now.saturating_duration_since(self.clear_since?);
+        let on = now.saturating_duration_since(since);
+        if clear < self.config.clear_for || on < dwell {
+            return None;
+        }
+        self.mode = Mode::Off;
+        self.last_exit = Some(now);
+        let reason = format!(
+            "all triggers clear for {} (on for {}, dwell {})",
+            text(clear),
+            text(on),
+            text(dwell)
+        );
+        Some(EmergencyTransition {
+            change: EmergencyChange::Deactivated,
+            source: EmergencySource::Triggers(
+                self.triggers.iter().map(|t| t.name.clone()).collect(),
+            ),
+            reason,
+            at: now,
+            values: self
+                .triggers
+                .iter()
+                .filter_map(|t| t.last.clone())
+                .collect(),
+            dwell: None,
+        })
+    }
+
+    fn manual_activation(&mut self, reason: &str, now: Timestamp) -> Option<EmergencyTransition> {
+        let change = match self.mode {
+            Mode::Manual { .. } => return None,
+            Mode::Auto { .. } => EmergencyChange::Held,
+            Mode::Off => EmergencyChange::Activated,
+        };
+        let since = match self.mode {
+            Mode::Auto { since, .. } => since,
+            _ => now,
+        };
+        self.mode = Mode::Manual { since };
+        Some(manual(change, reason, now))
+    }
+
+    fn manual_deactivation(&mut self, reason: &str, now: Timestamp) -> Option<EmergencyTransition> {
+        if self.mode == Mode::Off {
+            return None;
+        }
+        self.mode = Mode::Off;
+        self.last_exit = Some(now);
+        for trigger in &mut self.triggers {
+            trigger.true_since = trigger.true_since.map(|_| now);
+        }
+        Some(manual(EmergencyChange::Deactivated, reason, now))
+    }
+
+    fn record(&mut self, transition: &EmergencyTransition) {
+        if self.history_limit == 0 {
+            return;
+        }
+        if self.history.len() == self.history_limit {
+            self.history.pop_front();
+        }
+        self.history.push_back(transition.clone());
+    }
+
+    fn status(&self, now: Timestamp) -> EmergencyStatus {
+        let (since, dwell_until) = match self.mode {
+            Mode::Off => (None, None),
+            Mode::Auto { since, dwell } => (Some(since), Some(since + dwell)),
+            Mode::Manual { since } => (Some(since), None),
+        };
+        let triggers = (self.config.triggers.iter())
+            .zip(&self.triggers)
+            .map(|(trigger, state)| TriggerStatus {
+                name: state.name.clone(),
+                holding: state.holding(trigger, now),
+                true_since: state.true_since,
+                last: state.last.clone(),
+            })
+            .collect();
+        EmergencyStatus {
+            active: self.mode != Mode::Off,
+            manual: matches!(self.mode, Mode::Manual { .. }),
+            since,
+            dwell_until,
+            triggers,
+        }
+    }
+}
+
+fn manual(change: EmergencyChange, reason: &str, now: Timestamp) -> EmergencyTransition {
+    EmergencyTransition {
+        change,
+        source: EmergencySource::Manual,
+        reason: reason.to_owned(),
+        at: now,
+        values: Vec::new(),
+        dwell: None,
+    }
+}
+
+/// A duration as people write it (`1m 30s`).
+fn text(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+impl Emergency {
+    pub(crate) fn new(clock: Arc<dyn Clock>, history_limit: usize) -> Emergency {
+        Emergency {
+            shared: Arc::new(Shared {
+                active: AtomicBool::new(false),
+                state: Mutex::new(State::new(history_limit)),
+                listeners: Subscribers::default(),
+                listener_panics: AtomicU64::new(0),
+                clock,
+            }),
+        }
+    }
+
+    /// Whether the mode is on: one atomic load, safe and cheap from any
+    /// thread (benchmarked under 1 ns).
+    #[inline]
+    pub fn is_active(&self) -> bool {
+        self.shared.active.load(Ordering::Acquire)
+    }
+
+    /// Turns the mode on by hand and holds it on until
+    /// [`Emergency::deactivate`]: triggers cannot end it. Taking over an
+    /// automatic activation records [`EmergencyChange::Held`]. Returns
+    /// whether anything changed (`false` if already held by hand).
+    /// Errors: [`PerfError::InvalidEmergency`] if `reason` is blank.
+    pub fn activate(&self, reason: &str) -> Result<bool> {
+        self.switch(reason, State::manual_activation)
+    }
+
+    /// Turns the mode off by hand, at once, whatever the dwell. Triggers
+    /// still true restart their `for` from now. Returns whether the mode
+    /// was on. Errors: [`PerfError::InvalidEmergency`] if `reason` is blank.
+    pub fn deactivate(&self, reason: &str) -> Result<bool> {
+        self.switch(reason, State::manual_deactivation)
+    }
+
+    fn switch(
+        &self,
+        reason: &str,
+        change: fn(&mut State, &str, Timestamp) -> Option<EmergencyTransition>,
+    ) -> Result<bool> {
+        if reason.trim().is_empty() {
+            return Err(invalid("reason".into(), "must not be blank".into()));
+        }
+        let now = self.shared.clock.now();
+        Ok(self.transition(|state| change(state, reason, now)))
+    }
+
+    /// Makes the transition `f` returns (if any) under the lock, then
+    /// delivers it — unless a delivery is under way (a listener switching
+    /// the mode, or another thread), which then delivers it next. No lock
+    /// is held while listeners run, so they may call back into the monitor.
+    /// Returns whether there was a transition.
+    fn transition(&self, f: impl FnOnce(&mut State) -> Option<EmergencyTransition>) -> bool {
+        let shared = &self.shared;
+        let deliver = {
+            let mut state = shared.state.lock();
+            let Some(transition) = f(&mut state) else {
+                return false;
+            };
+            state.record(&transition);
+            let active = transition.change != EmergencyChange::Deactivated;
+            shared.active.store(active, Ordering::Release);
+            state.undelivered.push_back(transition);
+            !std::mem::replace(&mut state.delivering, true)
+        };
+        if deliver {
+            self.deliver_undelivered();
+        }
+        true
+    }
+
+    /// Delivers every undelivered transition, in order, including those
+    /// made meanwhile; then gives up the delivering role.
+    fn deliver_undelivered(&self) {
+        let shared = &self.shared;
+        loop {
+            let next = {
+                let mut state = shared.state.lock();
+                let next = state.undelivered.pop_front();
+                state.delivering = next.is_some();
+                next
+            };
+            let Some(transition) = next else {
+                return;
+            };
+            let panics = &shared.listener_panics;
+            shared
+                .listeners
+                .deliver(std::slice::from_ref(&transition), || {
+                    panics.fetch_add(1, Ordering::Relaxed);
+                });
+        }
+    }
+
+    /// The latest transitions, oldest first (at most the monitor's
+    /// `alert_history`, 1 000 by default).
+    pub fn history(&self) -> Vec<EmergencyTransition> {
+        self.shared.state.lock().history.iter().cloned().collect()
+    }
+
+    /// The mode and each trigger, at the clock's now.
+    pub fn status(&self) -> EmergencyStatus {
+        let now = self.shared.clock.now();
+        self.shared.state.lock().status(now)
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> EmergencyConfig {
+        self.shared.state.lock().config.clone()
+    }
+
+    /// Calls `f` with every transition, in order, from the thread that made
+    /// it (or, if a delivery was under way, from the thread delivering). A panic in `f` is caught and counted
+    /// ([`Emergency::listener_panics`]); other listeners still run.
+    pub fn subscribe(
+        &self,
+        f: impl Fn(&EmergencyTransition) + Send + Sync + 'static,
+    ) -> SubscriptionId {
+        self.shared.listeners.add(Arc::new(f))
+    }
+
+    /// Removes a listener. Returns whether it was subscribed.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.shared.listeners.remove(id)
+    }
+
+    /// Listener panics caught so far.
+    pub fn listener_panics(&self) -> u64 {
+        self.shared.listener_panics.load(Ordering::Relaxed)
+    }
+
+    /// The background evaluator's interval while the mode is on, if the
+    /// configuration sets one.
+    pub(crate) fn interval_while_active(&self) -> Option<Duration> {
+        if !self.is_active() {
+            return None;
+        }
+        self.shared.state.lock().config.evaluate_every
+    }
+}
+
+impl fmt::Debug for Emergency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emergency")
+            .field("active", &self.is_active())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Emergency mode on a monitor.
+impl Monitor {
+    /// The monitor's emergency mode. Clone it to keep a handle on a hot
+    /// path: `is_active()` is then one atomic load.
+    pub fn emergency(&self) -> &Emergency {
+        &self.inner.emergency
+    }
+
+    /// Replaces the emergency configuration. Triggers start afresh; the
+    /// mode itself is kept (an automatic activation ends once the new
+    /// triggers are clear for `clear_for`, and its dwell has passed).
+    /// Errors: [`PerfError::InvalidEmergency`] naming the field — an
+    /// invalid trigger, a rule reference to no rule
+    /// (`triggers[0].rule`), a window the monitor cannot read
+    /// (`triggers[0].window`).
+    pub fn configure_emergency(&self, config: EmergencyConfig) -> Result<()> {
+        self.check_emergency(&config, &[])?;
+        self.inner.emergency.shared.state.lock().configure(config);
+        Ok(())
+    }
+
+    /// Checks `config` against this monitor, whose rules will include
+    /// `new_rules`.
+    pub(crate) fn check_emergency(
+        &self,
+        config: &EmergencyConfig,
+        new_rules: &[Rule],
+    ) -> Result<()> {
+        config.validate()?;
+        let engine = self.inner.alerting.engine.lock();
+        for (i, trigger) in config.triggers.iter().enumerate() {
+            match &trigger.source {
+                TriggerSource::Rule { rule, .. } => {
+                    let known = engine.has_rule(rule) || new_rules.iter().any(|r| &r.name == rule);
+                    if !known {
+                        let reason = format!("no rule named {rule:?}");
+                        return Err(invalid(format!("triggers[{i}].rule"), reason));
+                    }
+                }
+                TriggerSource::Condition(c) if c.target.is_windowed() => {
+                    self.check_window(c.window)
+                        .map_err(|err| invalid(format!("triggers[{i}].window"), err.to_string()))?;
+                }
+                TriggerSource::Condition(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the triggers at `now` and makes the transition due, if any.
+    pub(crate) fn evaluate_emergency(&self, now: Timestamp) {
+        let emergency = &self.inner.emergency;
+        emergency.transition(|state| {
+            if state.triggers.is_empty() && state.mode == Mode::Off {
+                return None;
+            }
+            let readings = self.read_triggers(state, now);
+            state.step(readings, now)
+        });
+    }
+
+    fn read_triggers(&self, state: &State, now: Timestamp) -> Vec<TriggerReading> {
+        let mut readings = vec![TriggerReading::default(); state.triggers.len()];
+        {
+            let engine = self.inner.alerting.engine.lock();
+            for ((trigger, t), reading) in state
+                .config
+                .triggers
+                .iter()
+                .zip(&state.triggers)
+                .zip(&mut readings)
+            {
+                let TriggerSource::Rule { rule, severity } = &trigger.source else {
+                    continue;
+                };
+                let strongest = engine.strongest_alert(rule, *severity);
+                reading.truth = Some(strongest.is_some());
+                reading.value = strongest.map(|(series, op, value, threshold)| TriggerValue {
+                    trigger: t.name.clone(),
+                    series: Some(series),
+                    value,
+                    op,
+                    threshold,
+                });
+            }
+        }
+        if state.triggers.iter().any(|t| t.rule.is_some()) {
+            self.read_conditions(state, now, &mut readings);
+        }
+        readings
+    }
+
+    /// One pass over the registry for the condition triggers.
+    fn read_conditions(&self, state: &State, now: Timestamp, readings: &mut [TriggerReading]) {
+        let registry = &self.inner.registry;
+        let windows = self.inner.windows.as_ref();
+        registry.for_each(|key, series| {
+            let mut reader: Option<SeriesReader<'_>> = None;
+            for (t, reading) in state.triggers.iter().zip(readings.iter_mut()) {
+                let Some(rule) = t.rule.as_ref().filter(|rule| rule.applies_to(key)) else {
+                    continue;
+                };
+                let reader =
+                    reader.get_or_insert_with(|| SeriesReader::new(registry, series, windows, now));
+                if let Some(Reading::Value(value)) = reader.read(rule, key) {
+                    reading.observe(&t.name, rule, key, value);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn at(secs: u64) -> Timestamp {
+        Timestamp::from_secs(secs)
+    }
+
+    /// A state with one condition trigger (`for` 2 s) and short timings.
+    fn state() -> State {
+        let condition = TriggerCondition::new(Target::percentile("lat", 95.0), Op::Gt, 100.0);
+        let mut state = State::new(10);
+        state.configure(
+            EmergencyConfig::default()
+                .trigger(Trigger::condition(condition).for_duration(2 * S))
+                .clear_for(3 * S)
+                .min_dwell(10 * S)
+                .flap_window(60 * S)
+                .max_dwell(25 * S),
+        );
+        state
+    }
+
+    fn reading(truth: Option<bool>) -> Vec<TriggerReading> {
+        vec![TriggerReading { truth, value: None }]
+    }
+
+    #[test]
+    fn a_trigger_holds_after_its_for_and_no_data_changes_nothing() {
+        let mut s = state();
+        assert_eq!(s.step(reading(Some(true)), at(0)), None);
+        assert_eq!(
+            s.step(reading(None), at(1)),
+            None,
+            "no data keeps the clock running"
+        );
+        let on = s.step(reading(Some(true)), at(2)).expect("held for 2 s");
+        assert_eq!(
+            (on.change, on.dwell),
+            (EmergencyChange::Activated, Some(10 * S))
+        );
+        assert_eq!(on.reason, "p95(lat) > 100 held for 2s");
+    }
+
+    #[test]
+    fn deactivation_waits_for_clear_for_and_the_dwell() {
+        let mut s = state();
+        s.step(reading(Some(true)), at(0));
+        s.step(reading(Some(true)), at(2)).expect("on at 2 s");
+        assert_eq!(s.step(reading(Some(false)), at(3)), None);
+        assert_eq!(
+            s.step(reading(None), at(6)),
+            None,
+            "clear for 3 s, dwell not over"
+        );
+        let off = s
+            .step(reading(Some(false)), at(12))
+            .expect("dwell over at 12 s");
+        assert_eq!(off.change, EmergencyChange::Deactivated);
+        assert_eq!(s.mode, Mode::Off);
+    }
+
+    #[test]
+    fn the_dwell_doubles_on_flapping_up_to_max_and_resets_when_calm() {
+        let mut s = state();
+        s.mode = Mode::Off;
+        s.last_exit = Some(at(100));
+        s.last_dwell = Some(10 * S);
+        assert_eq!(s.next_dwell(at(120)), 20 * S);
+        s.last_dwell = Some(20 * S);
+        assert_eq!(s.next_dwell(at(120)), 25 * S, "bounded by max_dwell");
+        assert_eq!(
+            s.next_dwell(at(160)),
+            10 * S,
+            "a calm flap_window resets it"
+        );
+    }
+
+    #[test]
+    fn manual_activation_holds_and_manual_deactivation_restarts_triggers() {
+        let mut s = state();
+        s.step(reading(Some(true)), at(0));
+        let on = s.step(reading(Some(true)), at(2)).expect("auto on");
+        assert_eq!(on.change, EmergencyChange::Activated);
+        let held = s
+            .manual_activation("incident 42", at(3))
+            .expect("taken over");
+        assert_eq!(held.change, EmergencyChange::Held);
+        assert_eq!(s.manual_activation("again", at(4)), None);
+        for t in 5..100 {
+            assert_eq!(
+                s.step(reading(Some(false)), at(t)),
+                None,
+                "triggers cannot end it"
+            );
+        }
+        s.step(reading(Some(true)), at(100));
+        let off = s
+            .manual_deactivation("fixed", at(101))
+            .expect("off at once");
+        assert_eq!(
+            (off.change, off.source),
+            (EmergencyChange::Deactivated, EmergencySource::Manual)
+        );
+        assert_eq!(s.triggers[0].true_since, Some(at(101)));
+        assert_eq!(
+            s.step(reading(Some(true)), at(102)),
+            None,
+            "for restarts at 101"
+        );
+        assert!(s.step(reading(Some(true)), at(103)).is_some());
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let mut s = State::new(2);
+        for t in 0..5 {
+            let transition = manual(EmergencyChange::Activated, "r", at(t));
+            s.record(&transition);
+        }
+        let kept: Vec<Timestamp> = s.history.iter().map(|t| t.at).collect();
+        assert_eq!(kept, [at(3), at(4)]);
+    }
+}
