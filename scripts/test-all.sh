@@ -59,13 +59,15 @@ bench_smoke() {
 }
 
 # The demo must run to completion, raise and resolve its alert on the slow
-# spell, and print its tables and the budget report.
+# spell, switch emergency mode on and off (shedding requests meanwhile), and
+# print its tables and the budget report.
 run_demo() {
     local out pattern
     out=$(cargo run --release -p perf-examples --bin demo </dev/null) || return 1
     printf '%s\n' "$out"
     for pattern in '^Traffic over the last' ' FIRED ' ' RESOLVED ' '^Budget api-latency' \
-        '^api-latency .*route="/api/search".* p95 .* poor'; do
+        '^api-latency .*route="/api/search".* p95 .* poor' \
+        ' ACTIVATED +by triggers ' ' DEACTIVATED +by triggers ' '^Requests shed while on: [1-9]'; do
         grep -qE -- "$pattern" <<<"$out" || {
             echo "the demo's output lacks /$pattern/"
             return 1

@@ -18,9 +18,12 @@
 //!   driver loop, with [`simulate`]'s per-step hook for anything that
 //!   watches the service live;
 //! * `service` — the simulated traffic and the instruments it records into;
-//! * `report` — the timeline and the tables, read back through the monitor.
+//! * `report` — the timeline and the tables, read back through the monitor;
+//! * `alerting` — a latency rule, its alert events, a latency budget;
+//! * `emergency` — emergency mode switched by the slow spell.
 
 mod alerting;
+mod emergency;
 mod report;
 mod service;
 
@@ -29,6 +32,7 @@ use std::time::Duration;
 use perf_core::{ManualClock, Monitor, PerfError, Timestamp};
 
 use alerting::Alerting;
+use emergency::EmergencyLog;
 use report::Timeline;
 use service::{EndpointSpec, Service, SlowSpell};
 
@@ -63,6 +67,7 @@ static ENDPOINTS: [EndpointSpec; 4] = [
         tail_probability: 0.002,
         tail_factor: 15.0,
         error_probability: 0.001,
+        sheddable: false,
     },
     EndpointSpec {
         method: "GET",
@@ -73,6 +78,7 @@ static ENDPOINTS: [EndpointSpec; 4] = [
         tail_probability: 0.005,
         tail_factor: 10.0,
         error_probability: 0.004,
+        sheddable: true,
     },
     EndpointSpec {
         method: "POST",
@@ -83,6 +89,7 @@ static ENDPOINTS: [EndpointSpec; 4] = [
         tail_probability: 0.01,
         tail_factor: 6.0,
         error_probability: 0.01,
+        sheddable: false,
     },
     EndpointSpec {
         method: "GET",
@@ -93,6 +100,7 @@ static ENDPOINTS: [EndpointSpec; 4] = [
         tail_probability: 0.0,
         tail_factor: 1.0,
         error_probability: 0.0,
+        sheddable: false,
     },
 ];
 
@@ -107,11 +115,13 @@ fn main() -> Result<(), PerfError> {
         .expect("the slow route is an endpoint");
     let mut timeline = Timeline::new(&monitor, slow, TIMELINE_EVERY);
     let mut alerting = Alerting::new(&monitor)?;
+    let emergency = EmergencyLog::new(&monitor)?;
     simulate(&clock, &service, |elapsed| {
         timeline.observe(elapsed)?;
         alerting.observe(elapsed)
     })?;
     alerting.print();
+    emergency.print(service.shed());
 
     report::latency_table(&monitor, &service, None)?;
     report::latency_table(&monitor, &service, Some(RECENT))?;

@@ -9,10 +9,15 @@
 //! | [`REQUESTS`] `http.server.requests` | counter | `method`, `route` |
 //! | [`ERRORS`] `http.server.errors` | counter | `method`, `route`, `status` |
 //! | [`IN_FLIGHT`] `http.server.in_flight` | gauge | — |
+//! | [`SHED`] `http.server.shed` | counter | `method`, `route` |
+//!
+//! While the monitor's emergency mode is on, every other request to a
+//! sheddable endpoint is turned away at once (counted in [`SHED`], not
+//! served): the check is one atomic load per request.
 
 use std::time::Duration;
 
-use perf_core::{Counter, Gauge, Histogram, Monitor, PerfError};
+use perf_core::{Counter, Emergency, Gauge, Histogram, Monitor, PerfError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
@@ -25,6 +30,8 @@ pub const REQUESTS: &str = "http.server.requests";
 pub const ERRORS: &str = "http.server.errors";
 /// Requests in flight.
 pub const IN_FLIGHT: &str = "http.server.in_flight";
+/// Requests turned away in emergency mode.
+pub const SHED: &str = "http.server.shed";
 
 /// The error statuses: a failure inside the handler, and a request cut off
 /// at [`TIMEOUT_MS`].
@@ -50,6 +57,8 @@ pub struct EndpointSpec {
     pub tail_factor: f64,
     /// Probability that the handler fails (a 500).
     pub error_probability: f64,
+    /// Whether half its requests are shed in emergency mode.
+    pub sheddable: bool,
 }
 
 /// A span of simulated time in which one route is `factor` times slower.
@@ -80,6 +89,7 @@ pub struct Endpoint {
     requests: Counter,
     /// One counter per entry of [`ERROR_STATUSES`].
     errors: [Counter; 2],
+    shed: Counter,
 }
 
 impl Endpoint {
@@ -95,6 +105,7 @@ impl Endpoint {
                 error_counter(ERROR_STATUSES[INTERNAL_ERROR])?,
                 error_counter(ERROR_STATUSES[GATEWAY_TIMEOUT])?,
             ],
+            shed: monitor.counter(SHED, &tags)?,
         })
     }
 
@@ -166,6 +177,7 @@ pub struct Service {
     slow_spell: SlowSpell,
     workers: usize,
     in_flight: Gauge,
+    emergency: Emergency,
 }
 
 impl Service {
@@ -183,6 +195,7 @@ impl Service {
             slow_spell,
             workers,
             in_flight: monitor.gauge(IN_FLIGHT, &[])?,
+            emergency: monitor.emergency().clone(),
         })
     }
 
@@ -192,6 +205,11 @@ impl Service {
 
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// Requests shed so far, over all endpoints.
+    pub fn shed(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.shed.value()).sum()
     }
 
     /// The endpoint serving `route`.
@@ -216,6 +234,12 @@ impl Service {
             .set(busy_ms / (to - from).as_secs_f64() / 1e3)
     }
 
+    /// Whether `request` (its number in the step) is turned away: every
+    /// other one of a sheddable endpoint while emergency mode is on.
+    fn sheds(&self, endpoint: &Endpoint, request: u64) -> bool {
+        endpoint.spec.sheddable && request % 2 == 0 && self.emergency.is_active()
+    }
+
     /// Worker `worker`'s share of `[from, to)`: every `workers`-th request of
     /// each endpoint, from its own seeded generator (reproducible runs).
     /// Returns the milliseconds spent serving.
@@ -226,7 +250,11 @@ impl Service {
         for endpoint in &self.endpoints {
             let slowdown = self.slow_spell.factor(endpoint.route(), from);
             let mine = (worker as u64..endpoint.arrivals(from, to)).step_by(self.workers);
-            for _ in mine {
+            for request in mine {
+                if self.sheds(endpoint, request) {
+                    endpoint.shed.increment(1);
+                    continue;
+                }
                 busy_ms += endpoint.serve(slowdown, &mut rng)?;
             }
         }
