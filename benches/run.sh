@@ -8,7 +8,9 @@
 # Timing groups (criterion, benches/benches/compare.rs): record,
 # record_2threads, lookup, snapshot — perf-core and each peer are functions of
 # the same group; then rule evaluation (benches/benches/rules.rs: evaluate,
-# no peer evaluates rules in-process). Then the memory tables (benches/benches/memory.rs), then a
+# no peer evaluates rules in-process), then reading the emergency flag
+# (benches/benches/emergency.rs: emergency, against a bare atomic and a lock).
+# Then the memory tables (benches/benches/memory.rs), then a
 # summary table per group read from target/criterion. Results also land in
 # target/criterion/report/index.html. Run it on an otherwise idle machine.
 set -euo pipefail
@@ -30,6 +32,10 @@ cargo bench -p perf-core-benches --bench compare -- \
 
 echo "== rule evaluation (1,000 rules over 10,000 series)"
 cargo bench -p perf-core-benches --bench rules -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
+echo "== emergency mode: reading the flag (is_active)"
+cargo bench -p perf-core-benches --bench emergency -- \
     --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
 
 echo "== memory"

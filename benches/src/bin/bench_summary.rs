@@ -1,5 +1,5 @@
-//! Prints a markdown summary of the criterion results of the `compare` and
-//! `rules` benches:
+//! Prints a markdown summary of the criterion results of the `compare`,
+//! `rules` and `emergency` benches:
 //! one table per group, one row per benchmark function, with criterion's
 //! headline estimate (the slope when it has one, else the mean) and its 95 %
 //! confidence interval.
@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The groups of `benches/compare.rs` and `benches/rules.rs`, in report order.
+/// The groups of `benches/compare.rs`, `benches/rules.rs` and
+/// `benches/emergency.rs`, in report order.
 const GROUPS: &[&str] = &[
     "record",
     "record_2threads",
     "lookup",
     "snapshot",
     "evaluate",
+    "emergency",
 ];
 
 struct Row {
