@@ -24,12 +24,12 @@ use std::time::Duration;
 
 use crate::budget::{Budget, BudgetItem, Rating};
 use crate::clock::Timestamp;
-use crate::monitor::Monitor;
 use crate::numbers::compact;
-use crate::registry::{Metric, Series};
+use crate::registry::{Metric, Registry, Series};
 use crate::rules::Statistic;
 use crate::series::SeriesKey;
 use crate::snapshot::HistogramSnapshot;
+use crate::window::WindowConfig;
 
 /// A budget item rated on one series.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,81 +118,97 @@ impl BudgetReport {
     }
 }
 
-/// Budgets: the report.
-impl Monitor {
-    /// Rates every budget item on every histogram series it applies to:
-    /// value, limits, rating and headroom. Items with a window read that
-    /// window (exactly, as [`Monitor::window_stats`]); others read
-    /// everything since start.
-    pub fn budget_report(&self) -> BudgetReport {
-        let budgets = self.budgets();
-        let items: Vec<(&Budget, &BudgetItem)> = budgets
+/// An item of a budget.
+type BudgetedItem<'a> = (&'a Budget, &'a BudgetItem);
+
+impl BudgetReport {
+    /// Rates every item of `budgets` on every histogram series of
+    /// `registry` it applies to, at `now`: items with a window read it
+    /// from `windows` (no row value if they cannot), others everything
+    /// since start. See [`BudgetReport`] for the order of the rows.
+    pub(crate) fn new(
+        budgets: &[Budget],
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        now: Timestamp,
+    ) -> BudgetReport {
+        let items: Vec<BudgetedItem<'_>> = budgets
             .iter()
             .flat_map(|budget| budget.items.iter().map(move |item| (budget, item)))
             .collect();
-        let mut by_metric: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, (_, item)) in items.iter().enumerate() {
-            by_metric.entry(item.metric.as_str()).or_default().push(i);
-        }
-        let now = self.now();
-        let mut rows: Vec<(usize, BudgetRow)> = Vec::new();
-        self.inner.registry.for_each(|key, series| {
-            for &i in by_metric.get(key.name()).into_iter().flatten() {
-                let (budget, item) = items[i];
-                if !item.applies_to(key) {
-                    continue;
-                }
-                if let Some(values) = self.budget_values(series, item.window, now) {
-                    rows.push((i, BudgetRow::new(budget, item, Some(key), values.as_ref())));
-                }
-            }
-        });
+        let mut rows = series_rows(&items, registry, windows, now);
         for (i, &(budget, item)) in items.iter().enumerate() {
             if !rows.iter().any(|&(j, _)| j == i) {
                 rows.push((i, BudgetRow::new(budget, item, None, None)));
             }
         }
-        // Budgets in order; within one, a metric's rows together (at its
-        // first item), by series, then in item order.
-        let group = |i: usize| {
-            let (budget, item) = items[i];
-            let same = |&(b, it): &(&Budget, &BudgetItem)| {
-                b.name == budget.name && it.metric == item.metric
-            };
-            items.iter().position(same).unwrap_or(i)
-        };
-        rows.sort_by(|(i, a), (j, b)| {
-            (group(*i).cmp(&group(*j)))
-                .then_with(|| a.series.cmp(&b.series))
-                .then(i.cmp(j))
-        });
+        sort_rows(&items, &mut rows);
         BudgetReport {
             at: now,
             rows: rows.into_iter().map(|(_, row)| row).collect(),
         }
     }
+}
 
-    /// The values an item reads from `series`: `None` if it is not a
-    /// histogram, `Some(None)` if its window cannot be read.
-    fn budget_values(
-        &self,
-        series: &Series,
-        window: Option<Duration>,
-        now: Timestamp,
-    ) -> Option<Option<HistogramSnapshot>> {
-        let Metric::Histogram(core) = &series.metric else {
-            return None;
-        };
-        let Some(window) = window else {
-            return Some(Some(core.snapshot()));
-        };
-        let read = self
-            .inner
-            .windows
-            .as_ref()
-            .map(|config| series.window_snapshot(config, now, window));
-        Some(read.and_then(|r| r.ok().flatten()))
+/// The rows of `items` on the series of `registry` they apply to, each with
+/// the index of its item.
+fn series_rows(
+    items: &[BudgetedItem<'_>],
+    registry: &Registry,
+    windows: Option<&WindowConfig>,
+    now: Timestamp,
+) -> Vec<(usize, BudgetRow)> {
+    let mut by_metric: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, item)) in items.iter().enumerate() {
+        by_metric.entry(item.metric.as_str()).or_default().push(i);
     }
+    let mut rows = Vec::new();
+    registry.for_each(|key, series| {
+        for &i in by_metric.get(key.name()).into_iter().flatten() {
+            let (budget, item) = items[i];
+            if !item.applies_to(key) {
+                continue;
+            }
+            if let Some(values) = budget_values(series, windows, item.window, now) {
+                rows.push((i, BudgetRow::new(budget, item, Some(key), values.as_ref())));
+            }
+        }
+    });
+    rows
+}
+
+/// Sorts rows (with the indices of their items): budgets in order; within
+/// one, a metric's rows together (at its first item), by series, then in
+/// item order.
+fn sort_rows(items: &[BudgetedItem<'_>], rows: &mut [(usize, BudgetRow)]) {
+    let group = |i: usize| {
+        let (budget, item) = items[i];
+        let same = |&(b, it): &BudgetedItem<'_>| b.name == budget.name && it.metric == item.metric;
+        items.iter().position(same).unwrap_or(i)
+    };
+    rows.sort_by(|(i, a), (j, b)| {
+        (group(*i).cmp(&group(*j)))
+            .then_with(|| a.series.cmp(&b.series))
+            .then(i.cmp(j))
+    });
+}
+
+/// The values an item reads from `series`: `None` if it is not a
+/// histogram, `Some(None)` if its window cannot be read.
+fn budget_values(
+    series: &Series,
+    windows: Option<&WindowConfig>,
+    window: Option<Duration>,
+    now: Timestamp,
+) -> Option<Option<HistogramSnapshot>> {
+    let Metric::Histogram(core) = &series.metric else {
+        return None;
+    };
+    let Some(window) = window else {
+        return Some(Some(core.snapshot()));
+    };
+    let read = windows.map(|config| series.window_snapshot(config, now, window));
+    Some(read.and_then(|r| r.ok().flatten()))
 }
 
 impl fmt::Display for BudgetReport {

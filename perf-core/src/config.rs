@@ -2,8 +2,8 @@
 //! every language loads.
 //!
 //! A team writes its rules once, in a *rules document*, and loads it with
-//! [`Monitor::load_rules`] from any service (the bindings hand the JSON
-//! through unchanged). Version 1 of the schema:
+//! [`Monitor::load_rules`](crate::Monitor::load_rules) from any service
+//! (the bindings hand the JSON through unchanged). Version 1 of the schema:
 //!
 //! ```json
 //! {
@@ -122,7 +122,6 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{Budget, BudgetAlerts, BudgetItem};
 use crate::emergency::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
 use crate::error::{PerfError, Result};
-use crate::monitor::Monitor;
 use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target};
 
 /// The severity of a rule written with the shorthand `threshold`.
@@ -132,8 +131,9 @@ const SHORTHAND_SEVERITY: Severity = Severity::Warning;
 /// JSON schema (version 1, described in the module documentation) writes
 /// them.
 ///
-/// [`Monitor::load_rules`] is the usual way in; this type is for reading,
-/// checking and writing documents without a monitor.
+/// [`Monitor::load_rules`](crate::Monitor::load_rules) is the usual way
+/// in; this type is for reading, checking and writing documents without a
+/// monitor.
 ///
 /// ```
 /// use perf_core::{Rule, RulesConfig, Severity, Target};
@@ -254,8 +254,9 @@ impl RulesConfig {
 
     /// The document's `emergency` section as a configuration, checked on
     /// its own ([`EmergencyConfig::validate`]; whether the rules that
-    /// triggers name exist is checked when [`Monitor::load_rules`] applies
-    /// it). `None` if the document has no such section. Errors:
+    /// triggers name exist is checked when
+    /// [`Monitor::load_rules`](crate::Monitor::load_rules) applies it).
+    /// `None` if the document has no such section. Errors:
     /// [`PerfError::InvalidRulesJson`] naming the offending field
     /// (`emergency.triggers[0].threshold`, `emergency.max_dwell`).
     ///
@@ -283,7 +284,9 @@ impl RulesConfig {
             .transpose()
     }
 
-    fn parts(&self) -> Result<(Vec<Rule>, Vec<Budget>)> {
+    /// [`RulesConfig::into_parts`], keeping the document (to locate errors
+    /// with [`RulesConfig::locate`]).
+    pub(crate) fn parts(&self) -> Result<(Vec<Rule>, Vec<Budget>)> {
         let repeat = self.repeat.as_ref();
         let rules = self.rules.iter().enumerate().map(|(i, spec)| {
             let built = spec.to_rule(repeat);
@@ -301,10 +304,11 @@ impl RulesConfig {
         ))
     }
 
-    /// Locates an error of [`Monitor::install`] in the document when it can
-    /// tell where: an invalid rule or budget by its name, a window the
-    /// monitor cannot read by its length. Other errors pass through.
-    fn locate(&self, err: PerfError) -> PerfError {
+    /// Locates an error of adding the document's rules and budgets to a
+    /// monitor in the document when it can tell where: an invalid rule or
+    /// budget by its name, a window the monitor cannot read by its length.
+    /// Other errors pass through.
+    pub(crate) fn locate(&self, err: PerfError) -> PerfError {
         let path = match &err {
             PerfError::InvalidRule { rule, field, .. } => self.field_path(rule, field),
             PerfError::InvalidWindow { window, .. } => self.window_path(*window),
@@ -922,7 +926,7 @@ impl EmergencySpec {
 /// An error of the emergency configuration ([`PerfError::InvalidEmergency`])
 /// at its path in the document (`emergency.triggers[0].rule`); other errors
 /// pass through.
-fn in_emergency(err: PerfError) -> PerfError {
+pub(crate) fn in_emergency(err: PerfError) -> PerfError {
     match err {
         PerfError::InvalidEmergency { field, reason } => {
             invalid_json(format!("emergency.{field}"), reason)
@@ -1291,131 +1295,35 @@ impl Keyword for Preset {
     }
 }
 
-/// Rules and budgets from JSON ([`RulesConfig`]).
-impl Monitor {
-    /// Adds the rules and budgets of a rules document, all or none, and
-    /// applies its `emergency` section, if it has one, in place of the
-    /// monitor's emergency configuration (as
-    /// [`Monitor::configure_emergency`]; without the section the
-    /// configuration is left as it is). Returns how many rules and budgets
-    /// were added (the emergency section does not count).
-    ///
-    /// Errors: [`PerfError::InvalidRulesJson`] naming the offending field
-    /// (`rules[2].for`; also a window longer than the monitor's retention,
-    /// `rules[0].window` or `emergency.triggers[0].window`, and a trigger
-    /// naming a rule neither the document nor the monitor has,
-    /// `emergency.triggers[1].rule`), [`PerfError::DuplicateRule`] if a
-    /// name is taken, [`PerfError::WindowsDisabled`]. On any error nothing
-    /// is added and the emergency configuration is unchanged.
-    ///
-    /// ```
-    /// use perf_core::Monitor;
-    /// let monitor = Monitor::builder().build()?;
-    /// let added = monitor.load_rules(r#"{"version": 1, "rules": [
-    ///     {"name": "errors", "metric": "http.errors", "stat": "ratio", "denominator": "http.requests",
-    ///      "levels": [{"severity": "warning", "threshold": 0.01}, {"severity": "critical", "threshold": 0.05}],
-    ///      "for": "2m"}
-    /// ]}"#)?;
-    /// assert_eq!(added, 1);
-    /// assert_eq!(monitor.rules()[0].levels.len(), 2);
-    ///
-    /// // Emergency mode when the error rate is critical for a minute.
-    /// monitor.load_rules(r#"{"version": 1, "emergency": {
-    ///     "triggers": [{"rule": "errors", "severity": "critical", "for": "60s"}],
-    ///     "min_dwell": "5m"
-    /// }}"#)?;
-    /// assert_eq!(monitor.emergency().config().triggers[0].name, "errors");
-    /// # Ok::<(), perf_core::PerfError>(())
-    /// ```
-    pub fn load_rules(&self, json: &str) -> Result<usize> {
-        let config = RulesConfig::from_json(json)?;
-        let (rules, budgets) = config.parts()?;
-        let emergency = config.emergency()?;
-        if let Some(emergency) = &emergency {
-            self.check_loaded_emergency(emergency, &rules, &budgets)?;
-        }
-        let added = self
-            .install(rules, budgets)
-            .map_err(|err| config.locate(err))?;
-        if let Some(emergency) = emergency {
-            // Checked above: this fails only if a rule it names was removed
-            // meanwhile by another thread.
-            self.configure_emergency(emergency).map_err(in_emergency)?;
-        }
-        Ok(added)
-    }
-
-    /// Checks the emergency configuration of a document against this
-    /// monitor once the document's `rules` and `budgets` (with the rules
-    /// they raise alerts with) are added.
-    fn check_loaded_emergency(
-        &self,
-        emergency: &EmergencyConfig,
-        rules: &[Rule],
+/// What the monitor needs to load and write rules documents.
+impl RulesConfig {
+    /// The document of a monitor with these `rules`, `budgets` and
+    /// `emergency` configuration. The rules budgets raise alerts with are
+    /// left out: their budgets bring them back. The `emergency` section is
+    /// left out if the configuration is the default.
+    pub(crate) fn of_monitor(
+        mut rules: Vec<Rule>,
         budgets: &[Budget],
-    ) -> Result<()> {
-        let budget_rules = budgets.iter().flat_map(Budget::rules);
-        let new_rules: Vec<Rule> = rules.iter().cloned().chain(budget_rules).collect();
-        self.check_emergency(emergency, &new_rules)
-            .map_err(in_emergency)
-    }
-
-    /// [`Monitor::load_rules`] with the contents of the file `path`. A file
-    /// that cannot be read is a [`PerfError::InvalidRulesJson`] at path `.`.
-    ///
-    /// ```
-    /// use perf_core::{Monitor, PerfError};
-    /// let monitor = Monitor::builder().build()?;
-    /// match monitor.load_rules_file("/no/such/rules.json") {
-    ///     Err(PerfError::InvalidRulesJson { path, reason }) => {
-    ///         assert_eq!(path, ".");
-    ///         assert!(reason.starts_with("cannot read /no/such/rules.json"), "{reason}");
-    ///     }
-    ///     other => panic!("unexpected {other:?}"),
-    /// }
-    /// # Ok::<(), PerfError>(())
-    /// ```
-    pub fn load_rules_file(&self, path: impl AsRef<Path>) -> Result<usize> {
-        let path = path.as_ref();
-        let json = std::fs::read_to_string(path).map_err(|err| {
-            invalid_json(".".into(), format!("cannot read {}: {err}", path.display()))
-        })?;
-        self.load_rules(&json)
-    }
-
-    /// The monitor's rules and budgets as a rules document, which
-    /// [`Monitor::load_rules`] loads into another monitor as they are here.
-    /// The rules budgets raise alerts with are left out: their budgets
-    /// bring them back. The emergency configuration is the document's
-    /// `emergency` section, left out if it is the default.
-    ///
-    /// ```
-    /// use perf_core::{Budget, BudgetAlerts, EmergencyConfig, Monitor, Rule, Severity, Target, Trigger};
-    /// let monitor = Monitor::builder().build()?;
-    /// monitor.add_rule(Rule::new("slow", Target::percentile("lat", 95.0)).level(Severity::Warning, 500.0))?;
-    /// monitor.add_budget(Budget::web_vitals().with_alerts(BudgetAlerts::default()))?;
-    /// monitor.configure_emergency(EmergencyConfig::default().trigger(Trigger::rule("slow", Severity::Warning)))?;
-    /// let copy = Monitor::builder().build()?;
-    /// assert_eq!(copy.load_rules(&monitor.rules_json())?, 2);
-    /// assert_eq!((copy.rules(), copy.budgets()), (monitor.rules(), monitor.budgets()));
-    /// assert_eq!(copy.emergency().config(), monitor.emergency().config());
-    /// # Ok::<(), perf_core::PerfError>(())
-    /// ```
-    pub fn rules_json(&self) -> String {
-        let budgets = self.budgets();
+        emergency: &EmergencyConfig,
+    ) -> RulesConfig {
         let generated: HashSet<String> = budgets
             .iter()
             .flat_map(Budget::rules)
             .map(|rule| rule.name)
             .collect();
-        let mut rules = self.rules();
         rules.retain(|rule| !generated.contains(&rule.name));
-        let config = RulesConfig {
-            emergency: EmergencySpec::of(&self.emergency().config()),
-            ..RulesConfig::from_parts(&rules, &budgets)
-        };
-        config.to_json()
+        RulesConfig {
+            emergency: EmergencySpec::of(emergency),
+            ..RulesConfig::from_parts(&rules, budgets)
+        }
     }
+}
+
+/// The contents of the rules file `path`. A file that cannot be read is a
+/// [`PerfError::InvalidRulesJson`] at path `.`.
+pub(crate) fn read_rules_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|err| invalid_json(".".into(), format!("cannot read {}: {err}", path.display())))
 }
 
 #[cfg(test)]

@@ -34,9 +34,9 @@
 //!   thread. A listener that panics is caught and counted; the others
 //!   still run.
 //!
-//! Triggers are read by [`Monitor::evaluate`] (and the background
-//! evaluator), after the rules, at the clock's now — so every transition is
-//! deterministic under a [`crate::ManualClock`].
+//! Triggers are read by [`Monitor::evaluate`](crate::Monitor::evaluate)
+//! (and the background evaluator), after the rules, at the clock's now — so
+//! every transition is deterministic under a [`crate::ManualClock`].
 //!
 //! # Memory model
 //!
@@ -80,12 +80,13 @@ use parking_lot::Mutex;
 use crate::alerts::{Subscribers, SubscriptionId};
 use crate::clock::{Clock, Timestamp};
 use crate::error::{PerfError, Result};
-use crate::evaluation::SeriesReader;
-use crate::monitor::Monitor;
+use crate::evaluation::{RuleEngine, SeriesReader};
 use crate::numbers::compact;
+use crate::registry::Registry;
 use crate::rule_state::Reading;
 use crate::rules::{check_rule_name, Op, Rule, Severity, Target};
 use crate::series::SeriesKey;
+use crate::window::WindowConfig;
 
 /// Default [`EmergencyConfig::clear_for`]: 60 s.
 pub const DEFAULT_CLEAR_FOR: Duration = Duration::from_secs(60);
@@ -124,8 +125,9 @@ pub struct EmergencyConfig {
     /// The longest dwell the back-off reaches. Default 30 min.
     pub max_dwell: Duration,
     /// While the mode is on, the background evaluator runs at this
-    /// interval instead of the one given to [`Monitor::start`] (e.g. to see
-    /// recovery sooner). Default `None`: the same interval.
+    /// interval instead of the one given to
+    /// [`Monitor::start`](crate::Monitor::start) (e.g. to see recovery
+    /// sooner). Default `None`: the same interval.
     pub evaluate_every: Option<Duration>,
 }
 
@@ -180,7 +182,8 @@ impl EmergencyConfig {
     }
 
     /// Checks the configuration on its own (rule references are checked
-    /// against a monitor's rules by [`Monitor::configure_emergency`]).
+    /// against a monitor's rules by
+    /// [`Monitor::configure_emergency`](crate::Monitor::configure_emergency)).
     /// Errors: [`PerfError::InvalidEmergency`] naming the field, such as
     /// `triggers[1].threshold` or `max_dwell`.
     ///
@@ -554,7 +557,8 @@ pub struct TriggerStatus {
 /// The process-wide mode: cheap to read from any thread, switched by
 /// triggers at each evaluation and by hand.
 ///
-/// Obtained with [`Monitor::emergency`]; clones share the mode.
+/// Obtained with [`Monitor::emergency`](crate::Monitor::emergency); clones
+/// share the mode.
 ///
 /// ```
 /// use perf_core::{EmergencyChange, EmergencySource, Monitor};
@@ -1050,37 +1054,24 @@ impl fmt::Debug for Emergency {
     }
 }
 
-/// Emergency mode on a monitor.
-impl Monitor {
-    /// The monitor's emergency mode. Clone it to keep a handle on a hot
-    /// path: `is_active()` is then one atomic load.
-    pub fn emergency(&self) -> &Emergency {
-        &self.inner.emergency
-    }
-
-    /// Replaces the emergency configuration. Triggers start afresh; the
-    /// mode itself is kept (an automatic activation ends once the new
-    /// triggers are clear for `clear_for`, and its dwell has passed).
-    /// Errors: [`PerfError::InvalidEmergency`] naming the field — an
-    /// invalid trigger, a rule reference to no rule
-    /// (`triggers[0].rule`), a window the monitor cannot read
+/// What the monitor hands emergency mode: checks against its rules and
+/// windows, and trigger readings from its series and alerts.
+impl EmergencyConfig {
+    /// Checks the configuration ([`EmergencyConfig::validate`]) against a
+    /// monitor whose rules are those of `engine` and `new_rules`, and
+    /// whose windows `check_window` checks. Errors:
+    /// [`PerfError::InvalidEmergency`] naming the field — a rule reference
+    /// to no rule (`triggers[0].rule`), a window that cannot be read
     /// (`triggers[0].window`).
-    pub fn configure_emergency(&self, config: EmergencyConfig) -> Result<()> {
-        self.check_emergency(&config, &[])?;
-        self.inner.emergency.shared.state.lock().configure(config);
-        Ok(())
-    }
-
-    /// Checks `config` against this monitor, whose rules will include
-    /// `new_rules`.
-    pub(crate) fn check_emergency(
+    pub(crate) fn check_against(
         &self,
-        config: &EmergencyConfig,
+        engine: &Mutex<RuleEngine>,
         new_rules: &[Rule],
+        check_window: impl Fn(Duration) -> Result<()>,
     ) -> Result<()> {
-        config.validate()?;
-        let engine = self.inner.alerting.engine.lock();
-        for (i, trigger) in config.triggers.iter().enumerate() {
+        self.validate()?;
+        let engine = engine.lock();
+        for (i, trigger) in self.triggers.iter().enumerate() {
             match &trigger.source {
                 TriggerSource::Rule { rule, .. } => {
                     let known = engine.has_rule(rule) || new_rules.iter().any(|r| &r.name == rule);
@@ -1090,7 +1081,7 @@ impl Monitor {
                     }
                 }
                 TriggerSource::Condition(c) if c.target.is_windowed() => {
-                    self.check_window(c.window)
+                    check_window(c.window)
                         .map_err(|err| invalid(format!("triggers[{i}].window"), err.to_string()))?;
                 }
                 TriggerSource::Condition(_) => {}
@@ -1098,57 +1089,84 @@ impl Monitor {
         }
         Ok(())
     }
+}
 
-    /// Reads the triggers at `now` and makes the transition due, if any.
-    pub(crate) fn evaluate_emergency(&self, now: Timestamp) {
-        let emergency = &self.inner.emergency;
-        emergency.transition(|state| {
+impl Emergency {
+    /// Replaces the configuration, checked by the caller
+    /// ([`EmergencyConfig::check_against`]). Triggers start afresh; the mode
+    /// itself is kept.
+    pub(crate) fn configure(&self, config: EmergencyConfig) {
+        self.shared.state.lock().configure(config);
+    }
+
+    /// Reads the triggers at `now` and makes the transition due, if any:
+    /// conditions from the series of `registry` (over `windows`), rule
+    /// references from the alerts of `engine`, locked while they are read.
+    pub(crate) fn evaluate_triggers(
+        &self,
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        engine: &Mutex<RuleEngine>,
+        now: Timestamp,
+    ) {
+        self.transition(|state| {
             if state.triggers.is_empty() && state.mode == Mode::Off {
                 return None;
             }
-            let readings = self.read_triggers(state, now);
+            let readings = state.read_triggers(registry, windows, engine, now);
             state.step(readings, now)
         });
     }
+}
 
-    fn read_triggers(&self, state: &State, now: Timestamp) -> Vec<TriggerReading> {
-        let mut readings = vec![TriggerReading::default(); state.triggers.len()];
-        {
-            let engine = self.inner.alerting.engine.lock();
-            for ((trigger, t), reading) in state
-                .config
-                .triggers
-                .iter()
-                .zip(&state.triggers)
-                .zip(&mut readings)
-            {
-                let TriggerSource::Rule { rule, severity } = &trigger.source else {
-                    continue;
-                };
-                let strongest = engine.strongest_alert(rule, *severity);
-                reading.truth = Some(strongest.is_some());
-                reading.value = strongest.map(|(series, op, value, threshold)| TriggerValue {
-                    trigger: t.name.clone(),
-                    series: Some(series),
-                    value,
-                    op,
-                    threshold,
-                });
-            }
-        }
-        if state.triggers.iter().any(|t| t.rule.is_some()) {
-            self.read_conditions(state, now, &mut readings);
+impl State {
+    /// Every trigger's reading at `now`, in configuration order.
+    fn read_triggers(
+        &self,
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        engine: &Mutex<RuleEngine>,
+        now: Timestamp,
+    ) -> Vec<TriggerReading> {
+        let mut readings = vec![TriggerReading::default(); self.triggers.len()];
+        self.read_rules(&engine.lock(), &mut readings);
+        if self.triggers.iter().any(|t| t.rule.is_some()) {
+            self.read_conditions(registry, windows, now, &mut readings);
         }
         readings
     }
 
-    /// One pass over the registry for the condition triggers.
-    fn read_conditions(&self, state: &State, now: Timestamp, readings: &mut [TriggerReading]) {
-        let registry = &self.inner.registry;
-        let windows = self.inner.windows.as_ref();
+    /// The readings of the rule-reference triggers: whether the rule has an
+    /// alert at the trigger's severity or above, and the strongest one.
+    fn read_rules(&self, engine: &RuleEngine, readings: &mut [TriggerReading]) {
+        let triggers = self.config.triggers.iter().zip(&self.triggers);
+        for ((trigger, t), reading) in triggers.zip(readings) {
+            let TriggerSource::Rule { rule, severity } = &trigger.source else {
+                continue;
+            };
+            let strongest = engine.strongest_alert(rule, *severity);
+            reading.truth = Some(strongest.is_some());
+            reading.value = strongest.map(|(series, op, value, threshold)| TriggerValue {
+                trigger: t.name.clone(),
+                series: Some(series),
+                value,
+                op,
+                threshold,
+            });
+        }
+    }
+
+    /// The readings of the condition triggers: one pass over the registry.
+    fn read_conditions(
+        &self,
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        now: Timestamp,
+        readings: &mut [TriggerReading],
+    ) {
         registry.for_each(|key, series| {
             let mut reader: Option<SeriesReader<'_>> = None;
-            for (t, reading) in state.triggers.iter().zip(readings.iter_mut()) {
+            for (t, reading) in self.triggers.iter().zip(readings.iter_mut()) {
                 let Some(rule) = t.rule.as_ref().filter(|rule| rule.applies_to(key)) else {
                     continue;
                 };

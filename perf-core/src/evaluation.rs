@@ -15,17 +15,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use foldhash::HashMap as FoldHashMap;
-use parking_lot::{Mutex, ReentrantMutex};
+use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use crate::alerts::{
-    Alert, AlertEvent, AlertId, AlertKind, AlertState, Subscribers, SubscriptionId,
+    Alert, AlertEvent, AlertId, AlertKind, AlertState, Subscriber, Subscribers, SubscriptionId,
 };
 use crate::budget::Budget;
 use crate::clock::Timestamp;
 use crate::counter::CounterCore;
 use crate::error::{PerfError, Result};
-use crate::evaluator::Evaluator;
-use crate::monitor::Monitor;
 use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
 use crate::rules::{Op, RepeatIntervals, Rule, Severity, Target};
@@ -657,14 +655,14 @@ impl<'a> SeriesReader<'a> {
     }
 }
 
-/// Everything alerting keeps in a monitor.
+/// Everything alerting keeps in a monitor: the rule engine, the
+/// subscribers and the order of deliveries.
 pub(crate) struct Alerting {
-    pub(crate) engine: Mutex<RuleEngine>,
+    engine: Mutex<RuleEngine>,
     subscribers: Subscribers<AlertEvent>,
     /// Held while an evaluation's events are delivered, so deliveries keep
     /// evaluation order; reentrant, so a subscriber may evaluate again.
-    pub(crate) delivery: ReentrantMutex<()>,
-    pub(crate) evaluator: Mutex<Option<Evaluator>>,
+    delivery: ReentrantMutex<()>,
     subscriber_panics: OnceLock<Arc<CounterCore>>,
 }
 
@@ -672,163 +670,66 @@ pub(crate) struct Alerting {
 pub const SUBSCRIBER_PANICS_COUNTER: &str = "perf_core_alert_subscriber_panics_total";
 
 impl Alerting {
+    /// No rules, no subscribers; `repeat` and `history_limit` as the
+    /// [`RuleEngine`] takes them.
     pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
         Alerting {
             engine: Mutex::new(RuleEngine::new(repeat, history_limit)),
             subscribers: Subscribers::default(),
             delivery: ReentrantMutex::new(()),
-            evaluator: Mutex::new(None),
             subscriber_panics: OnceLock::new(),
         }
     }
-}
 
-/// Rules, evaluation and alerts.
-impl Monitor {
-    /// Adds a rule. Errors: the rule is invalid ([`PerfError::InvalidRule`]),
-    /// its name is taken, or its window cannot be read (windows disabled,
-    /// or longer than the retention).
-    ///
-    /// ```
-    /// use perf_core::{Monitor, Rule, Severity, Target};
-    /// let monitor = Monitor::builder().build()?;
-    /// monitor.add_rule(Rule::new("errors", Target::ratio("http.errors", "http.requests"))
-    ///     .level(Severity::Warning, 0.01)
-    ///     .level(Severity::Critical, 0.05))?;
-    /// assert_eq!(monitor.rules().len(), 1);
-    /// # Ok::<(), perf_core::PerfError>(())
-    /// ```
-    pub fn add_rule(&self, rule: Rule) -> Result<()> {
-        self.install(vec![rule], Vec::new()).map(drop)
+    /// The rules, their states and the alert history, behind their lock.
+    pub(crate) fn engine(&self) -> &Mutex<RuleEngine> {
+        &self.engine
     }
 
-    /// Adds rules and budgets all or none: checks every one (and that its
-    /// windows can be read), that every name is new, then adds them all.
-    /// Returns how many rules and budgets were added.
-    pub(crate) fn install(&self, rules: Vec<Rule>, budgets: Vec<Budget>) -> Result<usize> {
-        let added = rules.len() + budgets.len();
-        for budget in &budgets {
-            budget.validate()?;
-            for window in budget.items.iter().filter_map(|item| item.window) {
-                self.check_window(window)?;
-            }
-        }
-        let rules: Vec<Rule> = rules
-            .into_iter()
-            .chain(budgets.iter().flat_map(Budget::rules))
-            .collect();
-        for rule in &rules {
-            rule.validate()?;
-            if rule.target.is_windowed() {
-                self.check_window(rule.window)?;
-            }
-        }
-        self.inner.alerting.engine.lock().install(rules, budgets)?;
-        Ok(added)
+    /// Holds deliveries back until the guard drops: events of evaluations
+    /// made meanwhile on other threads are delivered after it.
+    pub(crate) fn in_order(&self) -> ReentrantMutexGuard<'_, ()> {
+        self.delivery.lock()
     }
 
-    /// Adds a budget, and the rules raising its alerts if it has
-    /// [`Budget::alerts`]. Errors: the budget or a rule it generates is
-    /// invalid ([`PerfError::InvalidRule`] naming the budget and the field,
-    /// e.g. `items[2].poor`), its name or a rule name is taken
-    /// ([`PerfError::DuplicateRule`]), or a window cannot be read.
-    ///
-    /// ```
-    /// use perf_core::{Budget, Monitor};
-    /// let monitor = Monitor::builder().build()?;
-    /// monitor.add_budget(Budget::web_vitals())?;
-    /// monitor.add_budget(Budget::api_latency("api", "http.server.duration", 100.0, 300.0, 800.0))?;
-    /// assert_eq!(monitor.budgets().len(), 2);
-    /// # Ok::<(), perf_core::PerfError>(())
-    /// ```
-    pub fn add_budget(&self, budget: Budget) -> Result<()> {
-        self.install(Vec::new(), vec![budget]).map(drop)
-    }
-
-    /// Removes the budget `name` and its rules, dropping their alerts
-    /// without notifying. Returns whether it existed.
-    pub fn remove_budget(&self, name: &str) -> bool {
-        self.inner.alerting.engine.lock().remove_budget(name)
-    }
-
-    /// The budgets, in the order they were added.
-    pub fn budgets(&self) -> Vec<Budget> {
-        self.inner.alerting.engine.lock().budgets().to_vec()
-    }
-
-    /// `Ok` if windows are on and `window` is within the retention.
-    pub(crate) fn check_window(&self, window: Duration) -> Result<()> {
-        let config = self.inner.windows.ok_or(PerfError::WindowsDisabled)?;
-        config.first_interval(window, self.now()).map(drop)
-    }
-
-    /// Removes the rule `name` and drops its alerts without notifying (they
-    /// did not resolve). Returns whether it existed.
-    pub fn remove_rule(&self, name: &str) -> bool {
-        self.inner.alerting.engine.lock().remove(name)
-    }
-
-    /// The rules, in the order they were added.
-    pub fn rules(&self) -> Vec<Rule> {
-        self.inner.alerting.engine.lock().rules()
+    /// Whether the current thread is delivering events (is in a
+    /// subscriber, or holds [`Alerting::in_order`]).
+    pub(crate) fn delivering_here(&self) -> bool {
+        self.delivery.is_owned_by_current_thread()
     }
 
     /// Evaluates every rule at `now`, delivers the notifications to the
-    /// subscribers and returns them.
-    pub(crate) fn evaluate_rules(&self, now: Timestamp) -> Vec<AlertEvent> {
-        let alerting = &self.inner.alerting;
-        let _in_order = alerting.delivery.lock();
-        let events =
-            alerting
-                .engine
-                .lock()
-                .evaluate(&self.inner.registry, self.inner.windows.as_ref(), now);
-        alerting.subscribers.deliver(&events, || {
-            let panics = alerting.subscriber_panics.get_or_init(|| {
-                self.inner
-                    .registry
-                    .internal_counter(SUBSCRIBER_PANICS_COUNTER, &[])
-            });
+    /// subscribers and returns them. A subscriber panic is counted in
+    /// [`SUBSCRIBER_PANICS_COUNTER`], created in `registry` on the first.
+    pub(crate) fn evaluate(
+        &self,
+        registry: &Registry,
+        windows: Option<&WindowConfig>,
+        now: Timestamp,
+    ) -> Vec<AlertEvent> {
+        let _in_order = self.in_order();
+        let events = self.engine.lock().evaluate(registry, windows, now);
+        self.subscribers.deliver(&events, || {
+            let panics = self
+                .subscriber_panics
+                .get_or_init(|| registry.internal_counter(SUBSCRIBER_PANICS_COUNTER, &[]));
             panics.increment(1);
         });
         events
     }
 
-    /// Calls `f` with every notification, after each evaluation, in order.
-    /// A panic in `f` is caught and counted in
-    /// `perf_core_alert_subscriber_panics_total`; other subscribers still run.
-    pub fn subscribe(&self, f: impl Fn(&AlertEvent) + Send + Sync + 'static) -> SubscriptionId {
-        self.inner.alerting.subscribers.add(Arc::new(f))
+    /// Adds a subscriber to every notification.
+    pub(crate) fn subscribe(&self, f: Subscriber<AlertEvent>) -> SubscriptionId {
+        self.subscribers.add(f)
     }
 
     /// Removes a subscriber. Returns whether it was subscribed.
-    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
-        self.inner.alerting.subscribers.remove(id)
+    pub(crate) fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.subscribers.remove(id)
     }
 
     /// Subscriber panics caught so far.
-    pub fn subscriber_panics(&self) -> u64 {
-        self.inner
-            .alerting
-            .subscriber_panics
-            .get()
-            .map_or(0, |c| c.value())
-    }
-
-    /// The active alerts (firing or recovering), by rule then series.
-    pub fn alerts(&self) -> Vec<Alert> {
-        self.inner.alerting.engine.lock().alerts()
-    }
-
-    /// The latest notifications, oldest first (at most the builder's
-    /// `alert_history`, 1 000 by default).
-    pub fn alert_history(&self) -> Vec<AlertEvent> {
-        self.inner.alerting.engine.lock().history()
-    }
-
-    /// Acknowledges an active alert: its repeats stop until it escalates or
-    /// resolves. Errors with [`PerfError::UnknownAlert`] if it is not active.
-    pub fn acknowledge(&self, id: AlertId) -> Result<()> {
-        self.inner.alerting.engine.lock().acknowledge(id)
+    pub(crate) fn subscriber_panics(&self) -> u64 {
+        self.subscriber_panics.get().map_or(0, |c| c.value())
     }
 }

@@ -1,19 +1,17 @@
-//! Evaluation runs: [`Monitor::evaluate`] on demand (rules, then emergency
-//! triggers), and the background evaluator — a thread that evaluates at an
-//! interval until it is stopped or its monitor is dropped.
+//! The background evaluator: a thread that runs an evaluation at an
+//! interval until it is stopped or its target is dropped. What it runs is
+//! up to its owner ([`crate::Monitor::start`] evaluates the monitor).
 //!
-//! The thread holds only a weak reference to the monitor, so it never keeps
-//! it alive; dropping the monitor drops the stop channel's sender, which
-//! wakes the thread and ends it.
+//! The thread holds only a weak reference to its target, so it never keeps
+//! it alive; dropping the target drops the [`Evaluator`] it owns, and with
+//! it the stop channel's sender, which wakes the thread and ends it.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::Duration;
 
-use crate::alerts::AlertEvent;
 use crate::error::{PerfError, Result};
-use crate::monitor::Monitor;
 
 /// A running background evaluator.
 pub(crate) struct Evaluator {
@@ -70,63 +68,5 @@ impl Evaluator {
         if wait && thread::current().id() != self.thread_id() {
             let _ = self.thread.join();
         }
-    }
-}
-
-/// Evaluation, on demand and in the background.
-impl Monitor {
-    /// Evaluates every rule at the clock's now and delivers the
-    /// notifications to the subscribers, then reads the emergency triggers
-    /// and makes the emergency transition due (delivered to its listeners).
-    /// Returns the alert notifications. Deterministic with a
-    /// [`crate::ManualClock`].
-    pub fn evaluate(&self) -> Vec<AlertEvent> {
-        let _in_order = self.inner.alerting.delivery.lock();
-        let now = self.now();
-        let events = self.evaluate_rules(now);
-        self.evaluate_emergency(now);
-        events
-    }
-
-    /// Starts the background evaluator: [`Monitor::evaluate`] every
-    /// `interval` (at least 1 ms) on its own thread — or every
-    /// [`crate::EmergencyConfig::evaluate_every`] while emergency mode is
-    /// on —, replacing a running one. It stops with [`Monitor::stop`] or
-    /// when the last clone of the monitor is dropped.
-    pub fn start(&self, interval: Duration) -> Result<()> {
-        self.stop();
-        let first = self.next_wait(interval);
-        let evaluator =
-            Evaluator::start(Arc::downgrade(&self.inner), interval, first, move |inner| {
-                let monitor = Monitor { inner };
-                monitor.evaluate();
-                monitor.next_wait(interval)
-            })?;
-        *self.inner.alerting.evaluator.lock() = Some(evaluator);
-        Ok(())
-    }
-
-    /// The background evaluator's next wait: `interval`, or
-    /// [`crate::EmergencyConfig::evaluate_every`] while emergency mode is on.
-    fn next_wait(&self, interval: Duration) -> Duration {
-        self.emergency().interval_while_active().unwrap_or(interval)
-    }
-
-    /// Stops the background evaluator, waiting for a running evaluation to
-    /// finish — unless called from a subscriber, where it only asks the
-    /// evaluator to stop: a background evaluation may be waiting for this
-    /// delivery to end, so waiting for it would deadlock. Does nothing if
-    /// none runs.
-    pub fn stop(&self) {
-        let alerting = &self.inner.alerting;
-        let evaluator = alerting.evaluator.lock().take();
-        if let Some(evaluator) = evaluator {
-            evaluator.stop(!alerting.delivery.is_owned_by_current_thread());
-        }
-    }
-
-    /// Whether the background evaluator runs.
-    pub fn is_evaluating(&self) -> bool {
-        self.inner.alerting.evaluator.lock().is_some()
     }
 }

@@ -1,9 +1,17 @@
 //! [`Monitor`]: the root object — a registry of series, a clock, and the
 //! sliding-window machinery that ticks with it.
+//!
+//! This module is a facade. It holds the monitor's state, the ticker and
+//! the recording and reading methods; each submodule adds the public
+//! methods of one concept by calling that concept's module with the parts
+//! of the state it needs. Concept modules never name the monitor, so every
+//! dependency points from here to them.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use crate::bucket::Precision;
 use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
@@ -11,6 +19,7 @@ use crate::counter::Counter;
 use crate::emergency::Emergency;
 use crate::error::{MetricKind, PerfError, Result};
 use crate::evaluation::Alerting;
+use crate::evaluator::Evaluator;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
 use crate::registry::{Limits, Metric, Registry, Series};
@@ -18,6 +27,12 @@ use crate::rules::RepeatIntervals;
 use crate::series::{SeriesKey, Tag};
 use crate::stats::Stats;
 use crate::window::WindowConfig;
+
+mod budget_report;
+mod config;
+mod emergency;
+mod evaluate;
+mod rules;
 
 /// Configures and builds a [`Monitor`].
 ///
@@ -151,6 +166,7 @@ impl MonitorBuilder {
             windows,
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
             emergency: Emergency::new(clock.clone(), self.alert_history),
+            evaluator: Mutex::new(None),
             ticker: OnceLock::new(),
         });
         match windows {
@@ -194,15 +210,24 @@ pub struct SeriesInfo {
 /// ```
 #[derive(Clone)]
 pub struct Monitor {
-    pub(crate) inner: Arc<MonitorInner>,
+    inner: Arc<MonitorInner>,
 }
 
-pub(crate) struct MonitorInner {
-    pub(crate) registry: Registry,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) windows: Option<WindowConfig>,
-    pub(crate) alerting: Alerting,
-    pub(crate) emergency: Emergency,
+/// Everything a monitor and its clones share. The fields are private to
+/// this module and its submodules.
+struct MonitorInner {
+    /// The series.
+    registry: Registry,
+    /// The clock everything time-dependent reads.
+    clock: Arc<dyn Clock>,
+    /// The window layout, or `None` if windows are disabled.
+    windows: Option<WindowConfig>,
+    /// Rules, alerts and their subscribers.
+    alerting: Alerting,
+    /// The emergency mode.
+    emergency: Emergency,
+    /// The background evaluator, while one runs.
+    evaluator: Mutex<Option<Evaluator>>,
     /// Dropping this sender wakes and ends the ticker thread.
     ticker: OnceLock<mpsc::Sender<()>>,
 }
@@ -365,10 +390,19 @@ impl Monitor {
         self.inner.windows.map(|c| c.interval())
     }
 
+    /// The window layout; [`PerfError::WindowsDisabled`] without windows.
     fn window_config(&self) -> Result<WindowConfig> {
         self.inner.windows.ok_or(PerfError::WindowsDisabled)
     }
 
+    /// `Ok` if windows are on and `window` is within the retention.
+    fn check_window(&self, window: Duration) -> Result<()> {
+        self.window_config()?
+            .first_interval(window, self.now())
+            .map(drop)
+    }
+
+    /// Calls `f` with the histogram series `name{tags}` and its storage.
     fn with_histogram<R>(
         &self,
         name: &str,
@@ -384,6 +418,7 @@ impl Monitor {
     }
 }
 
+/// The error for reading `name`, a `metric`, as a `requested` kind.
 fn kind_mismatch(name: &str, metric: &Metric, requested: MetricKind) -> PerfError {
     PerfError::KindMismatch {
         name: name.to_owned(),

@@ -1,0 +1,68 @@
+//! Evaluation runs on a monitor: [`Monitor::evaluate`] on demand (rules,
+//! then emergency triggers), and the background evaluator, whose thread
+//! [`crate::evaluator`] runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Monitor;
+use crate::alerts::AlertEvent;
+use crate::error::Result;
+use crate::evaluator::Evaluator;
+
+/// Evaluation, on demand and in the background.
+impl Monitor {
+    /// Evaluates every rule at the clock's now and delivers the
+    /// notifications to the subscribers, then reads the emergency triggers
+    /// and makes the emergency transition due (delivered to its listeners).
+    /// Returns the alert notifications. Deterministic with a
+    /// [`crate::ManualClock`].
+    pub fn evaluate(&self) -> Vec<AlertEvent> {
+        let _in_order = self.inner.alerting.in_order();
+        let now = self.now();
+        let events = self.evaluate_rules(now);
+        self.evaluate_emergency(now);
+        events
+    }
+
+    /// Starts the background evaluator: [`Monitor::evaluate`] every
+    /// `interval` (at least 1 ms) on its own thread — or every
+    /// [`crate::EmergencyConfig::evaluate_every`] while emergency mode is
+    /// on —, replacing a running one. It stops with [`Monitor::stop`] or
+    /// when the last clone of the monitor is dropped.
+    pub fn start(&self, interval: Duration) -> Result<()> {
+        self.stop();
+        let first = self.next_wait(interval);
+        let evaluator =
+            Evaluator::start(Arc::downgrade(&self.inner), interval, first, move |inner| {
+                let monitor = Monitor { inner };
+                monitor.evaluate();
+                monitor.next_wait(interval)
+            })?;
+        *self.inner.evaluator.lock() = Some(evaluator);
+        Ok(())
+    }
+
+    /// The background evaluator's next wait: `interval`, or
+    /// [`crate::EmergencyConfig::evaluate_every`] while emergency mode is on.
+    fn next_wait(&self, interval: Duration) -> Duration {
+        self.emergency().interval_while_active().unwrap_or(interval)
+    }
+
+    /// Stops the background evaluator, waiting for a running evaluation to
+    /// finish — unless called from a subscriber, where it only asks the
+    /// evaluator to stop: a background evaluation may be waiting for this
+    /// delivery to end, so waiting for it would deadlock. Does nothing if
+    /// none runs.
+    pub fn stop(&self) {
+        let evaluator = self.inner.evaluator.lock().take();
+        if let Some(evaluator) = evaluator {
+            evaluator.stop(!self.inner.alerting.delivering_here());
+        }
+    }
+
+    /// Whether the background evaluator runs.
+    pub fn is_evaluating(&self) -> bool {
+        self.inner.evaluator.lock().is_some()
+    }
+}

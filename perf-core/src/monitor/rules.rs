@@ -1,0 +1,145 @@
+//! Rules, budgets, alerts and their subscribers on a monitor: the public
+//! face of the rule engine in [`crate::evaluation`].
+
+use std::sync::Arc;
+
+use super::Monitor;
+use crate::alerts::{Alert, AlertEvent, AlertId, SubscriptionId};
+use crate::budget::Budget;
+use crate::clock::Timestamp;
+#[cfg(doc)]
+use crate::error::PerfError;
+use crate::error::Result;
+use crate::rules::Rule;
+
+/// Rules, evaluation and alerts.
+impl Monitor {
+    /// Adds a rule. Errors: the rule is invalid ([`PerfError::InvalidRule`]),
+    /// its name is taken, or its window cannot be read (windows disabled,
+    /// or longer than the retention).
+    ///
+    /// ```
+    /// use perf_core::{Monitor, Rule, Severity, Target};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.add_rule(Rule::new("errors", Target::ratio("http.errors", "http.requests"))
+    ///     .level(Severity::Warning, 0.01)
+    ///     .level(Severity::Critical, 0.05))?;
+    /// assert_eq!(monitor.rules().len(), 1);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn add_rule(&self, rule: Rule) -> Result<()> {
+        self.install(vec![rule], Vec::new()).map(drop)
+    }
+
+    /// Adds rules and budgets all or none: checks every one (and that its
+    /// windows can be read), that every name is new, then adds them all.
+    /// Returns how many rules and budgets were added.
+    pub(super) fn install(&self, rules: Vec<Rule>, budgets: Vec<Budget>) -> Result<usize> {
+        let added = rules.len() + budgets.len();
+        for budget in &budgets {
+            budget.validate()?;
+            for window in budget.items.iter().filter_map(|item| item.window) {
+                self.check_window(window)?;
+            }
+        }
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .chain(budgets.iter().flat_map(Budget::rules))
+            .collect();
+        for rule in &rules {
+            rule.validate()?;
+            if rule.target.is_windowed() {
+                self.check_window(rule.window)?;
+            }
+        }
+        self.inner
+            .alerting
+            .engine()
+            .lock()
+            .install(rules, budgets)?;
+        Ok(added)
+    }
+
+    /// Adds a budget, and the rules raising its alerts if it has
+    /// [`Budget::alerts`]. Errors: the budget or a rule it generates is
+    /// invalid ([`PerfError::InvalidRule`] naming the budget and the field,
+    /// e.g. `items[2].poor`), its name or a rule name is taken
+    /// ([`PerfError::DuplicateRule`]), or a window cannot be read.
+    ///
+    /// ```
+    /// use perf_core::{Budget, Monitor};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.add_budget(Budget::web_vitals())?;
+    /// monitor.add_budget(Budget::api_latency("api", "http.server.duration", 100.0, 300.0, 800.0))?;
+    /// assert_eq!(monitor.budgets().len(), 2);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn add_budget(&self, budget: Budget) -> Result<()> {
+        self.install(Vec::new(), vec![budget]).map(drop)
+    }
+
+    /// Removes the budget `name` and its rules, dropping their alerts
+    /// without notifying. Returns whether it existed.
+    pub fn remove_budget(&self, name: &str) -> bool {
+        self.inner.alerting.engine().lock().remove_budget(name)
+    }
+
+    /// The budgets, in the order they were added.
+    pub fn budgets(&self) -> Vec<Budget> {
+        self.inner.alerting.engine().lock().budgets().to_vec()
+    }
+
+    /// Removes the rule `name` and drops its alerts without notifying (they
+    /// did not resolve). Returns whether it existed.
+    pub fn remove_rule(&self, name: &str) -> bool {
+        self.inner.alerting.engine().lock().remove(name)
+    }
+
+    /// The rules, in the order they were added.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.inner.alerting.engine().lock().rules()
+    }
+
+    /// Evaluates every rule at `now`, delivers the notifications to the
+    /// subscribers and returns them.
+    pub(super) fn evaluate_rules(&self, now: Timestamp) -> Vec<AlertEvent> {
+        let inner = &self.inner;
+        inner
+            .alerting
+            .evaluate(&inner.registry, inner.windows.as_ref(), now)
+    }
+
+    /// Calls `f` with every notification, after each evaluation, in order.
+    /// A panic in `f` is caught and counted in
+    /// `perf_core_alert_subscriber_panics_total`; other subscribers still run.
+    pub fn subscribe(&self, f: impl Fn(&AlertEvent) + Send + Sync + 'static) -> SubscriptionId {
+        self.inner.alerting.subscribe(Arc::new(f))
+    }
+
+    /// Removes a subscriber. Returns whether it was subscribed.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.inner.alerting.unsubscribe(id)
+    }
+
+    /// Subscriber panics caught so far.
+    pub fn subscriber_panics(&self) -> u64 {
+        self.inner.alerting.subscriber_panics()
+    }
+
+    /// The active alerts (firing or recovering), by rule then series.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.inner.alerting.engine().lock().alerts()
+    }
+
+    /// The latest notifications, oldest first (at most the builder's
+    /// `alert_history`, 1 000 by default).
+    pub fn alert_history(&self) -> Vec<AlertEvent> {
+        self.inner.alerting.engine().lock().history()
+    }
+
+    /// Acknowledges an active alert: its repeats stop until it escalates or
+    /// resolves. Errors with [`PerfError::UnknownAlert`] if it is not active.
+    pub fn acknowledge(&self, id: AlertId) -> Result<()> {
+        self.inner.alerting.engine().lock().acknowledge(id)
+    }
+}
