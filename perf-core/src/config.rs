@@ -629,6 +629,8 @@ enum Reading {
     Ratio,
     /// `value`: a gauge.
     Value,
+    /// `change(p95)`: a step in a histogram statistic per interval.
+    Change(Statistic),
 }
 
 impl Reading {
@@ -644,6 +646,7 @@ impl Reading {
             (Reading::Stat(stat), None) => Ok(Target::stat(metric, stat)),
             (Reading::Rate, None) => Ok(Target::rate(metric)),
             (Reading::Value, None) => Ok(Target::gauge(metric)),
+            (Reading::Change(stat), None) => Ok(Target::change_point(metric, stat)),
         }
     }
 
@@ -657,6 +660,7 @@ impl Reading {
                 denominator,
             } => (numerator.clone(), Reading::Ratio, Some(denominator.clone())),
             Target::Gauge { metric } => (metric.clone(), Reading::Value, None),
+            Target::ChangePoint { metric, stat } => (metric.clone(), Reading::Change(*stat), None),
         }
     }
 }
@@ -1259,14 +1263,21 @@ impl Keyword for Duration {
 }
 
 impl Keyword for Reading {
-    const EXPECTING: &'static str = "a statistic such as \"p95\", or rate, ratio or value";
+    const EXPECTING: &'static str =
+        "a statistic such as \"p95\", change(p95), or rate, ratio or value";
     fn parse(text: &str) -> std::result::Result<Self, String> {
-        match text {
-            "rate" => Ok(Reading::Rate),
-            "ratio" => Ok(Reading::Ratio),
-            "value" => Ok(Reading::Value),
+        let change = text
+            .strip_prefix("change(")
+            .and_then(|t| t.strip_suffix(')'));
+        match (text, change) {
+            (_, Some(stat)) => stat.parse().map(Reading::Change),
+            ("rate", _) => Ok(Reading::Rate),
+            ("ratio", _) => Ok(Reading::Ratio),
+            ("value", _) => Ok(Reading::Value),
             _ => text.parse().map(Reading::Stat).map_err(|reason| {
-                format!("{reason}; or rate, ratio (of counters) or value (of a gauge)")
+                format!(
+                    "{reason}; or change(<stat>), rate, ratio (of counters) or value (of a gauge)"
+                )
             }),
         }
     }
@@ -1276,6 +1287,7 @@ impl Keyword for Reading {
             Reading::Rate => "rate".into(),
             Reading::Ratio => "ratio".into(),
             Reading::Value => "value".into(),
+            Reading::Change(stat) => format!("change({stat})"),
         }
     }
 }

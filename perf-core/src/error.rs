@@ -172,6 +172,28 @@ pub enum PerfError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A baseline file (or a baseline document) cannot be used: unreadable,
+    /// truncated, corrupt, or of an unknown format version.
+    #[error("invalid baseline {path}: {reason}")]
+    InvalidBaseline {
+        /// The file (`-` for a document not read from a file).
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A file could not be written; the previous file at `path`, if any,
+    /// is intact.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        reason: String,
+    },
+    /// Two things that must agree do not (e.g. baselines of different
+    /// precisions merged, a comparison policy with an invalid setting).
+    #[error("invalid comparison: {0}")]
+    InvalidComparison(String),
     /// A builder setting is out of its range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -21,6 +21,7 @@ use crate::alerts::{
     Alert, AlertEvent, AlertId, AlertKind, AlertState, Subscriber, Subscribers, SubscriptionId,
 };
 use crate::budget::Budget;
+use crate::changepoint::{detect_change_points, ChangePointConfig};
 use crate::clock::Timestamp;
 use crate::counter::CounterCore;
 use crate::error::{PerfError, Result};
@@ -601,7 +602,33 @@ impl<'a> SeriesReader<'a> {
                 Metric::Gauge(core) => Some(Reading::Value(core.value())),
                 _ => None,
             },
+            Target::ChangePoint { stat, .. } => {
+                let per_interval =
+                    |s: &HistogramSnapshot| enough(s.count()).then(|| stat.of(s)).flatten();
+                value(
+                    self.interval_values(rule.window, per_interval)?
+                        .and_then(|v| latest_step(&v)),
+                )
+            }
         }
+    }
+
+    /// `f` of each complete interval's values within `window` (those `f`
+    /// finds a value for): `None` if not a histogram, `Some(None)` if the
+    /// window cannot be read.
+    fn interval_values(
+        &self,
+        window: Duration,
+        f: impl Fn(&HistogramSnapshot) -> Option<f64>,
+    ) -> Option<Option<Vec<f64>>> {
+        if !matches!(self.series.metric, Metric::Histogram(_)) {
+            return None;
+        }
+        let read = self
+            .windows
+            .map(|config| self.series.interval_snapshots(config, self.now, window));
+        let snapshots = read.and_then(|r| r.ok().flatten());
+        Some(snapshots.map(|all| all.iter().filter_map(&f).collect()))
     }
 
     /// `f` of the window's values (read from the window's running sum):
@@ -653,6 +680,20 @@ impl<'a> SeriesReader<'a> {
             .ok()
             .flatten()
     }
+}
+
+/// Fewer intervals with values than this read as no data for a
+/// [`Target::ChangePoint`].
+pub(crate) const CHANGE_POINT_MIN_INTERVALS: usize = 10;
+
+/// The relative change of the latest change point in `values` (0 if none),
+/// or `None` if there are too few values to tell.
+fn latest_step(values: &[f64]) -> Option<f64> {
+    if values.len() < CHANGE_POINT_MIN_INTERVALS {
+        return None;
+    }
+    let found = detect_change_points(values, &ChangePointConfig::default()).ok()?;
+    Some(found.last().map_or(0.0, |point| point.relative_change))
 }
 
 /// Everything alerting keeps in a monitor: the rule engine, the

@@ -38,18 +38,28 @@
 //!   inhibition, history and subscribers.
 //! * [`budget`](Budget), `budget_report` — performance budgets (Web Vitals,
 //!   API latency, custom), their ratings and the report.
-//! * [`config`](RulesConfig) — rules and budgets as one JSON schema.
+//! * [`config`](RulesConfig) — rules, budgets and emergency triggers as one
+//!   JSON schema.
+//! * [`emergency`](Emergency) — the process-wide emergency mode.
+//! * [`baseline`](Baseline), [`regression`](compare) — baselines saved
+//!   atomically, and a run compared against one (the CI gate).
+//! * [`changepoint`](detect_change_points) — change-point detection, offline
+//!   and online.
+//! * `monitor` — the facade: one submodule per concept's `Monitor` methods.
 //!
 //! See `docs/concepts.md` for the semantics, `docs/rules.md` for rules,
-//! alerts and budgets, and `docs/architecture.md` for the memory model of
-//! the hot path.
+//! alerts and budgets, `docs/emergency.md`, `docs/regression.md`, and
+//! `docs/architecture.md` for the module map and the memory model of the
+//! hot path.
 
 #![warn(missing_docs)]
 
 mod alerts;
+mod baseline;
 mod bucket;
 mod budget;
 mod budget_report;
+mod changepoint;
 mod clock;
 mod config;
 mod counter;
@@ -62,6 +72,7 @@ mod histogram;
 mod monitor;
 mod numbers;
 mod registry;
+mod regression;
 mod rule_state;
 mod rules;
 mod series;
@@ -72,9 +83,14 @@ mod thread_slot;
 mod window;
 
 pub use alerts::{Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId};
+pub use baseline::{Baseline, BaselineSeries, BASELINE_FORMAT, BASELINE_FORMAT_VERSION};
 pub use bucket::{Precision, MAX_EXCLUSIVE, MIN_BUCKETED};
 pub use budget::{Budget, BudgetAlerts, BudgetItem, Rating, WEB_VITALS_METRICS};
 pub use budget_report::{BudgetReport, BudgetRow};
+pub use changepoint::{
+    detect_change_points, detect_change_points_at, ChangePoint, ChangePointConfig,
+    ChangePointDetector,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::RulesConfig;
 pub use counter::Counter;
@@ -89,6 +105,7 @@ pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
 pub use registry::FOLDED_COUNTER;
+pub use regression::{compare, Comparison, Policy, RegressionReport, Verdict, DEFAULT_THRESHOLD};
 pub use rules::{
     Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target,
     DEFAULT_RULE_WINDOW,
@@ -114,4 +131,6 @@ mod doc_examples {
     struct Rules;
     #[doc = include_str!("../../docs/emergency.md")]
     struct Emergency;
+    #[doc = include_str!("../../docs/regression.md")]
+    struct Regression;
 }

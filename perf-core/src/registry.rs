@@ -169,6 +169,25 @@ impl Series {
         ))))
     }
 
+    /// The values of each complete interval within `window` of `now` that
+    /// has any, oldest first (a histogram series; `None` for other kinds).
+    /// The current interval, still filling, is left out.
+    pub(crate) fn interval_snapshots(
+        &self,
+        config: &WindowConfig,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<Option<Vec<HistogramSnapshot>>> {
+        let first = config.first_interval(window, now)?;
+        let current = config.interval_of(now);
+        let mut guard = self.window.lock();
+        self.tick(&mut guard, current, config);
+        Ok(match &*guard {
+            SeriesWindow::Histogram { tracker, .. } => Some(tracker.deltas_in(first, current)),
+            _ => None,
+        })
+    }
+
     /// The increase within `window` of `now` (a counter series; `None` for
     /// other kinds).
     pub(crate) fn window_increase(

@@ -296,6 +296,19 @@ pub enum Target {
         /// The gauge metric.
         metric: String,
     },
+    /// A step in a histogram statistic: `stat` is read per window interval
+    /// (those with values) across the rule's window, change-point detection
+    /// ([`crate::detect_change_points`], default configuration) runs on
+    /// that series, and the reading is the relative change of the latest
+    /// change point found (`after / before - 1`: `0.25` for a 25 % step up),
+    /// or 0 when there is none. `min_samples` applies per interval. Fewer
+    /// than 10 intervals with values read as no data.
+    ChangePoint {
+        /// The histogram metric.
+        metric: String,
+        /// The statistic read per interval.
+        stat: Statistic,
+    },
 }
 
 impl Target {
@@ -334,10 +347,21 @@ impl Target {
         }
     }
 
+    /// A step in `stat` of a histogram, per interval across the window:
+    /// `Target::change_point("api.latency", Statistic::Percentile(95.0))`
+    /// with a level at `0.2` fires on a 20 % step up.
+    pub fn change_point(metric: impl Into<String>, stat: Statistic) -> Target {
+        Target::ChangePoint {
+            metric: metric.into(),
+            stat,
+        }
+    }
+
     /// The metric whose series the rule follows (the numerator of a ratio).
     pub fn metric(&self) -> &str {
         match self {
             Target::Histogram { metric, .. }
+            | Target::ChangePoint { metric, .. }
             | Target::CounterRate { metric }
             | Target::Gauge { metric } => metric,
             Target::CounterRatio { numerator, .. } => numerator,
@@ -360,6 +384,7 @@ impl fmt::Display for Target {
                 denominator,
             } => write!(f, "ratio({numerator} / {denominator})"),
             Target::Gauge { metric } => write!(f, "value({metric})"),
+            Target::ChangePoint { metric, stat } => write!(f, "change({stat}({metric}))"),
         }
     }
 }
@@ -696,7 +721,9 @@ impl Rule {
             }
         }
         match &self.target {
-            Target::Histogram { stat, .. } => stat.check().or_else(|reason| fail("stat", reason)),
+            Target::Histogram { stat, .. } | Target::ChangePoint { stat, .. } => {
+                stat.check().or_else(|reason| fail("stat", reason))
+            }
             _ => Ok(()),
         }
     }

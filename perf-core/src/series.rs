@@ -161,6 +161,12 @@ impl SeriesKey {
         }
     }
 
+    /// A key outside any registry (read back from a file): its index hash
+    /// is 0, which only a registry uses.
+    pub(crate) fn detached(name: &str, tags: &[Tag<'_>]) -> Self {
+        SeriesKey::new(0, name, tags)
+    }
+
     /// The order-insensitive hash the registry filed this key under.
     pub(crate) fn hash(&self) -> u64 {
         self.hash
@@ -193,9 +199,12 @@ impl SeriesKey {
     }
 }
 
+/// Equal when name and tags are: keys from different monitors (whose
+/// registries hash with different seeds) and keys read back from files
+/// compare as the series they name.
 impl PartialEq for SeriesKey {
     fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.name == other.name && self.tags == other.tags
+        self.name == other.name && self.tags == other.tags
     }
 }
 
@@ -214,9 +223,12 @@ impl PartialOrd for SeriesKey {
     }
 }
 
+/// Hashes name and tags, consistently with `Eq` (not the registry's seeded
+/// hash, which differs from monitor to monitor).
 impl Hash for SeriesKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
+        self.name.hash(state);
+        self.tags.hash(state);
     }
 }
 

@@ -386,6 +386,12 @@ impl<T: Windowed> WindowTracker<T> {
     }
 
     /// The kept deltas of intervals `from..to`.
+    /// The deltas of the intervals in `from..to` that have any, one per
+    /// interval, oldest first.
+    pub(crate) fn deltas_in(&self, from: u64, to: u64) -> Vec<T> {
+        self.stored_in(from, to).into_iter().map(T::load).collect()
+    }
+
     fn stored_in(&self, from: u64, to: u64) -> Vec<&T::Stored> {
         let start = self.intervals.partition_point(|&i| i < from);
         let end = self.intervals.partition_point(|&i| i < to);

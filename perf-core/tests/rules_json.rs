@@ -885,3 +885,20 @@ fn rules_files_load_and_unreadable_ones_are_named() {
         other => panic!("expected InvalidRulesJson, got {other:?}"),
     }
 }
+
+#[test]
+fn change_point_targets_read_and_write_as_change_of_a_statistic() {
+    let doc = rules_doc(
+        r#"{"name": "p95-step", "metric": "lat", "stat": "change(p99.9)", "window": "5m", "threshold": 0.2}"#,
+    );
+    let (rules, _) = RulesConfig::from_json(&doc).unwrap().into_parts().unwrap();
+    let target = Target::change_point("lat", Statistic::Percentile(99.9));
+    assert_eq!(rules[0].target, target);
+    let written = RulesConfig::from_parts(&rules, &[]).to_json();
+    assert!(written.contains(r#""stat": "change(p99.9)""#), "{written}");
+    assert_error(
+        &rules_doc(r#"{"name": "r", "metric": "lat", "stat": "change(p101)", "threshold": 1}"#),
+        "rules[0].stat",
+        "",
+    );
+}

@@ -28,6 +28,7 @@ use crate::series::{SeriesKey, Tag};
 use crate::stats::Stats;
 use crate::window::WindowConfig;
 
+mod baseline;
 mod budget_report;
 mod config;
 mod emergency;
