@@ -13,6 +13,10 @@
 # Then the memory tables (benches/benches/memory.rs), then a
 # summary table per group read from target/criterion. Results also land in
 # target/criterion/report/index.html. Run it on an otherwise idle machine.
+#
+# Change-point detection against Apache Otava and signal-processing-algorithms
+# has its own script (Python virtualenvs from PyPI, several minutes):
+# benches/changepoint/run.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
