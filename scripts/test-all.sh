@@ -3,7 +3,8 @@
 # needs first. CI runs exactly this script (.ci/run); so does a developer on a
 # fresh clone: ./scripts/test-all.sh (from any directory).
 #
-# Steps: the toolchain check, Rust formatting and lints, every Rust test
+# Steps: the toolchain check, promtool (installed from Debian if missing),
+# Rust formatting and lints, every Rust test
 # (unit, integration, property and doc tests, README included), one pass of
 # every criterion benchmark as a smoke test, and one run of the demo. Each
 # step is counted; a failed step does not stop the later ones, and the script
@@ -48,6 +49,19 @@ ensure_rust() {
     cargo --version && rustc --version
 }
 
+# promtool (Debian package `prometheus`), which the exposition tests use to
+# validate perf-core's Prometheus and OpenMetrics output; they fail without
+# it when PERF_CORE_REQUIRE_PROMTOOL=1, as set below.
+ensure_promtool() {
+    command -v promtool >/dev/null 2>&1 && return 0
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
+        return 1
+    promtool --version | head -1
+}
+
 # One pass of every criterion bench (`-- --test`), if the benches crate has
 # bench targets; otherwise just check that it builds.
 bench_smoke() {
@@ -60,14 +74,15 @@ bench_smoke() {
 
 # The demo must run to completion, raise and resolve its alert on the slow
 # spell, switch emergency mode on and off (shedding requests meanwhile), and
-# print its tables and the budget report.
+# print its tables, the budget report and a Prometheus exposition excerpt.
 run_demo() {
     local out pattern
     out=$(cargo run --release -p perf-examples --bin demo </dev/null) || return 1
     printf '%s\n' "$out"
     for pattern in '^Traffic over the last' ' FIRED ' ' RESOLVED ' '^Budget api-latency' \
         '^api-latency .*route="/api/search".* p95 .* poor' \
-        ' ACTIVATED +by triggers ' ' DEACTIVATED +by triggers ' '^Requests shed while on: [1-9]'; do
+        ' ACTIVATED +by triggers ' ' DEACTIVATED +by triggers ' '^Requests shed while on: [1-9]' \
+        '^  http_server_duration_bucket\{method="GET",route="/api/search",le="\+Inf"\} [1-9]'; do
         grep -qE -- "$pattern" <<<"$out" || {
             echo "the demo's output lacks /$pattern/"
             return 1
@@ -76,9 +91,12 @@ run_demo() {
 }
 
 step toolchain ensure_rust
+step promtool ensure_promtool
+export PERF_CORE_REQUIRE_PROMTOOL=1
 step format cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step rust-tests cargo test --workspace
+step rust-docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step bench-smoke bench_smoke
 step demo run_demo
 

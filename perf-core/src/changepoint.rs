@@ -362,8 +362,9 @@ pub struct ChangePoint {
     pub statistic: f64,
 }
 
-/// Finds the shifts in level of `series` (see the [module](self) for the
-/// method), sorted by index.
+/// Finds the shifts in level of `series`, sorted by index: a
+/// permutation-calibrated two-sample test with binary segmentation
+/// (`docs/regression.md` §5 states the method and its error bounds).
 ///
 /// Errors: [`PerfError::InvalidConfig`] for a bad configuration or a series
 /// shorter than `2 · min_segment`; [`PerfError::InvalidValue`] for a NaN or

@@ -67,6 +67,7 @@ mod emergency;
 mod error;
 mod evaluation;
 mod evaluator;
+mod export;
 mod gauge;
 mod histogram;
 mod monitor;
@@ -101,6 +102,11 @@ pub use emergency::{
 };
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::SUBSCRIBER_PANICS_COUNTER;
+pub use export::exposition::{
+    Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
+    DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
+};
+pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
@@ -133,4 +139,6 @@ mod doc_examples {
     struct Emergency;
     #[doc = include_str!("../../docs/regression.md")]
     struct Regression;
+    #[doc = include_str!("../../docs/export.md")]
+    struct Export;
 }

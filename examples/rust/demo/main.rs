@@ -18,7 +18,8 @@
 //!   driver loop, with [`simulate`]'s per-step hook for anything that
 //!   watches the service live;
 //! * `service` — the simulated traffic and the instruments it records into;
-//! * `report` — the timeline and the tables, read back through the monitor;
+//! * `report` — the timeline, the tables and an excerpt of the Prometheus
+//!   exposition, read back through the monitor;
 //! * `alerting` — a latency rule, its alert events, a latency budget;
 //! * `emergency` — emergency mode switched by the slow spell.
 
@@ -127,6 +128,7 @@ fn main() -> Result<(), PerfError> {
     report::latency_table(&monitor, &service, Some(RECENT))?;
     report::traffic_table(&monitor, &service, RECENT)?;
     alerting.print_budget();
+    report::exposition_excerpt(&monitor, service.slow_spell().route);
     Ok(())
 }
 

@@ -205,3 +205,25 @@ fn bar(p95: f64) -> String {
     let len = (p95 / BAR_UNIT_MS).round().clamp(0.0, 60.0) as usize;
     "#".repeat(len)
 }
+
+/// An excerpt of the Prometheus exposition a scrape of this process would
+/// get: the `# HELP` / `# TYPE` lines of the HTTP families and the first
+/// samples of `route`.
+pub fn exposition_excerpt(monitor: &Monitor, route: &str) {
+    let text = monitor.export_prometheus();
+    title(&format!(
+        "Prometheus exposition (excerpt: {route}; {} lines in all):",
+        text.lines().count()
+    ));
+    let label = format!("route=\"{route}\"");
+    let wanted = |line: &&str| {
+        (line.starts_with("# ") && line.contains("http_server_")) || line.contains(&label)
+    };
+    let lines: Vec<&str> = text.lines().filter(wanted).collect();
+    for line in lines.iter().take(16) {
+        println!("  {line}");
+    }
+    if lines.len() > 16 {
+        println!("  … {} more lines for this route", lines.len() - 16);
+    }
+}

@@ -33,6 +33,8 @@ mod budget_report;
 mod config;
 mod emergency;
 mod evaluate;
+mod export;
+mod prometheus;
 mod rules;
 
 /// Configures and builds a [`Monitor`].
