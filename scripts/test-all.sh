@@ -4,8 +4,9 @@
 # fresh clone: ./scripts/test-all.sh (from any directory).
 #
 # Steps: the toolchain check, promtool (installed from Debian if missing),
-# Rust formatting and lints, every Rust test
-# (unit, integration, property and doc tests, README included), one pass of
+# Rust formatting and lints (all features), every Rust test
+# (unit, integration, property and doc tests, README included), the HTTP
+# exporter's tests (feature `http`), the API docs, one pass of
 # every criterion benchmark as a smoke test, and one run of the demo. Each
 # step is counted; a failed step does not stop the later ones, and the script
 # ends with "test-all: N passed, M failed" and a non-zero status on failure.
@@ -62,6 +63,12 @@ ensure_promtool() {
     promtool --version | head -1
 }
 
+# The HTTP exporter's integration test and doc examples (feature `http`).
+http_exporter_tests() {
+    cargo test -p perf-core --features http --test http_exporter &&
+        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics
+}
+
 # One pass of every criterion bench (`-- --test`), if the benches crate has
 # bench targets; otherwise just check that it builds.
 bench_smoke() {
@@ -94,8 +101,9 @@ step toolchain ensure_rust
 step promtool ensure_promtool
 export PERF_CORE_REQUIRE_PROMTOOL=1
 step format cargo fmt --all -- --check
-step clippy cargo clippy --workspace --all-targets -- -D warnings
+step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step rust-tests cargo test --workspace
+step http-exporter http_exporter_tests
 step rust-docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step bench-smoke bench_smoke
 step demo run_demo

@@ -181,9 +181,10 @@ pub enum PerfError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A file could not be written; the previous file at `path`, if any,
-    /// is intact.
-    #[error("cannot write {path}: {reason}")]
+    /// An I/O operation failed: a file could not be written (the previous
+    /// file at `path`, if any, is intact) or a socket could not be bound
+    /// (`path` is then the address).
+    #[error("I/O error on {path}: {reason}")]
     Io {
         /// The file.
         path: String,

@@ -106,6 +106,8 @@ pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
 };
+#[cfg(feature = "http")]
+pub use export::http::MetricsServer;
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};

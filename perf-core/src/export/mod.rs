@@ -5,6 +5,8 @@
 
 pub(crate) mod csv;
 pub(crate) mod exposition;
+#[cfg(feature = "http")]
+pub(crate) mod http;
 pub(crate) mod json;
 
 use crate::error::MetricKind;

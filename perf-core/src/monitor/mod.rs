@@ -34,6 +34,8 @@ mod config;
 mod emergency;
 mod evaluate;
 mod export;
+#[cfg(feature = "http")]
+mod http;
 mod prometheus;
 mod rules;
 
