@@ -63,10 +63,14 @@ ensure_promtool() {
     promtool --version | head -1
 }
 
-# The HTTP exporter's integration test and doc examples (feature `http`).
-http_exporter_tests() {
+# The optional features' integration tests and doc examples: the HTTP
+# exporter (feature `http`) and the `metrics` facade adapter (feature
+# `metrics`; the global recorder has its own test binary).
+feature_tests() {
     cargo test -p perf-core --features http --test http_exporter &&
-        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics
+        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics &&
+        cargo test -p perf-core --features metrics --test metrics_adapter --test metrics_global &&
+        cargo test -p perf-core --features metrics --doc -- metrics_recorder
 }
 
 # One pass of every criterion bench (`-- --test`), if the benches crate has
@@ -103,7 +107,7 @@ export PERF_CORE_REQUIRE_PROMTOOL=1
 step format cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step rust-tests cargo test --workspace
-step http-exporter http_exporter_tests
+step features feature_tests
 step rust-docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step bench-smoke bench_smoke
 step demo run_demo

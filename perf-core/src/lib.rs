@@ -109,6 +109,8 @@ pub use export::exposition::{
 #[cfg(feature = "http")]
 pub use export::http::MetricsServer;
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
+#[cfg(feature = "metrics")]
+pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};

@@ -2,12 +2,16 @@
 //!
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
 //! * `json`, `csv` — every series' statistics as documents.
+//! * `http` — the `/metrics` endpoint (feature `http`).
+//! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
 
 pub(crate) mod csv;
 pub(crate) mod exposition;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 pub(crate) mod json;
+#[cfg(feature = "metrics")]
+pub(crate) mod metrics_facade;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};

@@ -36,6 +36,8 @@ mod evaluate;
 mod export;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "metrics")]
+mod metrics_facade;
 mod prometheus;
 mod rules;
 
