@@ -76,6 +76,18 @@ impl PerfCoreRecorder {
         PerfCoreRecorder { source }
     }
 
+    /// The handle `wrap` makes of a found series, or — when perf-core
+    /// refused the key — a no-op handle, the refusal counted.
+    fn or_noop<T, H>(&self, found: Result<T>, wrap: impl FnOnce(T) -> H, noop: fn() -> H) -> H {
+        match found {
+            Ok(series) => wrap(series),
+            Err(_) => {
+                self.refused();
+                noop()
+            }
+        }
+    }
+
     /// Counts one refused key or value.
     fn refused(&self) {
         self.source.adapter_errors().increment(1);
@@ -98,39 +110,28 @@ impl metrics::Recorder for PerfCoreRecorder {
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> metrics::Counter {
-        match self.source.counter(key.name(), &tags_of(key)) {
-            Ok(counter) => metrics::Counter::from_arc(Arc::new(CounterHandle(counter))),
-            Err(_) => {
-                self.refused();
-                metrics::Counter::noop()
-            }
-        }
+        let found = self.source.counter(key.name(), &tags_of(key));
+        self.or_noop(
+            found,
+            |counter| metrics::Counter::from_arc(Arc::new(CounterHandle(counter))),
+            metrics::Counter::noop,
+        )
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> metrics::Gauge {
-        match self.source.gauge(key.name(), &tags_of(key)) {
-            Ok(gauge) => metrics::Gauge::from_arc(Arc::new(GaugeHandle {
-                gauge,
-                source: Arc::clone(&self.source),
-            })),
-            Err(_) => {
-                self.refused();
-                metrics::Gauge::noop()
-            }
-        }
+        let found = self.source.gauge(key.name(), &tags_of(key));
+        let source = Arc::clone(&self.source);
+        let wrap = |gauge| metrics::Gauge::from_arc(Arc::new(GaugeHandle { gauge, source }));
+        self.or_noop(found, wrap, metrics::Gauge::noop)
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> metrics::Histogram {
-        match self.source.histogram(key.name(), &tags_of(key)) {
-            Ok(histogram) => metrics::Histogram::from_arc(Arc::new(HistogramHandle {
-                histogram,
-                source: Arc::clone(&self.source),
-            })),
-            Err(_) => {
-                self.refused();
-                metrics::Histogram::noop()
-            }
-        }
+        let found = self.source.histogram(key.name(), &tags_of(key));
+        let source = Arc::clone(&self.source);
+        let wrap = |histogram| {
+            metrics::Histogram::from_arc(Arc::new(HistogramHandle { histogram, source }))
+        };
+        self.or_noop(found, wrap, metrics::Histogram::noop)
     }
 }
 
