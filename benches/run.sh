@@ -9,7 +9,9 @@
 # record_2threads, lookup, snapshot — perf-core and each peer are functions of
 # the same group; then rule evaluation (benches/benches/rules.rs: evaluate,
 # no peer evaluates rules in-process), then reading the emergency flag
-# (benches/benches/emergency.rs: emergency, against a bare atomic and a lock).
+# (benches/benches/emergency.rs: emergency, against a bare atomic and a lock),
+# then exports of 10,000 series (benches/benches/export.rs: export, against
+# prometheus-client and prometheus).
 # Then the memory tables (benches/benches/memory.rs), then a
 # summary table per group read from target/criterion. Results also land in
 # target/criterion/report/index.html. Run it on an otherwise idle machine.
@@ -40,6 +42,10 @@ cargo bench -p perf-core-benches --bench rules -- \
 
 echo "== emergency mode: reading the flag (is_active)"
 cargo bench -p perf-core-benches --bench emergency -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
+echo "== exports of 10,000 series (every format, against prometheus-client and prometheus)"
+cargo bench -p perf-core-benches --bench export -- \
     --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
 
 echo "== memory"

@@ -3,7 +3,8 @@
 # needs first. CI runs exactly this script (.ci/run); so does a developer on a
 # fresh clone: ./scripts/test-all.sh (from any directory).
 #
-# Steps: the toolchain check, promtool (installed from Debian if missing),
+# Steps: the toolchain check, promtool and Prometheus (installed from Debian
+# if missing), a Python venv with the `hdrhistogram` package,
 # Rust formatting and lints (all features), every Rust test
 # (unit, integration, property and doc tests, README included), the HTTP
 # exporter's tests (feature `http`), the API docs, one pass of
@@ -50,24 +51,35 @@ ensure_rust() {
     cargo --version && rustc --version
 }
 
-# promtool (Debian package `prometheus`), which the exposition tests use to
-# validate perf-core's Prometheus and OpenMetrics output; they fail without
-# it when PERF_CORE_REQUIRE_PROMTOOL=1, as set below.
-ensure_promtool() {
-    command -v promtool >/dev/null 2>&1 && return 0
-    local sudo=()
-    ((EUID == 0)) || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
-        return 1
-    promtool --version | head -1
+# Debian's `prometheus` package: promtool, which the exposition tests use to
+# validate perf-core's Prometheus and OpenMetrics output, and the Prometheus
+# server that the scrape integration test starts on loopback.
+ensure_prometheus() {
+    if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+        local sudo=()
+        ((EUID == 0)) || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
+            return 1
+    fi
+    promtool --version | head -1 && prometheus --version | head -1
+}
+
+# A Python venv with the `hdrhistogram` package (PyPI), the independent
+# implementation the HdrHistogram interop test exchanges V2 strings with.
+ensure_interop_python() {
+    local venv=target/venv-interop
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || return 1
+    "$venv/bin/pip" install -q --disable-pip-version-check -r perf-core/tests/requirements-interop.txt || return 1
+    export PERF_CORE_INTEROP_PYTHON="$PWD/$venv/bin/python"
 }
 
 # The optional features' integration tests and doc examples: the HTTP
-# exporter (feature `http`) and the `metrics` facade adapter (feature
-# `metrics`; the global recorder has its own test binary).
+# exporter (feature `http`; also scraped by a real Prometheus server) and
+# the `metrics` facade adapter (feature `metrics`; the global recorder has
+# its own test binary).
 feature_tests() {
-    cargo test -p perf-core --features http --test http_exporter &&
+    cargo test -p perf-core --features http --test http_exporter --test prometheus_server &&
         cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics &&
         cargo test -p perf-core --features metrics --test metrics_adapter --test metrics_global &&
         cargo test -p perf-core --features metrics --doc -- metrics_recorder
@@ -102,8 +114,10 @@ run_demo() {
 }
 
 step toolchain ensure_rust
-step promtool ensure_promtool
-export PERF_CORE_REQUIRE_PROMTOOL=1
+step prometheus ensure_prometheus
+step interop-python ensure_interop_python
+# Tests that need promtool, Prometheus or the interop Python fail without them.
+export PERF_CORE_REQUIRE_EXTERNAL=1
 step format cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step rust-tests cargo test --workspace

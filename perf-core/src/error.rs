@@ -191,6 +191,13 @@ pub enum PerfError {
         /// The operating system's error.
         reason: String,
     },
+    /// An HdrHistogram interchange string that cannot be decoded, or a
+    /// histogram that cannot be encoded with the options given.
+    #[error("invalid HdrHistogram snapshot: {reason}")]
+    InvalidHdr {
+        /// What is wrong.
+        reason: String,
+    },
     /// Two things that must agree do not (e.g. baselines of different
     /// precisions merged, a comparison policy with an invalid setting).
     #[error("invalid comparison: {0}")]

@@ -52,10 +52,10 @@ use crate::snapshot::{combined_m2, compensated_add, shifted_m2, HistogramSnapsho
 use crate::stats::Stats;
 use crate::thread_slot::{self, EXCLUSIVE_SLOTS, SHARED_SLOT, SLOT_COUNT};
 
-/// Adds 1 to a counter that has a single writer.
+/// Adds `n` to a counter that has a single writer.
 #[inline(always)]
-fn bump(counter: &AtomicU64) {
-    counter.store(counter.load(Relaxed) + 1, Relaxed);
+fn add(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed) + n, Relaxed);
 }
 
 /// One thread slot's counts. Aligned to 128 bytes (two cache lines, the
@@ -118,12 +118,13 @@ impl Shard {
         }
     }
 
-    /// Records a value given by its bits (in `[0, 2^64)`). The caller must be
-    /// this shard's only writer.
+    /// Records a value given by its bits (in `[0, 2^64)`) `n` times. The
+    /// caller must be this shard's only writer. On the hot path `n` is the
+    /// constant 1 and the multiplications fold away.
     #[inline(always)]
-    fn record(&self, bits: u64, precision: Precision) {
+    fn record(&self, bits: u64, n: u64, precision: Precision) {
         match bucket_of_bits(precision, bits) {
-            Bucket::Zero => bump(&self.zero),
+            Bucket::Zero => add(&self.zero, n),
             Bucket::Key(key) => {
                 let (octave, sub) = precision.split(key);
                 let chunk = self.chunk(octave);
@@ -132,19 +133,20 @@ impl Shard {
                 if old == 0 {
                     mark_occupied(&chunk[self.chunk_len..], sub);
                 }
-                count.store(old + 1, Relaxed);
+                count.store(old + n, Relaxed);
             }
         }
         let v = f64::from_bits(bits);
+        let weight = n as f64;
         let (sum, compensation) = compensated_add(
             f64::from_bits(self.sum.load(Relaxed)),
             f64::from_bits(self.sum_compensation.load(Relaxed)),
-            v,
+            v * weight,
         );
         self.sum.store(sum.to_bits(), Relaxed);
         self.sum_compensation.store(compensation.to_bits(), Relaxed);
         let d = v - self.shift;
-        let squares = f64::from_bits(self.shifted_squares.load(Relaxed)) + d * d;
+        let squares = f64::from_bits(self.shifted_squares.load(Relaxed)) + weight * d * d;
         self.shifted_squares.store(squares.to_bits(), Relaxed);
         if bits < self.min_bits.load(Relaxed) {
             self.min_bits.store(bits, Relaxed);
@@ -154,7 +156,7 @@ impl Shard {
         }
         // Last, with `Release`: a tick that sees the new count (`Acquire` in
         // `fingerprint`) then sees everything above in its snapshot.
-        self.count.store(self.count.load(Relaxed) + 1, Release);
+        self.count.store(self.count.load(Relaxed) + n, Release);
     }
 
     /// Words in a chunk: the counts, then the occupancy bits.
@@ -252,33 +254,44 @@ impl HistogramCore {
     /// Records a value: the hot path.
     #[inline(always)]
     pub(crate) fn record(&self, value: f64) -> Result<()> {
-        let bits = accepted_bits(value).inspect_err(|_| self.count_rejected())?;
+        self.record_n(value, 1)
+    }
+
+    /// Records `value` `n` times (pre-aggregated data, imported histograms).
+    /// A refused value counts `n` refusals.
+    #[inline(always)]
+    pub(crate) fn record_n(&self, value: f64, n: u64) -> Result<()> {
+        let bits = accepted_bits(value).inspect_err(|_| self.count_rejected(n))?;
+        if n == 0 {
+            return Ok(());
+        }
         let slot = thread_slot::current();
         if slot < EXCLUSIVE_SLOTS {
             let shard = self.shard(slot, bits);
             // With the precision a constant, the bucket arithmetic compiles
             // to immediate shifts: a measurable share of the hot path.
             if self.precision == Precision::DEFAULT {
-                shard.record(bits, Precision::DEFAULT);
+                shard.record(bits, n, Precision::DEFAULT);
             } else {
-                shard.record(bits, self.precision);
+                shard.record(bits, n, self.precision);
             }
         } else {
-            self.record_shared(bits);
+            self.record_shared(bits, n);
         }
         Ok(())
     }
 
     /// Records for a thread without an exclusive slot, under the lock.
     #[inline(never)]
-    fn record_shared(&self, bits: u64) {
+    fn record_shared(&self, bits: u64, n: u64) {
         let _writer = self.shared_lock.lock();
-        self.shard(SHARED_SLOT, bits).record(bits, self.precision);
+        self.shard(SHARED_SLOT, bits)
+            .record(bits, n, self.precision);
     }
 
     #[cold]
-    fn count_rejected(&self) {
-        self.rejected.fetch_add(1, Relaxed);
+    fn count_rejected(&self, n: u64) {
+        self.rejected.fetch_add(n, Relaxed);
     }
 
     /// The shard of `slot`, allocated on first use. Only the slot's writer
@@ -454,6 +467,24 @@ impl Histogram {
     #[inline]
     pub fn record(&self, value: f64) -> Result<()> {
         self.core.record(value)
+    }
+
+    /// Records `value` `n` times at once: pre-aggregated data such as a
+    /// bucket of another histogram. Equivalent to `n` calls of
+    /// [`Self::record`], including the statistics (sum, mean, stddev); a
+    /// refused value counts `n` refusals, and `n = 0` records nothing.
+    ///
+    /// ```
+    /// use perf_core::Monitor;
+    /// let monitor = Monitor::builder().build()?;
+    /// let h = monitor.histogram("batch.size", &[])?;
+    /// h.record_n(4.0, 1_000)?;
+    /// assert_eq!(h.stats().count, 1_000);
+    /// assert_eq!(h.stats().sum, 4_000.0);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn record_n(&self, value: f64, n: u64) -> Result<()> {
+        self.core.record_n(value, n)
     }
 
     /// Records a duration in milliseconds (the unit of latency histograms).

@@ -106,6 +106,7 @@ pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
 };
+pub use export::hdr::HdrOptions;
 #[cfg(feature = "http")]
 pub use export::http::MetricsServer;
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};

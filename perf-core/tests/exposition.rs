@@ -12,11 +12,13 @@
 //! create-blocks-from openmetrics` (which needs a timestamp on every
 //! sample: the test appends one). Without
 //! `promtool` on `PATH` those tests print a note and pass, unless
-//! `PERF_CORE_REQUIRE_PROMTOOL=1` is set.
+//! `PERF_CORE_REQUIRE_EXTERNAL=1` is set.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+mod common;
 
 use perf_core::{
     ExpositionConfig, ExpositionFormat, ManualClock, Monitor, Timestamp, DEFAULT_SUMMARY_QUANTILES,
@@ -212,8 +214,7 @@ fn promtool_accepts_openmetrics() {
     check_openmetrics_with_promtool(&monitor.export_openmetrics_with(&summaries));
 }
 
-/// Whether `promtool` can run; if not, panics when
-/// `PERF_CORE_REQUIRE_PROMTOOL=1`, else prints a note.
+/// Whether `promtool` can run (see `common::external_tool_available`).
 fn promtool_available() -> bool {
     let found = Command::new("promtool")
         .arg("--version")
@@ -221,15 +222,7 @@ fn promtool_available() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !found {
-        let required = std::env::var("PERF_CORE_REQUIRE_PROMTOOL").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "promtool not found and PERF_CORE_REQUIRE_PROMTOOL=1"
-        );
-        eprintln!("note: promtool not found on PATH; skipping its validation");
-    }
-    found
+    common::external_tool_available(found, "promtool")
 }
 
 /// `promtool check metrics < text`: exit 0 (valid, lint-clean), 3 (valid,

@@ -20,6 +20,7 @@ const GROUPS: &[&str] = &[
     "snapshot",
     "evaluate",
     "emergency",
+    "export",
 ];
 
 struct Row {

@@ -2,11 +2,13 @@
 //!
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
 //! * `json`, `csv` — every series' statistics as documents.
+//! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
 
 pub(crate) mod csv;
 pub(crate) mod exposition;
+pub(crate) mod hdr;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 pub(crate) mod json;

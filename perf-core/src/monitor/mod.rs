@@ -34,6 +34,7 @@ mod config;
 mod emergency;
 mod evaluate;
 mod export;
+mod hdr;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "metrics")]
