@@ -33,13 +33,22 @@ impl Monitor {
     pub fn start(&self, interval: Duration) -> Result<()> {
         self.stop();
         let first = self.next_wait(interval);
+        // The slot stays locked until the new evaluator is in it: a
+        // subscriber that calls `stop` from the first evaluation then finds
+        // it there, instead of nothing to stop.
+        let mut slot = self.inner.evaluator.lock();
         let evaluator =
             Evaluator::start(Arc::downgrade(&self.inner), interval, first, move |inner| {
                 let monitor = Monitor { inner };
                 monitor.evaluate();
                 monitor.next_wait(interval)
             })?;
-        *self.inner.evaluator.lock() = Some(evaluator);
+        let replaced = slot.replace(evaluator);
+        drop(slot);
+        // Another thread's `start` that ran between our `stop` and the lock.
+        if let Some(old) = replaced {
+            old.stop(!self.inner.alerting.delivering_here());
+        }
         Ok(())
     }
 
