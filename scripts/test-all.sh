@@ -11,7 +11,7 @@
 # every criterion benchmark as a smoke test, and one run of the demo. Each
 # step is counted; a failed step does not stop the later ones, and the script
 # ends with "test-all: N passed, M failed" and a non-zero status on failure.
-# Bindings (Python, Node, C) add their steps here as they land.
+# Then the bindings, each through its own script: C (scripts/test-c.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -124,6 +124,8 @@ step rust-tests cargo test --workspace
 step features feature_tests
 step rust-docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step bench-smoke bench_smoke
+# The bindings, each with its own script (which installs what it needs).
+step c bash scripts/test-c.sh
 step demo run_demo
 
 echo

@@ -1,0 +1,141 @@
+//! Exports: Prometheus text, OpenMetrics, JSON and CSV documents of every
+//! series, HdrHistogram V2 strings of one series (and their import), and
+//! `perf_string_free` for the strings they are returned in.
+
+use std::ffi::c_char;
+
+use perf_core::{JsonExportOptions, Monitor};
+
+use crate::boundary::{call, call_void};
+use crate::convert::{free_string, handle, owned_string, perf_tag, series_arg, str_arg, Out};
+use crate::error::perf_status;
+use crate::monitor::perf_monitor;
+
+/// Writes `render(monitor)` as a new caller-owned string to `out`.
+unsafe fn export(
+    monitor: *const perf_monitor,
+    out: *mut *mut c_char,
+    render: impl FnOnce(&Monitor) -> String,
+) -> perf_status {
+    call(|| {
+        let out = Out::required(out, "out")?;
+        out.write(owned_string(render(&handle(monitor, "monitor")?.monitor)));
+        Ok(())
+    })
+}
+
+/// Writes every series in the Prometheus text exposition format 0.0.4 to
+/// `*out` (serve it as `text/plain; version=0.0.4`). Names, units and
+/// buckets: docs/export.md.
+///
+/// Ownership: `*out` is a new string owned by the caller; free it with
+/// `perf_string_free`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_prometheus(
+    monitor: *const perf_monitor,
+    out: *mut *mut c_char,
+) -> perf_status {
+    export(monitor, out, Monitor::export_prometheus)
+}
+
+/// Writes every series in the OpenMetrics 1.0 text format (ending with
+/// `# EOF`) to `*out`.
+///
+/// Ownership and errors: as `perf_export_prometheus`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_openmetrics(
+    monitor: *const perf_monitor,
+    out: *mut *mut c_char,
+) -> perf_status {
+    export(monitor, out, Monitor::export_openmetrics)
+}
+
+/// Writes every series' cumulative statistics as a JSON document (format
+/// `perf-core-export`, version 1; docs/export.md) to `*out`; with
+/// `include_histograms`, each histogram series also carries its buckets.
+///
+/// Ownership and errors: as `perf_export_prometheus`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_json(
+    monitor: *const perf_monitor,
+    include_histograms: bool,
+    out: *mut *mut c_char,
+) -> perf_status {
+    let options = JsonExportOptions::new().histograms(include_histograms);
+    export(monitor, out, |m| m.export_json_with(&options))
+}
+
+/// Writes every series' cumulative statistics as CSV
+/// (`timestamp,metric,tags,stat,value`, one row per series and statistic;
+/// docs/export.md) to `*out`.
+///
+/// Ownership and errors: as `perf_export_prometheus`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_csv(
+    monitor: *const perf_monitor,
+    out: *mut *mut c_char,
+) -> perf_status {
+    export(monitor, out, Monitor::export_csv)
+}
+
+/// Writes the histogram series `name{tags}` as an HdrHistogram V2 string
+/// (base64 of a compressed histogram, `HISTF...`) to `*out`: HdrHistogram's
+/// Java, C, Go, Python and Rust implementations decode it, and
+/// `perf_import_hdr` merges it into another monitor. Values are written as
+/// integer thousandths of the recorded unit (microseconds for ms).
+///
+/// Ownership: `name` and `tags` are read during the call only; `*out` is a
+/// new string owned by the caller, freed with `perf_string_free`.
+/// Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
+/// `PERF_ERR_UNKNOWN_SERIES`, `PERF_ERR_KIND_MISMATCH`,
+/// `PERF_ERR_INVALID_HDR` (a value beyond HdrHistogram's range).
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_hdr(
+    monitor: *const perf_monitor,
+    name: *const c_char,
+    tags: *const perf_tag,
+    tags_len: usize,
+    out: *mut *mut c_char,
+) -> perf_status {
+    call(|| {
+        let out = Out::required(out, "out")?;
+        let (name, tags) = series_arg(name, tags, tags_len)?;
+        let hdr = handle(monitor, "monitor")?
+            .monitor
+            .export_hdr(name, &tags)?;
+        out.write(owned_string(hdr));
+        Ok(())
+    })
+}
+
+/// Merges an HdrHistogram V2 string (compressed or not, as
+/// `perf_export_hdr` and other implementations write it; integers read as
+/// thousandths of the unit) into the histogram series `name{tags}`,
+/// creating it if needed. All or nothing.
+///
+/// Ownership: every argument is read during the call only.
+/// Errors: as `perf_histogram_get`, and `PERF_ERR_INVALID_HDR` (the string
+/// does not decode; nothing is recorded).
+#[no_mangle]
+pub unsafe extern "C" fn perf_import_hdr(
+    monitor: *const perf_monitor,
+    name: *const c_char,
+    tags: *const perf_tag,
+    tags_len: usize,
+    encoded: *const c_char,
+) -> perf_status {
+    call(|| {
+        let (name, tags) = series_arg(name, tags, tags_len)?;
+        let encoded = str_arg(encoded, "encoded")?;
+        let monitor = &handle(monitor, "monitor")?.monitor;
+        Ok(monitor.import_hdr(name, &tags, encoded)?)
+    })
+}
+
+/// Frees a string the library returned (exports, reports, JSON); NULL does
+/// nothing. Never pass it anything else, nor `perf_last_error_message()`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_string_free(s: *mut c_char) {
+    call_void(|| free_string(s));
+}

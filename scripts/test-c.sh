@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Tests of the C API (perf-ffi), from any directory, on a fresh clone too:
+#
+#   tools      gcc, g++, make, pkg-config and valgrind (apt-get if missing)
+#   rust       perf-ffi's Rust tests: the error mapping, the panic boundary,
+#              conversions, and tests/header.rs, which fails if the committed
+#              include/perf_core.h is not what cbindgen generates now
+#   install    perf-ffi/install.sh into $TARGET/c-prefix (debug build):
+#              libperf_core.{a,so}, the header, two pkg-config files
+#   header     the header alone compiles as C11 (-pedantic) and as C++11
+#   coverage   every function the header declares is called by a C test
+#   static / shared   tests/c/*.c built with gcc -std=c11 -Wall -Wextra
+#              -Werror against the static and the shared library (through
+#              pkg-config), then run
+#   valgrind-static / valgrind-shared   the same under valgrind
+#              --error-exitcode=1 --leak-check=full
+#   example    examples/c built with its Makefile and run; its output checked
+#   bench      benches/c builds and runs a few iterations (a smoke test;
+#              numbers come from benches/c/run.sh on a release build)
+#
+# Each step is counted; the script ends with "test-c: N passed, M failed"
+# and a non-zero status if any step failed.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+if ! command -v cargo >/dev/null 2>&1 && [[ -f "$HOME/.cargo/env" ]]; then
+    # shellcheck source=/dev/null
+    . "$HOME/.cargo/env"
+fi
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+target=${CARGO_TARGET_DIR:-$root/target}
+prefix=$target/c-prefix
+build=$target/c-tests
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -pthread)
+valgrind=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible
+    --suppressions="$root/perf-ffi/tests/c/valgrind.supp" -q)
+
+passed=0
+failed=0
+failures=()
+
+# step NAME COMMAND...: runs one step, counting it as passed or failed.
+step() {
+    local name=$1
+    shift
+    local started=$SECONDS
+    printf '\n=== c/%s\n' "$name"
+    if "$@"; then
+        passed=$((passed + 1))
+        printf '=== c/%s: ok (%d s)\n' "$name" $((SECONDS - started))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf '=== c/%s: FAILED (%d s)\n' "$name" $((SECONDS - started))
+    fi
+}
+
+# The C toolchain and valgrind, from Debian if any is missing.
+ensure_tools() {
+    local missing=() tool
+    for tool in gcc g++ make pkg-config valgrind; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    if ((${#missing[@]} > 0)); then
+        echo "installing ${missing[*]}"
+        local sudo=()
+        ((EUID == 0)) || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+                gcc g++ make pkg-config valgrind libc6-dev >/dev/null || return 1
+    fi
+    gcc --version | head -1 && valgrind --version
+}
+
+check_header() {
+    local header=$prefix/include/perf_core.h
+    gcc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c "$header" &&
+        g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ "$header" &&
+        printf '#include "perf_core.h"\nint main(void) { return perf_version() == 0; }\n' |
+        g++ -std=c++11 -Wall -Wextra -Werror -I"$prefix/include" -x c++ - -x none \
+            -o "$build/cxx_smoke" "$(pkg-config --variable=libdir perf_core-static)/libperf_core.a" \
+            -lpthread -ldl -lm &&
+        "$build/cxx_smoke"
+}
+
+# Every function the header declares is called somewhere in tests/c.
+check_coverage() {
+    local functions missing=0 f
+    functions=$(grep -oE '^[a-z].*\bperf_[a-z0-9_]+\(' perf-ffi/include/perf_core.h |
+        grep -oE 'perf_[a-z0-9_]+\($' | tr -d '(' | sort -u)
+    for f in $functions; do
+        if ! grep -qE "\\b$f\\(" perf-ffi/tests/c/*.c; then
+            echo "not called by any C test: $f"
+            missing=$((missing + 1))
+        fi
+    done
+    echo "$(wc -w <<<"$functions") functions declared, $missing not tested"
+    ((missing == 0))
+}
+
+# build_tests KIND: builds tests/c/test_*.c against the KIND library.
+build_tests() {
+    local kind=$1 src name libs
+    if [[ $kind == static ]]; then
+        read -ra libs <<<"$(pkg-config --cflags --libs perf_core-static)"
+    else
+        read -ra libs <<<"$(pkg-config --cflags --libs perf_core)"
+        libs+=(-Wl,-rpath,"$(pkg-config --variable=libdir perf_core)" -lm)
+    fi
+    for src in perf-ffi/tests/c/test_*.c; do
+        name=$(basename "$src" .c)
+        gcc "${cflags[@]}" "$src" -o "$build/${name}_$kind" "${libs[@]}" || return 1
+    done
+    if [[ $kind == shared ]]; then
+        # The shared build really loads the shared library.
+        local loaded
+        loaded=$(ldd "$build/test_api_shared") || return 1
+        grep -q 'libperf_core\.so\.0 => '"$prefix" <<<"$loaded" || {
+            echo "test_api_shared does not load $prefix/lib/libperf_core.so.0"
+            return 1
+        }
+    fi
+}
+
+# run_tests KIND [RUNNER...]: runs the KIND build of every test, under
+# RUNNER if given; the threads test records fewer values under valgrind.
+run_tests() {
+    local kind=$1
+    shift
+    local records=200000
+    (($# > 0)) && records=20000
+    build_tests "$kind" &&
+        "$@" "$build/test_api_$kind" &&
+        "$@" "$build/test_threads_$kind" "$records"
+}
+
+run_example() {
+    local out pattern
+    make -s -C examples/c BUILD="$build/example" >/dev/null || return 1
+    out=$("$build/example/service") || return 1
+    printf '%s\n' "$out"
+    for pattern in '^ALERT fired warning slow-requests on http\.server\.duration\{route="/api/search"\}' \
+        '^/api/search +requests=20000 ' '^/api/users +requests=20000 ' \
+        '^http_server_duration_count\{route="/api/search"\} 20000$' \
+        '^http_server_requests_total\{route="/api/users"\} 20000$'; do
+        grep -qE -- "$pattern" <<<"$out" || {
+            echo "the example's output lacks /$pattern/"
+            return 1
+        }
+    done
+}
+
+run_bench_smoke() {
+    gcc -std=c11 -Wall -Wextra -Werror -O2 -pthread benches/c/bench_record.c -o "$build/bench_record" \
+        $(pkg-config --cflags --libs perf_core-static) &&
+        "$build/bench_record" 10000
+}
+
+mkdir -p "$build"
+step tools ensure_tools
+step rust cargo test -p perf-ffi
+step install perf-ffi/install.sh "$prefix"
+step header check_header
+step coverage check_coverage
+step static run_tests static
+step shared run_tests shared
+step valgrind-static run_tests static "${valgrind[@]}"
+step valgrind-shared run_tests shared "${valgrind[@]}"
+step example run_example
+step bench run_bench_smoke
+
+echo
+if ((failed > 0)); then
+    echo "test-c: FAILED steps: ${failures[*]}"
+fi
+echo "test-c: ${passed} passed, ${failed} failed"
+((failed == 0))
