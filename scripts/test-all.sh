@@ -11,7 +11,9 @@
 # every criterion benchmark as a smoke test, and one run of the demo. Each
 # step is counted; a failed step does not stop the later ones, and the script
 # ends with "test-all: N passed, M failed" and a non-zero status on failure.
-# Then the bindings, each through its own script: C (scripts/test-c.sh).
+# Then the bindings, each through its own script: C (scripts/test-c.sh),
+# Node.js (scripts/test-node.sh: npm ci, node --test, the HTTP and Next.js
+# examples).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -126,6 +128,7 @@ step rust-docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step bench-smoke bench_smoke
 # The bindings, each with its own script (which installs what it needs).
 step c bash scripts/test-c.sh
+step node bash scripts/test-node.sh
 step demo run_demo
 
 echo

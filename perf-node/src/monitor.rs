@@ -1,0 +1,480 @@
+//! `NativeMonitor`: the perf-core [`Monitor`] as the facade's `Monitor`
+//! sees it. Each method converts its arguments, calls the monitor, and
+//! converts the result; see the facade (`ts/monitor.ts`) for the public API.
+
+use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
+use napi_derive::napi;
+use perf_core::{Budget, Monitor, Precision, WEB_VITALS_METRICS};
+
+use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
+use crate::clock::NativeManualClock;
+use crate::convert::{
+    count, duration_from_ms, positive_duration_from_ms, tag_slice, timestamp_ms, AlertEventObject,
+    AlertObject, BudgetRowObject, EmergencyStatusObject, EmergencyTransitionObject, JsTags,
+    SeriesObject, StatsObject,
+};
+use crate::error::{binding_error, from_napi, IntoJs, Result};
+use crate::export::{hdr_options, ExportFormat, ExportTask, HdrExportOptions};
+use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
+use crate::regression::NativeBaseline;
+
+/// Settings of a monitor; every field is optional.
+#[napi(object)]
+pub struct MonitorOptions {
+    /// Histogram precision in bits, 2-10 (default 7: percentiles within 0.39 %).
+    pub precision: Option<u32>,
+    /// Most distinct metric names (default 10 000).
+    pub max_metrics: Option<u32>,
+    /// Most tag sets per metric before new ones fold into the overflow
+    /// series (default 1 000).
+    pub max_series_per_metric: Option<u32>,
+    /// Length of the intervals sliding windows are made of, in ms (default 1 000).
+    pub window_interval: Option<f64>,
+    /// Longest window that can be asked for, in ms (default 300 000).
+    pub window_retention: Option<f64>,
+    /// Whether to keep sliding-window history (default true).
+    pub windows: Option<bool>,
+    /// Notifications and emergency transitions kept in history (default 1 000).
+    pub alert_history: Option<u32>,
+}
+
+/// Web Vitals values (ms; CLS unitless), or their ratings.
+#[napi(object)]
+pub struct WebVitals {
+    /// Largest Contentful Paint.
+    pub lcp: Option<f64>,
+    /// Interaction to Next Paint.
+    pub inp: Option<f64>,
+    /// Cumulative Layout Shift.
+    pub cls: Option<f64>,
+    /// First Contentful Paint.
+    pub fcp: Option<f64>,
+    /// Time to First Byte.
+    pub ttfb: Option<f64>,
+    /// First Input Delay.
+    pub fid: Option<f64>,
+}
+
+/// Ratings of Web Vitals: `good`, `needs-improvement` or `poor`.
+#[napi(object)]
+pub struct WebVitalsRatings {
+    /// Largest Contentful Paint.
+    pub lcp: Option<String>,
+    /// Interaction to Next Paint.
+    pub inp: Option<String>,
+    /// Cumulative Layout Shift.
+    pub cls: Option<String>,
+    /// First Contentful Paint.
+    pub fcp: Option<String>,
+    /// Time to First Byte.
+    pub ttfb: Option<String>,
+    /// First Input Delay.
+    pub fid: Option<String>,
+}
+
+/// A budget report.
+#[napi(object)]
+pub struct BudgetReportObject {
+    /// When it was computed, in ms since the epoch.
+    pub at: f64,
+    /// One row per budget item and series.
+    pub rows: Vec<BudgetRowObject>,
+    /// The worst rating of any row (absent without data).
+    pub worst: Option<String>,
+}
+
+/// The native monitor behind the facade's `Monitor`.
+#[napi]
+pub struct NativeMonitor {
+    pub(crate) inner: Monitor,
+}
+
+/// The builder of `options`, with `clock` if given.
+fn builder(
+    options: &MonitorOptions,
+    clock: Option<&NativeManualClock>,
+) -> Result<perf_core::MonitorBuilder> {
+    let mut b = Monitor::builder();
+    if let Some(clock) = clock {
+        b = b.clock(clock.inner.clone());
+    }
+    if let Some(bits) = options.precision {
+        let bits = u8::try_from(bits).unwrap_or(u8::MAX);
+        b = b.precision(Precision::new(bits).js()?);
+    }
+    if let Some(n) = options.max_metrics {
+        b = b.max_metrics(n as usize);
+    }
+    if let Some(n) = options.max_series_per_metric {
+        b = b.max_series_per_metric(n as usize);
+    }
+    if let Some(ms) = options.window_interval {
+        b = b.window_interval(positive_duration_from_ms("windowInterval", ms)?);
+    }
+    if let Some(ms) = options.window_retention {
+        b = b.window_retention(positive_duration_from_ms("windowRetention", ms)?);
+    }
+    if let Some(on) = options.windows {
+        b = b.windows(on);
+    }
+    if let Some(n) = options.alert_history {
+        b = b.alert_history(n as usize);
+    }
+    Ok(b)
+}
+
+/// The rating of `value` for the Web Vital `metric` (`web_vitals.lcp`)
+/// under [`Budget::web_vitals`].
+fn rate_vital(budget: &Budget, metric: &str, value: Option<f64>) -> Option<String> {
+    let value = value?;
+    let item = budget.items.iter().find(|item| item.metric == metric)?;
+    Some(item.rate(value).as_str().to_owned())
+}
+
+#[napi]
+impl NativeMonitor {
+    /// A monitor with `options`, reading `clock` if given (else the system clock).
+    #[napi(constructor)]
+    pub fn new(options: MonitorOptions, clock: Option<&NativeManualClock>) -> Result<Self> {
+        let inner = builder(&options, clock)?.build().js()?;
+        Ok(NativeMonitor { inner })
+    }
+
+    /// The histogram series `name{tags}`, created on first use.
+    #[napi]
+    pub fn histogram(&self, name: String, tags: JsTags) -> Result<NativeHistogram> {
+        let inner = self.inner.histogram(&name, &tag_slice(&tags)).js()?;
+        Ok(NativeHistogram { inner })
+    }
+
+    /// The counter series `name{tags}`, created on first use.
+    #[napi]
+    pub fn counter(&self, name: String, tags: JsTags) -> Result<NativeCounter> {
+        let inner = self.inner.counter(&name, &tag_slice(&tags)).js()?;
+        Ok(NativeCounter { inner })
+    }
+
+    /// The gauge series `name{tags}`, created on first use.
+    #[napi]
+    pub fn gauge(&self, name: String, tags: JsTags) -> Result<NativeGauge> {
+        let inner = self.inner.gauge(&name, &tag_slice(&tags)).js()?;
+        Ok(NativeGauge { inner })
+    }
+
+    /// Cumulative statistics of a histogram series.
+    #[napi]
+    pub fn stats(&self, name: String, tags: JsTags) -> Result<StatsObject> {
+        let stats = self.inner.stats(&name, &tag_slice(&tags)).js()?;
+        Ok(StatsObject::from(&stats))
+    }
+
+    /// Statistics over the last `window_ms` milliseconds.
+    #[napi]
+    pub fn window_stats(&self, name: String, tags: JsTags, window_ms: f64) -> Result<StatsObject> {
+        let window = duration_from_ms("window", window_ms)?;
+        let stats = self
+            .inner
+            .window_stats(&name, &tag_slice(&tags), window)
+            .js()?;
+        Ok(StatsObject::from(&stats))
+    }
+
+    /// Any percentile `q` in [0, 100], cumulative or over `window_ms`.
+    #[napi]
+    pub fn percentile(
+        &self,
+        name: String,
+        tags: JsTags,
+        q: f64,
+        window_ms: Option<f64>,
+    ) -> Result<f64> {
+        let tags = tag_slice(&tags);
+        let stats = match window_ms {
+            Some(ms) => self
+                .inner
+                .window_stats(&name, &tags, duration_from_ms("window", ms)?),
+            None => self.inner.stats(&name, &tags),
+        }
+        .js()?;
+        stats.percentile(q).js()
+    }
+
+    /// The rate per second of a counter over the last `window_ms` milliseconds.
+    #[napi]
+    pub fn counter_rate(&self, name: String, tags: JsTags, window_ms: f64) -> Result<f64> {
+        let window = duration_from_ms("window", window_ms)?;
+        self.inner
+            .counter_rate(&name, &tag_slice(&tags), window)
+            .js()
+    }
+
+    /// Every series, sorted by name and tags.
+    #[napi]
+    pub fn series(&self) -> Vec<SeriesObject> {
+        self.inner
+            .series()
+            .iter()
+            .map(|s| SeriesObject::new(&s.key, Some(s.kind.to_string())))
+            .collect()
+    }
+
+    /// The monitor's clock, in ms since the epoch.
+    #[napi]
+    pub fn now(&self) -> f64 {
+        timestamp_ms(self.inner.now())
+    }
+
+    /// The metric names Web Vitals are recorded under (`web_vitals.lcp`, …).
+    #[napi]
+    pub fn web_vitals_metrics() -> Vec<String> {
+        WEB_VITALS_METRICS.iter().map(|m| (*m).to_owned()).collect()
+    }
+
+    /// The ratings of Web Vitals values under Google's thresholds
+    /// ([`Budget::web_vitals`]).
+    #[napi]
+    pub fn rate_web_vitals(vitals: WebVitals) -> WebVitalsRatings {
+        let budget = Budget::web_vitals();
+        let [lcp, inp, cls, fcp, ttfb, fid] = WEB_VITALS_METRICS;
+        WebVitalsRatings {
+            lcp: rate_vital(&budget, lcp, vitals.lcp),
+            inp: rate_vital(&budget, inp, vitals.inp),
+            cls: rate_vital(&budget, cls, vitals.cls),
+            fcp: rate_vital(&budget, fcp, vitals.fcp),
+            ttfb: rate_vital(&budget, ttfb, vitals.ttfb),
+            fid: rate_vital(&budget, fid, vitals.fid),
+        }
+    }
+
+    /// Adds the rules, budgets and emergency section of a rules document.
+    /// Returns how many rules and budgets were added.
+    #[napi]
+    pub fn load_rules(&self, json: String) -> Result<u32> {
+        let added = self.inner.load_rules(&json).js()?;
+        Ok(u32::try_from(added).unwrap_or(u32::MAX))
+    }
+
+    /// [`NativeMonitor::load_rules`] with the contents of the file `path`.
+    #[napi]
+    pub fn load_rules_file(&self, path: String) -> Result<u32> {
+        let added = self.inner.load_rules_file(path).js()?;
+        Ok(u32::try_from(added).unwrap_or(u32::MAX))
+    }
+
+    /// The rules, budgets and emergency configuration as a rules document.
+    #[napi]
+    pub fn rules_json(&self) -> String {
+        self.inner.rules_json()
+    }
+
+    /// Removes a rule; returns whether it existed.
+    #[napi]
+    pub fn remove_rule(&self, name: String) -> bool {
+        self.inner.remove_rule(&name)
+    }
+
+    /// Removes a budget; returns whether it existed.
+    #[napi]
+    pub fn remove_budget(&self, name: String) -> bool {
+        self.inner.remove_budget(&name)
+    }
+
+    /// Every budget rated at the clock's now.
+    #[napi]
+    pub fn budget_report(&self) -> BudgetReportObject {
+        let report = self.inner.budget_report();
+        BudgetReportObject {
+            at: timestamp_ms(report.at),
+            rows: report.rows.iter().map(BudgetRowObject::from).collect(),
+            worst: report.worst().map(|r| r.as_str().to_owned()),
+        }
+    }
+
+    /// Evaluates every rule now; returns the notifications it produced
+    /// (subscribers get them too).
+    #[napi]
+    pub fn evaluate(&self) -> Vec<AlertEventObject> {
+        self.inner
+            .evaluate()
+            .iter()
+            .map(AlertEventObject::from)
+            .collect()
+    }
+
+    /// Starts the background evaluator, every `interval_ms` milliseconds.
+    #[napi]
+    pub fn start(&self, interval_ms: f64) -> Result<()> {
+        let interval = positive_duration_from_ms("interval", interval_ms)?;
+        self.inner.start(interval).js()
+    }
+
+    /// Stops the background evaluator (no-op if none runs).
+    #[napi]
+    pub fn stop(&self) {
+        self.inner.stop();
+    }
+
+    /// Whether the background evaluator runs.
+    #[napi]
+    pub fn is_evaluating(&self) -> bool {
+        self.inner.is_evaluating()
+    }
+
+    /// The active alerts.
+    #[napi]
+    pub fn alerts(&self) -> Vec<AlertObject> {
+        self.inner.alerts().iter().map(AlertObject::from).collect()
+    }
+
+    /// The latest notifications, oldest first.
+    #[napi]
+    pub fn alert_history(&self) -> Vec<AlertEventObject> {
+        self.inner
+            .alert_history()
+            .iter()
+            .map(AlertEventObject::from)
+            .collect()
+    }
+
+    /// Acknowledges an active alert (its repeats stop).
+    #[napi]
+    pub fn acknowledge(&self, id: f64) -> Result<()> {
+        if !(id >= 0.0 && id.fract() == 0.0) {
+            return Err(binding_error(
+                "ERR_PERF_INVALID_VALUE",
+                format!("an alert id is a non-negative integer, got {id}"),
+            ));
+        }
+        self.inner.acknowledge(perf_core::AlertId(id as u64)).js()
+    }
+
+    /// Subscribers that panicked so far (always 0 for JavaScript callbacks,
+    /// whose exceptions the facade catches).
+    #[napi]
+    pub fn subscriber_panics(&self) -> f64 {
+        count(self.inner.subscriber_panics())
+    }
+
+    /// Calls `callback` with every notification, on the JavaScript thread,
+    /// without keeping the process alive. Returns the subscription id.
+    #[napi]
+    pub fn on_alert(&self, callback: Function<AlertEventObject, ()>) -> Result<f64> {
+        subscribe_alerts(&self.inner, callback).map_err(from_napi)
+    }
+
+    /// Ends a subscription of [`NativeMonitor::on_alert`].
+    #[napi]
+    pub fn off_alert(&self, id: f64) -> bool {
+        self.inner.unsubscribe(perf_core::SubscriptionId(id as u64))
+    }
+
+    /// Turns the emergency mode on by hand; returns whether anything changed.
+    #[napi]
+    pub fn emergency_activate(&self, reason: String) -> Result<bool> {
+        self.inner.emergency().activate(&reason).js()
+    }
+
+    /// Turns the emergency mode off by hand; returns whether it was on.
+    #[napi]
+    pub fn emergency_deactivate(&self, reason: String) -> Result<bool> {
+        self.inner.emergency().deactivate(&reason).js()
+    }
+
+    /// Whether the emergency mode is on (one atomic load).
+    #[napi]
+    pub fn emergency_is_active(&self) -> bool {
+        self.inner.emergency().is_active()
+    }
+
+    /// A one-byte view that reads 1 while the emergency mode is on and 0
+    /// while it is off, kept current by a listener; the facade's
+    /// `isActive()` reads it without a native call.
+    #[napi]
+    pub fn emergency_flag(&self) -> Uint8Array {
+        emergency_flag(self.inner.emergency())
+    }
+
+    /// The latest emergency transitions, oldest first.
+    #[napi]
+    pub fn emergency_history(&self) -> Vec<EmergencyTransitionObject> {
+        let history = self.inner.emergency().history();
+        history
+            .iter()
+            .map(EmergencyTransitionObject::from)
+            .collect()
+    }
+
+    /// The emergency mode and each trigger, now.
+    #[napi]
+    pub fn emergency_status(&self) -> EmergencyStatusObject {
+        EmergencyStatusObject::from(&self.inner.emergency().status())
+    }
+
+    /// Calls `callback` with every emergency transition, on the JavaScript
+    /// thread, without keeping the process alive. Returns the subscription id.
+    #[napi]
+    pub fn on_emergency(&self, callback: Function<EmergencyTransitionObject, ()>) -> Result<f64> {
+        subscribe_emergency(self.inner.emergency(), callback).map_err(from_napi)
+    }
+
+    /// Ends a subscription of [`NativeMonitor::on_emergency`].
+    #[napi]
+    pub fn off_emergency(&self, id: f64) -> bool {
+        let id = perf_core::SubscriptionId(id as u64);
+        self.inner.emergency().unsubscribe(id)
+    }
+
+    /// A baseline of every histogram series as recorded so far.
+    #[napi]
+    pub fn baseline(&self, version: String) -> NativeBaseline {
+        NativeBaseline {
+            inner: self.inner.baseline(version),
+        }
+    }
+
+    /// The histogram `name{tags}` as an HdrHistogram V2 string (base64 of
+    /// the compressed encoding), which other processes and HdrHistogram
+    /// implementations merge exactly.
+    #[napi]
+    pub fn export_hdr(
+        &self,
+        name: String,
+        tags: JsTags,
+        options: Option<HdrExportOptions>,
+    ) -> Result<String> {
+        let options = hdr_options(options);
+        self.inner
+            .export_hdr_with(&name, &tag_slice(&tags), &options)
+            .js()
+    }
+
+    /// Merges an HdrHistogram V2 string into the histogram `name{tags}`
+    /// (created if needed); all or nothing.
+    #[napi]
+    pub fn import_hdr(
+        &self,
+        name: String,
+        tags: JsTags,
+        encoded: String,
+        options: Option<HdrExportOptions>,
+    ) -> Result<()> {
+        let options = hdr_options(options);
+        self.inner
+            .import_hdr_with(&name, &tag_slice(&tags), &encoded, &options)
+            .js()
+    }
+
+    /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now.
+    #[napi]
+    pub fn export_sync(&self, format: String) -> Result<String> {
+        Ok(ExportFormat::parse(&format)?.render(&self.inner))
+    }
+
+    /// The same as [`NativeMonitor::export_sync`], computed on the libuv
+    /// thread pool; the promise resolves with the text.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn export_async(&self, format: String) -> Result<AsyncTask<ExportTask>> {
+        let format = ExportFormat::parse(&format)?;
+        Ok(AsyncTask::new(ExportTask::new(self.inner.clone(), format)))
+    }
+}

@@ -1,0 +1,203 @@
+//! Baselines and their comparison (the CI gate): `monitor.baseline()`,
+//! `Baseline.load` / `save`, and `compare(baseline, current, policy)`.
+
+use std::collections::BTreeMap;
+
+use napi_derive::napi;
+use perf_core::{compare, Baseline, Policy, Statistic};
+
+use crate::convert::{timestamp_ms, SeriesObject, StatsObject};
+use crate::error::{binding_error, IntoJs, Result};
+
+/// A comparison policy; every field is optional (defaults: p50, p95, p99
+/// and mean; 20 % threshold; alpha 0.05; 30 samples; 1 % noise; 500
+/// resamples; seed 0).
+#[napi(object)]
+pub struct PolicyOptions {
+    /// The statistics compared (`p95`, `mean`, …).
+    pub statistics: Option<Vec<String>>,
+    /// The relative change that counts as a regression (0.2 = 20 %).
+    pub threshold: Option<f64>,
+    /// Thresholds per statistic, overriding `threshold`.
+    pub thresholds: Option<BTreeMap<String, f64>>,
+    /// The significance level.
+    pub alpha: Option<f64>,
+    /// Fewer samples than this on either side: insufficient data.
+    pub min_samples: Option<u32>,
+    /// Relative changes below this are never significant.
+    pub noise: Option<f64>,
+    /// Bootstrap resamples.
+    pub resamples: Option<u32>,
+    /// The bootstrap's seed.
+    pub seed: Option<u32>,
+}
+
+/// A statistic named as in rules (`p95`, `p99.9`, `mean`).
+fn statistic(name: &str) -> Result<Statistic> {
+    name.parse()
+        .map_err(|reason: String| binding_error("ERR_PERF_INVALID_COMPARISON", reason))
+}
+
+/// The policy of `options`.
+fn policy(options: Option<PolicyOptions>) -> Result<Policy> {
+    let mut p = Policy::default();
+    let Some(o) = options else { return Ok(p) };
+    if let Some(names) = &o.statistics {
+        let stats = names
+            .iter()
+            .map(|n| statistic(n))
+            .collect::<Result<Vec<_>>>()?;
+        p = p.statistics(&stats);
+    }
+    if let Some(t) = o.threshold {
+        p = p.default_threshold(t);
+    }
+    for (name, t) in o.thresholds.iter().flatten() {
+        p = p.threshold(statistic(name)?, *t);
+    }
+    if let Some(a) = o.alpha {
+        p = p.alpha(a);
+    }
+    if let Some(n) = o.min_samples {
+        p = p.min_samples(u64::from(n));
+    }
+    if let Some(n) = o.noise {
+        p = p.noise(n);
+    }
+    if let Some(n) = o.resamples {
+        p = p.resamples(n);
+    }
+    if let Some(s) = o.seed {
+        p = p.seed(u64::from(s));
+    }
+    Ok(p)
+}
+
+/// One series of a baseline: identity and summary.
+#[napi(object)]
+pub struct BaselineSeriesObject {
+    /// The series.
+    pub series: SeriesObject,
+    /// Its statistics in the baseline.
+    pub stats: StatsObject,
+}
+
+/// A baseline: per series, the full histogram plus summary statistics,
+/// with a version and a timestamp.
+#[napi]
+pub struct NativeBaseline {
+    pub(crate) inner: Baseline,
+}
+
+#[napi]
+impl NativeBaseline {
+    /// Reads a baseline file.
+    #[napi(factory)]
+    pub fn load(path: String) -> Result<Self> {
+        Ok(NativeBaseline {
+            inner: Baseline::load(path).js()?,
+        })
+    }
+
+    /// Reads a baseline document.
+    #[napi(factory)]
+    pub fn from_json(json: String) -> Result<Self> {
+        Ok(NativeBaseline {
+            inner: Baseline::from_json(&json).js()?,
+        })
+    }
+
+    /// Writes the baseline to `path` atomically.
+    #[napi]
+    pub fn save(&self, path: String) -> Result<()> {
+        self.inner.save(path).js()
+    }
+
+    /// The baseline as a JSON document.
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The version it was taken for.
+    #[napi(getter)]
+    pub fn version(&self) -> String {
+        self.inner.version.clone()
+    }
+
+    /// When it was taken, in ms since the epoch.
+    #[napi(getter)]
+    pub fn created(&self) -> f64 {
+        timestamp_ms(self.inner.created)
+    }
+
+    /// Its metadata (`perf_core` version, and whatever was added).
+    #[napi(getter)]
+    pub fn metadata(&self) -> BTreeMap<String, String> {
+        self.inner.metadata.clone()
+    }
+
+    /// Adds (or replaces) a metadata entry.
+    #[napi]
+    pub fn set_metadata(&mut self, key: String, value: String) {
+        self.inner.metadata.insert(key, value);
+    }
+
+    /// Every series with its statistics.
+    #[napi]
+    pub fn series(&self) -> Vec<BaselineSeriesObject> {
+        self.inner
+            .series
+            .iter()
+            .map(|s| BaselineSeriesObject {
+                series: SeriesObject::new(&s.key, Some("histogram".into())),
+                stats: StatsObject::from(&s.stats()),
+            })
+            .collect()
+    }
+
+    /// Compares `current` against this baseline under `policy`; returns
+    /// the report as JSON (the facade parses it).
+    #[napi]
+    pub fn compare_json(
+        &self,
+        current: &NativeBaseline,
+        policy_options: Option<PolicyOptions>,
+    ) -> Result<String> {
+        let report = compare(&self.inner, &current.inner, &policy(policy_options)?).js()?;
+        Ok(report.to_json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_options_apply() {
+        let options = PolicyOptions {
+            statistics: Some(vec!["p95".into(), "mean".into()]),
+            threshold: Some(0.1),
+            thresholds: Some(BTreeMap::from([("p95".to_owned(), 0.3)])),
+            alpha: None,
+            min_samples: Some(5),
+            noise: None,
+            resamples: None,
+            seed: Some(7),
+        };
+        let p = policy(Some(options)).unwrap();
+        assert_eq!(
+            p.statistics,
+            vec![Statistic::Percentile(95.0), Statistic::Mean]
+        );
+        assert_eq!(p.threshold_for(Statistic::Percentile(95.0)), 0.3);
+        assert_eq!(p.threshold_for(Statistic::Mean), 0.1);
+        assert_eq!((p.min_samples, p.seed), (5, 7));
+    }
+
+    #[test]
+    fn unknown_statistics_are_comparison_errors() {
+        let err = statistic("p1000x").unwrap_err();
+        assert_eq!(err.status, "ERR_PERF_INVALID_COMPARISON");
+    }
+}

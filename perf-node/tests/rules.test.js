@@ -1,0 +1,221 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Monitor, ManualClock } = require('..')
+const { throwsCode, settle, until } = require('./helpers')
+
+const slowRule = {
+  name: 'slow-api',
+  metric: 'api.latency',
+  stat: 'p95',
+  window: '60s',
+  levels: [{ severity: 'warning', threshold: 500 }, { severity: 'critical', threshold: 1000 }],
+}
+
+test('rules as objects: fire, escalate, resolve, with onAlert callbacks', async () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock })
+  m.addRule(slowRule)
+  assert.equal(m.rules().length, 1)
+  assert.equal(m.rules()[0].name, 'slow-api')
+  const seen = []
+  const unsubscribe = m.onAlert((e) => seen.push(`${e.kind}:${e.severity}`))
+  const h = m.histogram('api.latency', { route: '/a' })
+  for (let i = 0; i < 100; i++) h.record(700)
+  clock.advance(1000)
+  const fired = m.evaluate()
+  assert.equal(fired.length, 1)
+  assert.equal(fired[0].kind, 'fired')
+  assert.equal(fired[0].severity, 'warning')
+  assert.equal(fired[0].rule, 'slow-api')
+  assert.deepEqual(fired[0].series, { name: 'api.latency', tags: { route: '/a' } })
+  assert.ok(Math.abs(fired[0].value - 700) <= 700 * 0.0039)
+  assert.equal(fired[0].threshold, 500)
+  assert.equal(fired[0].at, 1000)
+  for (let i = 0; i < 1000; i++) h.record(2000)
+  clock.advance(1000)
+  assert.deepEqual(m.evaluate().map((e) => e.kind), ['escalated'])
+  const active = m.alerts()
+  assert.equal(active.length, 1)
+  assert.equal(active[0].severity, 'critical')
+  assert.equal(active[0].state, 'firing')
+  clock.advance(120_000)
+  for (let i = 0; i < 100; i++) h.record(10)
+  clock.advance(1000)
+  const after = m.evaluate().map((e) => e.kind)
+  assert.ok(after.includes('resolved'), after.join())
+  await until(() => seen.length === m.alertHistory().length)
+  assert.deepEqual(seen.slice(0, 2), ['fired:warning', 'escalated:critical'])
+  assert.ok(seen.includes('resolved:critical') || seen.includes('resolved:warning'), seen.join())
+  assert.deepEqual(m.alertHistory().map((e) => e.kind), seen.map((s) => s.split(':')[0]))
+  unsubscribe()
+  const sentinel = []
+  m.onAlert((e) => sentinel.push(e.kind))
+  for (let i = 0; i < 1000; i++) h.record(2000)
+  clock.advance(1000)
+  assert.equal(m.evaluate().length, 1)
+  await until(() => sentinel.length === 1)
+  await settle(50)
+  assert.equal(seen.length, after.length + 2)
+})
+
+test('loadRules takes JSON text or an object, all or none', () => {
+  const m = new Monitor()
+  const doc = { version: 1, rules: [slowRule, { name: 'errors', metric: 'http.errors', stat: 'ratio', denominator: 'http.requests', threshold: 0.01 }] }
+  assert.equal(m.loadRules(JSON.stringify(doc)), 2)
+  assert.deepEqual(m.rules().map((r) => r.name).sort(), ['errors', 'slow-api'])
+  const copy = new Monitor()
+  assert.equal(copy.loadRules(m.rulesJson()), 2)
+  assert.deepEqual(copy.rules(), m.rules())
+  throwsCode(() => m.loadRules(doc), Error, 'ERR_PERF_DUPLICATE_RULE', /slow-api/)
+  assert.equal(m.removeRule('errors'), true)
+  assert.equal(m.removeRule('errors'), false)
+  assert.equal(m.rules().length, 1)
+})
+
+test('loadRulesFile reads a rules document from disk', () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-node-rules-'))
+  const file = path.join(dir, 'rules.json')
+  fs.writeFileSync(file, JSON.stringify({ version: 1, rules: [slowRule], budgets: [{ name: 'web', preset: 'web_vitals' }] }))
+  const m = new Monitor()
+  assert.equal(m.loadRulesFile(file), 2)
+  assert.deepEqual(m.rules().map((r) => r.name), ['slow-api'])
+  throwsCode(() => m.loadRulesFile(path.join(dir, 'missing.json')), Error, 'ERR_PERF_INVALID_RULES_JSON', /cannot read/)
+  throwsCode(() => m.loadRulesFile(1), TypeError, 'ERR_PERF_INVALID_TYPE')
+  fs.rmSync(dir, { recursive: true })
+})
+
+test('bad rules JSON names the offending field', () => {
+  const m = new Monitor()
+  throwsCode(() => m.loadRules('{not json'), Error, 'ERR_PERF_INVALID_RULES_JSON')
+  throwsCode(() => m.loadRules('{"version": 2}'), Error, 'ERR_PERF_INVALID_RULES_JSON')
+  throwsCode(() => m.loadRules({ version: 1, rules: [{ name: 'r', metric: 'm', stat: 'p95', thresold: 5 }] }),
+    Error, 'ERR_PERF_INVALID_RULES_JSON', /rules\[0\]\.thresold/)
+  throwsCode(() => m.loadRules({ version: 1, rules: [{ name: 'r', metric: 'm', stat: 'p95', threshold: 5, for: 'soon' }] }),
+    Error, 'ERR_PERF_INVALID_RULES_JSON', /rules\[0\]\.for/)
+  throwsCode(() => m.addRule({ name: 'r', metric: 'm', stat: 'p95', threshold: 500, clear: 600 }),
+    Error, 'ERR_PERF_INVALID_RULES_JSON', /rules\[0\]\.clear/)
+  throwsCode(() => m.addRule({ name: 'r', metric: 'm', stat: 'p1000', threshold: 1 }), Error, 'ERR_PERF_INVALID_RULES_JSON')
+  throwsCode(() => m.loadRules(42), TypeError, 'ERR_PERF_INVALID_TYPE')
+  throwsCode(() => m.addRule('slow'), TypeError, 'ERR_PERF_INVALID_TYPE')
+  assert.equal(m.rules().length, 0)
+})
+
+test('a throwing callback is isolated and reported; other callbacks still run', async () => {
+  const reported = []
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock, onCallbackError: (err, source) => reported.push([err.message, source]) })
+  m.addRule({ name: 'any', metric: 'lat', stat: 'max', threshold: 1 })
+  const good = []
+  m.onAlert(() => {
+    throw new Error('boom')
+  })
+  m.onAlert(async () => {
+    throw new Error('async boom')
+  })
+  m.onAlert((e) => good.push(e.kind))
+  m.record('lat', 5)
+  clock.advance(1000)
+  assert.equal(m.evaluate().length, 1)
+  await until(() => good.length === 1 && reported.length === 2)
+  assert.deepEqual(good, ['fired'])
+  assert.deepEqual(reported.sort(), [['async boom', 'onAlert'], ['boom', 'onAlert']])
+  assert.equal(m.callbackErrors(), 2)
+  throwsCode(() => m.onAlert('not a function'), TypeError, 'ERR_PERF_INVALID_TYPE')
+})
+
+test('an onCallbackError handler that throws is ignored too', async () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock, onCallbackError: () => { throw new Error('handler broke') } })
+  m.addRule({ name: 'any', metric: 'lat', stat: 'max', threshold: 1 })
+  const good = []
+  m.onAlert(() => { throw new Error('boom') })
+  m.onAlert((e) => good.push(e.kind))
+  m.record('lat', 5)
+  clock.advance(1000)
+  m.evaluate()
+  await until(() => good.length === 1 && m.callbackErrors() === 1)
+  throwsCode(() => new Monitor({ onCallbackError: 'log' }), TypeError, 'ERR_PERF_INVALID_TYPE')
+})
+
+test('the default callback error handler emits a warning', async () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock })
+  m.addRule({ name: 'any', metric: 'lat', stat: 'max', threshold: 1 })
+  m.onAlert(() => {
+    throw new Error('kaboom')
+  })
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  m.record('lat', 5)
+  clock.advance(1000)
+  m.evaluate()
+  await until(() => warnings.length === 1)
+  await settle(20)
+  process.off('warning', onWarning)
+  assert.equal(warnings.length, 1)
+  assert.equal(warnings[0].code, 'ERR_PERF_CALLBACK')
+  assert.match(warnings[0].message, /kaboom/)
+})
+
+test('acknowledge stops repeats; unknown ids are errors', () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock })
+  m.loadRules({ version: 1, repeat: { warning: '1m' }, rules: [{ name: 'hot', metric: 'temp', stat: 'value', threshold: 80 }] })
+  m.gauge('temp').set(90)
+  clock.advance(1000)
+  const [fired] = m.evaluate()
+  assert.equal(fired.kind, 'fired')
+  clock.advance(61_000)
+  assert.deepEqual(m.evaluate().map((e) => e.kind), ['repeated'])
+  m.acknowledge(fired.id)
+  assert.equal(m.alerts()[0].acknowledged, true)
+  clock.advance(61_000)
+  assert.deepEqual(m.evaluate(), [])
+  throwsCode(() => m.acknowledge(123456), Error, 'ERR_PERF_UNKNOWN_ALERT')
+  throwsCode(() => m.acknowledge(-1), RangeError, 'ERR_PERF_INVALID_VALUE')
+  throwsCode(() => m.acknowledge('1'), TypeError, 'ERR_PERF_INVALID_TYPE')
+})
+
+test('budgets: Web Vitals preset and custom items, rated in the budget report', () => {
+  const m = new Monitor()
+  m.addBudget('web_vitals')
+  m.addBudget({ name: 'api', metric: 'api.latency', limits: { p50: 100, p95: 300 } })
+  assert.deepEqual(m.budgets().map((b) => b.name).sort(), ['api', 'web_vitals'])
+  for (let i = 0; i < 100; i++) m.recordWebVitals({ lcp: 3000, cls: 0.05 })
+  for (let i = 0; i < 100; i++) m.record('api.latency', 50)
+  const report = m.budgetReport()
+  const row = (budget, metric, stat) => report.rows.find((r) => r.budget === budget && r.metric === metric && r.stat === stat)
+  assert.equal(row('web_vitals', 'web_vitals.lcp', 'p75').rating, 'needs-improvement')
+  assert.equal(row('web_vitals', 'web_vitals.cls', 'p75').rating, 'good')
+  assert.equal(row('web_vitals', 'web_vitals.lcp', 'p75').good, 2500)
+  assert.equal(row('web_vitals', 'web_vitals.lcp', 'p75').poor, 4000)
+  assert.equal(row('api', 'api.latency', 'p95').rating, 'good')
+  assert.ok(row('api', 'api.latency', 'p95').headroom > 249)
+  assert.equal(report.worst, 'needs-improvement')
+  throwsCode(() => m.addBudget({ name: 'bad', metric: 'x', limits: {}, preset: 'web_vitals' }), Error, 'ERR_PERF_INVALID_RULES_JSON')
+  throwsCode(() => m.addBudget(7), TypeError, 'ERR_PERF_INVALID_TYPE')
+  assert.equal(m.removeBudget('api'), true)
+  assert.deepEqual(m.budgets().map((b) => b.name), ['web_vitals'])
+})
+
+test('the background evaluator starts, fires alerts to onAlert and stops', async () => {
+  const m = new Monitor({ flushInterval: 5 })
+  m.addRule({ name: 'any', metric: 'lat', stat: 'max', window: '10s', threshold: 1 })
+  const events = []
+  m.onAlert((e) => events.push(e.kind))
+  m.record('lat', 5)
+  m.start(10)
+  assert.equal(m.isEvaluating(), true)
+  await until(() => events.length > 0)
+  m.stop()
+  assert.equal(m.isEvaluating(), false)
+  assert.deepEqual(events.slice(0, 1), ['fired'])
+  throwsCode(() => m.start(0), RangeError, 'ERR_PERF_INVALID_VALUE')
+  throwsCode(() => m.start('1s'), TypeError, 'ERR_PERF_INVALID_TYPE')
+  m.close()
+})

@@ -1,0 +1,656 @@
+/**
+ * `Monitor`: the root object. Creates handles, reads statistics, runs rules
+ * and budgets, delivers alerts, holds the emergency mode, takes baselines
+ * and exports. Every read flushes the handles' pending records first, so
+ * nothing read is ever stale.
+ */
+import { performance } from 'node:perf_hooks'
+
+import native = require('./native')
+import type {
+  AlertEventObject,
+  AlertObject,
+  BudgetReportObject,
+  EmergencyStatusObject,
+  EmergencyTransitionObject,
+  MonitorOptions as NativeMonitorOptions,
+  NativeMonitor,
+  SeriesObject,
+  StatsObject,
+  WebVitalsRatings,
+} from '../native'
+import { Baseline } from './baseline'
+import { ManualClock } from './clock'
+import { call, checkFunction, checkNumber, checkObject, checkString, describe, invalidType, perfError } from './errors'
+import { Counter, Flushable, Gauge, HandleOwner, Histogram } from './handles'
+import { HandleCache } from './cache'
+import { normalizeTags, Tags } from './tags'
+
+/** Summary statistics: count, sum, min, max, mean, stddev, p50…p999, rejected. */
+export type Stats = StatsObject
+/** A notification: fired, escalated, de_escalated, recovered, relapsed, resolved, repeated. */
+export type AlertEvent = AlertEventObject
+/** An active alert. */
+export type Alert = AlertObject
+/** A budget report. */
+export type BudgetReport = BudgetReportObject
+/** An emergency-mode transition. */
+export type EmergencyTransition = EmergencyTransitionObject
+/** The emergency mode and its triggers. */
+export type EmergencyStatus = EmergencyStatusObject
+/** A series: name, tags and kind. */
+export type SeriesInfo = SeriesObject
+/** Ratings of Web Vitals: `good`, `needs-improvement` or `poor`. */
+export type WebVitalsRatingsResult = WebVitalsRatings
+
+/** Web Vitals as the `web-vitals` package reports them (ms; CLS unitless). */
+export interface WebVitals {
+  lcp?: number
+  inp?: number
+  cls?: number
+  fcp?: number
+  ttfb?: number
+  fid?: number
+}
+
+/** Where a callback that threw was registered. */
+export type CallbackSource = 'onAlert' | 'emergency.onChange'
+
+/** Settings of a monitor; all optional. */
+export interface MonitorOptions {
+  /** Histogram precision in bits, 2-10 (default 7: percentiles within 0.39 %). */
+  precision?: number
+  /** Most distinct metric names (default 10 000). */
+  maxMetrics?: number
+  /** Most tag sets per metric before new ones fold into the overflow series (default 1 000). */
+  maxSeriesPerMetric?: number
+  /** Length of the intervals sliding windows are made of, in ms (default 1 000). */
+  windowInterval?: number
+  /** Longest window that can be asked for, in ms (default 300 000). */
+  windowRetention?: number
+  /** Whether to keep sliding-window history (default true). */
+  windows?: boolean
+  /** Notifications and emergency transitions kept in history (default 1 000). */
+  alertHistory?: number
+  /** The clock (default: the system clock). */
+  clock?: ManualClock
+  /** Values a histogram handle buffers before one native call (default 1 024). */
+  batchSize?: number
+  /**
+   * How often pending records are handed to the core even without a read,
+   * in ms (default: the window interval; 0: only on reads and full batches).
+   * The timer is unref'd: it never keeps the process alive.
+   */
+  flushInterval?: number
+  /**
+   * Called when an `onAlert` or `emergency.onChange` callback throws (or its
+   * promise rejects). Default: `process.emitWarning`. Either way the engine
+   * and the other callbacks go on.
+   */
+  onCallbackError?: (error: unknown, source: CallbackSource) => void
+}
+
+/** How HdrHistogram strings scale values: `{ scale: 1000, significantDigits: 3 }` by default. */
+export interface HdrOptions {
+  /** Integers per unit of the series (default 1000: microseconds for milliseconds). */
+  scale?: number
+  /** Significant decimal digits kept, 1-5 (default 3). */
+  significantDigits?: number
+}
+
+/** The formats of `metrics()` and `export()`. */
+export type ExportFormat = 'prometheus' | 'openmetrics' | 'json' | 'csv'
+
+/** The Content-Type of each export format. */
+export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Object.freeze({
+  prometheus: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+})
+
+/** Handle caches hold at most this many entries; then they start over. */
+const CACHE_LIMIT = 10_000
+const WEB_VITALS_KEYS = ['lcp', 'inp', 'cls', 'fcp', 'ttfb', 'fid'] as const
+const WEB_VITALS_METRICS = native.NativeMonitor.webVitalsMetrics()
+
+/** A rule (see docs/rules.md for every field). */
+export type Rule = Record<string, unknown>
+/** A budget (see docs/rules.md), or `'web_vitals'` for Google's thresholds. */
+export type BudgetSpec = Record<string, unknown> | 'web_vitals'
+/** An emergency configuration (see docs/emergency.md). */
+export type EmergencyConfig = Record<string, unknown>
+
+/** A whole number in range, or a `TypeError` / `RangeError`. */
+function checkCount(what: string, value: unknown, min: number): number {
+  const n = checkNumber(what, value)
+  if (!Number.isInteger(n) || n < min || n > 0xffff_ffff) {
+    throw perfError('ERR_PERF_INVALID_CONFIG', `${what} must be an integer from ${min} to 4294967295, got ${n}`)
+  }
+  return n
+}
+
+/** The native options of `options`, type-checked. */
+function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
+  const out: NativeMonitorOptions = {}
+  if (options.precision !== undefined) out.precision = checkCount('precision', options.precision, 0)
+  if (options.maxMetrics !== undefined) out.maxMetrics = checkCount('maxMetrics', options.maxMetrics, 0)
+  if (options.maxSeriesPerMetric !== undefined) {
+    out.maxSeriesPerMetric = checkCount('maxSeriesPerMetric', options.maxSeriesPerMetric, 0)
+  }
+  if (options.windowInterval !== undefined) out.windowInterval = checkNumber('windowInterval', options.windowInterval)
+  if (options.windowRetention !== undefined) out.windowRetention = checkNumber('windowRetention', options.windowRetention)
+  if (options.windows !== undefined) {
+    if (typeof options.windows !== 'boolean') throw invalidType(`windows must be a boolean, got ${describe(options.windows)}`)
+    out.windows = options.windows
+  }
+  if (options.alertHistory !== undefined) out.alertHistory = checkCount('alertHistory', options.alertHistory, 0)
+  return out
+}
+
+/** The emergency mode of a monitor: `monitor.emergency`. */
+export class Emergency {
+  /** One byte the native core keeps at 1 while the mode is on. */
+  private readonly flag: Uint8Array
+
+  /** @internal */
+  constructor(private readonly monitor: Monitor) {
+    this.flag = monitor.native.emergencyFlag()
+  }
+
+  /** Whether the mode is on: one memory read, cheap enough for every request. */
+  isActive(): boolean {
+    return this.flag[0] === 1
+  }
+
+  /** Turns the mode on by hand until `deactivate`; returns whether anything changed. */
+  activate(reason: string): boolean {
+    checkString('reason', reason)
+    return call(() => this.monitor.native.emergencyActivate(reason))
+  }
+
+  /** Turns the mode off by hand; returns whether it was on. */
+  deactivate(reason: string): boolean {
+    checkString('reason', reason)
+    return call(() => this.monitor.native.emergencyDeactivate(reason))
+  }
+
+  /** The latest transitions, oldest first. */
+  history(): EmergencyTransition[] {
+    return this.monitor.native.emergencyHistory()
+  }
+
+  /** The mode and each trigger, now. */
+  status(): EmergencyStatus {
+    this.monitor.flush()
+    return this.monitor.native.emergencyStatus()
+  }
+
+  /** Replaces the emergency configuration (triggers, clear_for, min_dwell, …). */
+  configure(config: EmergencyConfig): void {
+    checkObject('emergency configuration', config)
+    this.monitor.loadRules({ version: 1, emergency: config })
+  }
+
+  /** The configuration in effect, as a rules document writes it (null: the default). */
+  config(): EmergencyConfig | null {
+    const doc = JSON.parse(this.monitor.native.rulesJson()) as { emergency?: EmergencyConfig }
+    return doc.emergency ?? null
+  }
+
+  /**
+   * Calls `callback` with every transition, on the JavaScript thread, soon
+   * after it happens. Returns a function that unsubscribes. A callback that
+   * throws is reported (see `onCallbackError`) and does not affect others.
+   */
+  onChange(callback: (transition: EmergencyTransition) => void): () => void {
+    checkFunction('callback', callback)
+    const guarded = this.monitor.guard(callback, 'emergency.onChange')
+    const id = call(() => this.monitor.native.onEmergency(guarded))
+    return () => {
+      this.monitor.native.offEmergency(id)
+    }
+  }
+}
+
+/** The root object: `new Monitor(options)`. */
+export class Monitor implements HandleOwner {
+  /** @internal */
+  readonly native: NativeMonitor
+  /** The emergency mode. */
+  readonly emergency: Emergency
+  private readonly histograms = new HandleCache<Histogram>(CACHE_LIMIT)
+  private readonly counters = new HandleCache<Counter>(CACHE_LIMIT)
+  private readonly gauges = new HandleCache<Gauge>(CACHE_LIMIT)
+  private readonly dirty: Flushable[] = []
+  private readonly batchSize: number
+  private readonly clock: ManualClock | undefined
+  private readonly onCallbackError: (error: unknown, source: CallbackSource) => void
+  private flushTimer: NodeJS.Timeout | undefined
+  private callbackErrorCount = 0
+
+  constructor(options: MonitorOptions = {}) {
+    checkObject('options', options)
+    if (options.clock !== undefined && !(options.clock instanceof ManualClock)) {
+      throw invalidType(`clock must be a ManualClock, got ${describe(options.clock)}`)
+    }
+    this.clock = options.clock
+    this.batchSize = options.batchSize === undefined ? 1024 : checkCount('batchSize', options.batchSize, 1)
+    this.onCallbackError = options.onCallbackError === undefined
+      ? defaultCallbackErrorHandler
+      : checkFunction('onCallbackError', options.onCallbackError)
+    const flushInterval = options.flushInterval === undefined
+      ? (options.windowInterval ?? 1000)
+      : checkNumber('flushInterval', options.flushInterval)
+    const settings = nativeOptions(options)
+    this.native = call(() => new native.NativeMonitor(settings, this.clock?.native))
+    this.emergency = new Emergency(this)
+    this.clock?.attach(this)
+    if (flushInterval > 0 && this.clock === undefined) this.startFlushTimer(flushInterval)
+  }
+
+  // ---- recording ----------------------------------------------------------
+
+  /** The histogram series `name{tags}` (created on first use; the same handle each time). */
+  histogram(name: string, tags?: Tags): Histogram {
+    return this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+  }
+
+  /** Records `value` into `name{tags}` without keeping a handle. */
+  record(name: string, value: number, tags?: Tags): void {
+    const h = this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+    h.record(value)
+  }
+
+  /** The counter series `name{tags}`. */
+  counter(name: string, tags?: Tags): Counter {
+    let c = this.counters.get(name, tags)
+    if (c === undefined) {
+      checkString('name', name)
+      const normalized = normalizeTags(tags)
+      const handle = call(() => this.native.counter(name, normalized))
+      c = new Counter(this, handle, name, Object.freeze({ ...normalized }))
+      this.remember(this.counters, name, tags, c)
+    }
+    return c
+  }
+
+  /** The gauge series `name{tags}`. */
+  gauge(name: string, tags?: Tags): Gauge {
+    let g = this.gauges.get(name, tags)
+    if (g === undefined) {
+      checkString('name', name)
+      const normalized = normalizeTags(tags)
+      const handle = call(() => this.native.gauge(name, normalized))
+      g = new Gauge(this, handle, name, Object.freeze({ ...normalized }))
+      this.remember(this.gauges, name, tags, g)
+    }
+    return g
+  }
+
+  /**
+   * Records Web Vitals (ms; CLS unitless) into `web_vitals.lcp`, … with
+   * `tags`, and returns each one's rating under Google's thresholds (a value
+   * on a boundary gets the better rating). Every value is checked before
+   * any is recorded.
+   */
+  recordWebVitals(vitals: WebVitals, tags?: Tags): WebVitalsRatingsResult {
+    const object = checkObject('vitals', vitals)
+    for (const key of Object.keys(object)) {
+      if (!(WEB_VITALS_KEYS as readonly string[]).includes(key)) {
+        throw invalidType(`unknown Web Vital ${JSON.stringify(key)}: use ${WEB_VITALS_KEYS.join(', ')}`)
+      }
+    }
+    const handles: Array<[Histogram, number]> = []
+    WEB_VITALS_KEYS.forEach((key, i) => {
+      const value = object[key]
+      if (value === undefined) return
+      checkNumber(key, value)
+      handles.push([this.histogram(WEB_VITALS_METRICS[i], tags), value as number])
+    })
+    for (const [h, value] of handles) {
+      if (!(value >= 0 && Number.isFinite(value))) h.record(value)
+    }
+    for (const [h, value] of handles) h.record(value)
+    return native.NativeMonitor.rateWebVitals(vitals)
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  /** Hands every pending record to the native core. Reads do this themselves. */
+  flush(): void {
+    const dirty = this.dirty
+    let error: unknown
+    for (let i = 0; i < dirty.length; i++) {
+      try {
+        dirty[i].drain()
+      } catch (e) {
+        error ??= e
+      }
+    }
+    dirty.length = 0
+    if (error !== undefined) throw error
+  }
+
+  /** Cumulative statistics of the histogram `name{tags}`. */
+  stats(name: string, tags?: Tags): Stats {
+    return this.read(name, tags, (n, t) => this.native.stats(n, t))
+  }
+
+  /** Statistics of the values recorded into `name{tags}` over the last `windowMs` ms. */
+  windowStats(name: string, tags: Tags | undefined, windowMs: number): Stats {
+    checkNumber('windowMs', windowMs)
+    return this.read(name, tags, (n, t) => this.native.windowStats(n, t, windowMs))
+  }
+
+  /** Any percentile `q` in [0, 100] of `name{tags}`, cumulative or over the last `windowMs` ms. */
+  percentile(name: string, q: number, tags?: Tags, windowMs?: number): number {
+    checkNumber('q', q)
+    if (windowMs !== undefined) checkNumber('windowMs', windowMs)
+    return this.read(name, tags, (n, t) => this.native.percentile(n, t, q, windowMs))
+  }
+
+  /** The rate per second of the counter `name{tags}` over the last `windowMs` ms. */
+  counterRate(name: string, tags: Tags | undefined, windowMs: number): number {
+    checkNumber('windowMs', windowMs)
+    return this.read(name, tags, (n, t) => this.native.counterRate(n, t, windowMs))
+  }
+
+  /** Every series, sorted by name and tags. */
+  series(): SeriesInfo[] {
+    this.flush()
+    return this.native.series()
+  }
+
+  /** The monitor's clock, in ms since the epoch. */
+  now(): number {
+    return this.native.now()
+  }
+
+  // ---- rules, budgets, alerts --------------------------------------------
+
+  /**
+   * Adds the rules and budgets of a rules document (JSON text or an object),
+   * all or none, and applies its `emergency` section. Returns how many rules
+   * and budgets were added. Errors name the offending field (`rules[2].for`).
+   */
+  loadRules(document: string | Record<string, unknown>): number {
+    const json = typeof document === 'string' ? document : JSON.stringify(checkObject('rules document', document))
+    return call(() => this.native.loadRules(json))
+  }
+
+  /** `loadRules` with the contents of the file `path` (unreadable: `ERR_PERF_INVALID_RULES_JSON`). */
+  loadRulesFile(path: string): number {
+    checkString('path', path)
+    return call(() => this.native.loadRulesFile(path))
+  }
+
+  /** Adds one rule, written as in a rules document (errors say `rules[0].<field>`). */
+  addRule(rule: Rule): void {
+    checkObject('rule', rule)
+    this.loadRules({ version: 1, rules: [rule] })
+  }
+
+  /** Adds one budget, written as in a rules document, or `'web_vitals'`. */
+  addBudget(budget: BudgetSpec): void {
+    const spec = budget === 'web_vitals' ? { name: 'web_vitals', preset: 'web_vitals' } : checkObject('budget', budget)
+    this.loadRules({ version: 1, budgets: [spec] })
+  }
+
+  /** Removes a rule; returns whether it existed. */
+  removeRule(name: string): boolean {
+    return this.native.removeRule(checkString('name', name))
+  }
+
+  /** Removes a budget; returns whether it existed. */
+  removeBudget(name: string): boolean {
+    return this.native.removeBudget(checkString('name', name))
+  }
+
+  /** The rules, as a rules document writes them. */
+  rules(): Rule[] {
+    return (JSON.parse(this.native.rulesJson()) as { rules?: Rule[] }).rules ?? []
+  }
+
+  /** The budgets, as a rules document writes them. */
+  budgets(): Record<string, unknown>[] {
+    return (JSON.parse(this.native.rulesJson()) as { budgets?: Record<string, unknown>[] }).budgets ?? []
+  }
+
+  /** The rules, budgets and emergency configuration as one JSON document. */
+  rulesJson(): string {
+    return this.native.rulesJson()
+  }
+
+  /** Every budget rated now: value, limit, rating and headroom per metric. */
+  budgetReport(): BudgetReport {
+    this.flush()
+    return this.native.budgetReport()
+  }
+
+  /**
+   * Evaluates every rule at the clock's now; returns the notifications it
+   * produced. `onAlert` callbacks get them too, asynchronously.
+   */
+  evaluate(): AlertEvent[] {
+    this.flush()
+    return this.native.evaluate()
+  }
+
+  /**
+   * Starts evaluating in the background every `intervalMs` ms (default
+   * 1 000), on a native thread. Values recorded in JavaScript reach it
+   * within `flushInterval`. The thread never keeps the process alive.
+   */
+  start(intervalMs = 1000): void {
+    checkNumber('intervalMs', intervalMs)
+    this.flush()
+    call(() => this.native.start(intervalMs))
+  }
+
+  /** Stops the background evaluator. */
+  stop(): void {
+    this.native.stop()
+  }
+
+  /** Whether the background evaluator runs. */
+  isEvaluating(): boolean {
+    return this.native.isEvaluating()
+  }
+
+  /**
+   * Calls `callback` with every notification, on the JavaScript thread,
+   * soon after it happens. Returns a function that unsubscribes. A callback
+   * that throws (or whose promise rejects) is reported through
+   * `onCallbackError` and does not affect the engine or other callbacks.
+   */
+  onAlert(callback: (event: AlertEvent) => unknown): () => void {
+    checkFunction('callback', callback)
+    const id = call(() => this.native.onAlert(this.guard(callback, 'onAlert')))
+    return () => {
+      this.native.offAlert(id)
+    }
+  }
+
+  /** The active alerts. */
+  alerts(): Alert[] {
+    return this.native.alerts()
+  }
+
+  /** The latest notifications, oldest first. */
+  alertHistory(): AlertEvent[] {
+    return this.native.alertHistory()
+  }
+
+  /** Acknowledges an active alert: its repeats stop until it resolves. */
+  acknowledge(id: number): void {
+    checkNumber('id', id)
+    call(() => this.native.acknowledge(id))
+  }
+
+  /** How many callbacks threw so far. */
+  callbackErrors(): number {
+    return this.callbackErrorCount
+  }
+
+  // ---- regression ---------------------------------------------------------
+
+  /** A baseline of every histogram as recorded so far, for `version`. */
+  baseline(version: string): Baseline {
+    checkString('version', version)
+    this.flush()
+    return new Baseline(this.native.baseline(version))
+  }
+
+  // ---- exports ------------------------------------------------------------
+
+  /** Prometheus text exposition (0.0.4) of every series, now. */
+  exportPrometheus(): string {
+    return this.export('prometheus')
+  }
+
+  /** OpenMetrics text of every series, now. */
+  exportOpenMetrics(): string {
+    return this.export('openmetrics')
+  }
+
+  /** perf-core's JSON export of every series, now. */
+  exportJson(): string {
+    return this.export('json')
+  }
+
+  /** CSV of every series, now. */
+  exportCsv(): string {
+    return this.export('csv')
+  }
+
+  /** The export in `format`, computed now on this thread. */
+  export(format: ExportFormat): string {
+    checkString('format', format)
+    this.flush()
+    return call(() => this.native.exportSync(format))
+  }
+
+  /**
+   * The export in `format` (default Prometheus text), computed off the main
+   * thread; pending records are flushed first, synchronously. Serve it with
+   * `CONTENT_TYPES[format]`.
+   */
+  metrics(format: ExportFormat = 'prometheus'): Promise<string> {
+    try {
+      checkString('format', format)
+      this.flush()
+      return call(() => this.native.exportAsync(format))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /**
+   * The histogram `name{tags}` as an HdrHistogram V2 string (base64 of the
+   * compressed encoding, `HISTF…`): integers are thousandths of the unit by
+   * default (`scale`), so microseconds for milliseconds. Other processes
+   * merge it exactly with `importHdr`; HdrHistogram's own implementations
+   * decode it.
+   */
+  exportHdr(name: string, tags?: Tags, options?: HdrOptions): string {
+    if (options !== undefined) checkObject('options', options)
+    return this.read(name, tags, (n, t) => this.native.exportHdr(n, t, options))
+  }
+
+  /**
+   * Merges an HdrHistogram V2 string (from `exportHdr` or any HdrHistogram
+   * implementation) into the histogram `name{tags}`, created if needed.
+   * All or nothing: a string that does not decode records nothing.
+   */
+  importHdr(name: string, encoded: string, tags?: Tags, options?: HdrOptions): void {
+    checkString('name', name)
+    checkString('encoded', encoded)
+    if (options !== undefined) checkObject('options', options)
+    const normalized = normalizeTags(tags)
+    this.flush()
+    call(() => this.native.importHdr(name, normalized, encoded, options))
+  }
+
+  /** Stops the background evaluator and the flush timer, and flushes. */
+  close(): void {
+    this.stop()
+    if (this.flushTimer !== undefined) clearInterval(this.flushTimer)
+    this.flushTimer = undefined
+    this.flush()
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  /** @internal Queues a handle with pending records. */
+  queue(handle: Flushable): void {
+    this.dirty.push(handle)
+  }
+
+  /** @internal The clock in ms, for timers. */
+  clockNow(): number {
+    return this.clock === undefined ? performance.now() : this.clock.now()
+  }
+
+  /** @internal `callback`, made unable to throw into the engine. */
+  guard<T>(callback: (value: T) => unknown, source: CallbackSource): (value: T) => void {
+    return (value: T) => {
+      try {
+        const result = callback(value)
+        if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+          ;(result as Promise<unknown>).then(undefined, (e: unknown) => this.callbackFailed(e, source))
+        }
+      } catch (e) {
+        this.callbackFailed(e, source)
+      }
+    }
+  }
+
+  private callbackFailed(error: unknown, source: CallbackSource): void {
+    this.callbackErrorCount++
+    try {
+      this.onCallbackError(error, source)
+    } catch {
+      // An error handler that throws is ignored: nothing may reach the engine.
+    }
+  }
+
+  private createHistogram(name: string, tags: Tags | undefined): Histogram {
+    checkString('name', name)
+    const normalized = normalizeTags(tags)
+    const handle = call(() => this.native.histogram(name, normalized))
+    const h = new Histogram(this, handle, name, Object.freeze({ ...normalized }), this.batchSize)
+    this.remember(this.histograms, name, tags, h)
+    return h
+  }
+
+  /** Caches a new handle (validated: its tags are well-typed). */
+  private remember<H>(cache: HandleCache<H>, name: string, tags: Tags | undefined, handle: H): void {
+    // A full cache starts over; the handles dropped from it hand over
+    // their pending records now, so none lingers in the queue.
+    if (!cache.set(name, tags, handle)) this.flush()
+  }
+
+  private read<T>(name: string, tags: Tags | undefined, f: (name: string, tags: Record<string, string> | undefined) => T): T {
+    checkString('name', name)
+    const normalized = normalizeTags(tags)
+    this.flush()
+    return call(() => f(name, normalized))
+  }
+
+  private startFlushTimer(intervalMs: number): void {
+    const self = new WeakRef<Monitor>(this)
+    const timer = setInterval(() => {
+      const monitor = self.deref()
+      if (monitor === undefined) clearInterval(timer)
+      else monitor.flush()
+    }, intervalMs)
+    timer.unref()
+    this.flushTimer = timer
+  }
+}
+
+function defaultCallbackErrorHandler(error: unknown, source: CallbackSource): void {
+  const detail = error instanceof Error ? error.stack ?? error.message : String(error)
+  process.emitWarning(`a ${source} callback threw: ${detail}`, { code: 'ERR_PERF_CALLBACK' })
+}
