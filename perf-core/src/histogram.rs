@@ -281,6 +281,32 @@ impl HistogramCore {
         Ok(())
     }
 
+    /// Records every valid value of `values`, finding this thread's shard
+    /// once; invalid ones are counted as refused. The first refusal, if
+    /// any, is returned after the rest are recorded.
+    pub(crate) fn record_many(&self, values: &[f64]) -> Result<()> {
+        let slot = thread_slot::current();
+        let mut first_error = Ok(());
+        for &value in values {
+            let recorded = match accepted_bits(value) {
+                Ok(bits) if slot < EXCLUSIVE_SLOTS => {
+                    self.shard(slot, bits).record(bits, 1, self.precision);
+                    Ok(())
+                }
+                Ok(bits) => {
+                    self.record_shared(bits, 1);
+                    Ok(())
+                }
+                Err(err) => {
+                    self.count_rejected(1);
+                    Err(err)
+                }
+            };
+            first_error = first_error.and(recorded);
+        }
+        first_error
+    }
+
     /// Records for a thread without an exclusive slot, under the lock.
     #[inline(never)]
     fn record_shared(&self, bits: u64, n: u64) {
@@ -487,6 +513,25 @@ impl Histogram {
         self.core.record_n(value, n)
     }
 
+    /// Records a batch of values, as many calls of [`Self::record`] would
+    /// but finding the thread's storage once: for bindings that buffer
+    /// values (Node.js) and for replaying samples. Every valid value is
+    /// recorded; invalid ones are refused and counted in [`Self::rejected`],
+    /// and the first refusal is returned.
+    ///
+    /// ```
+    /// use perf_core::{Monitor, PerfError};
+    /// let monitor = Monitor::builder().build()?;
+    /// let h = monitor.histogram("batch", &[])?;
+    /// let err = h.record_many(&[1.0, f64::NAN, 3.0]).unwrap_err();
+    /// assert!(matches!(err, PerfError::InvalidValue { .. }));
+    /// assert_eq!((h.stats().count, h.rejected()), (2, 1));
+    /// # Ok::<(), PerfError>(())
+    /// ```
+    pub fn record_many(&self, values: &[f64]) -> Result<()> {
+        self.core.record_many(values)
+    }
+
     /// Records a duration in milliseconds (the unit of latency histograms).
     #[inline]
     pub fn record_duration(&self, duration: Duration) -> Result<()> {
@@ -626,6 +671,24 @@ mod tests {
         assert_eq!(core.rejected(), 4);
         core.record(-0.0).unwrap();
         assert_eq!(core.snapshot().zero_count(), 1);
+    }
+
+    #[test]
+    fn a_batch_records_like_single_calls_and_refuses_the_same_values() {
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock::new());
+        let (batched, single) = (
+            HistogramCore::new(Precision::DEFAULT, clock.clone()),
+            HistogramCore::new(Precision::DEFAULT, clock),
+        );
+        let values = [3.5, 0.0, f64::NAN, 1e9, -2.0, 3.5, 42.0];
+        let err = batched.record_many(&values).unwrap_err();
+        assert!(err.to_string().contains("NaN"), "{err}");
+        for v in values {
+            let _ = single.record(v);
+        }
+        assert_eq!(batched.snapshot(), single.snapshot());
+        assert_eq!((batched.rejected(), single.rejected()), (2, 2));
+        assert!(batched.record_many(&[]).is_ok());
     }
 
     #[test]

@@ -25,13 +25,7 @@ impl NativeHistogram {
         let values = values.get(..len as usize).ok_or_else(|| {
             binding_error("ERR_PERF_INVALID_VALUE", "batch length beyond the buffer")
         })?;
-        let mut first_error = Ok(());
-        for &v in values {
-            if let Err(e) = self.inner.record(v) {
-                first_error = first_error.and(Err(e));
-            }
-        }
-        first_error.js()
+        self.inner.record_many(values).js()
     }
 
     /// Records one value.
