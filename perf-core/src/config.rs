@@ -86,6 +86,13 @@
 //!   (default: the condition as text, `p95(api.response_time) > 1000`, or
 //!   the rule's name) and `for` (0). A field of the other form is an error.
 //!
+//! * `regression` (optional) is the regression policy ([`Policy`]) that
+//!   [`crate::compare`] and the `perf-gate` binary (`--rules`) use:
+//!   `statistics` (default `["p50", "p95", "p99", "mean"]`), `threshold`
+//!   (0.2: a 20 % change), `thresholds` (per statistic, `{"p99": 0.3}`),
+//!   `alpha` (0.05), `min_samples` (30), `noise` (0.01), `resamples`
+//!   (500), `seed` (0).
+//!
 //! Errors ([`PerfError::InvalidRulesJson`]) name the offending field's path,
 //! such as `rules[2].for`, `budgets[0].items[1].poor` or
 //! `emergency.triggers[1].rule`.
@@ -109,7 +116,7 @@
 //! # Ok::<(), PerfError>(())
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
@@ -122,6 +129,7 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{Budget, BudgetAlerts, BudgetItem};
 use crate::emergency::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
 use crate::error::{PerfError, Result};
+use crate::regression::Policy;
 use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target};
 
 /// The severity of a rule written with the shorthand `threshold`.
@@ -160,6 +168,8 @@ pub struct RulesConfig {
     budgets: Vec<BudgetSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     emergency: Option<EmergencySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    regression: Option<RegressionSpec>,
 }
 
 impl RulesConfig {
@@ -229,6 +239,7 @@ impl RulesConfig {
             rules: rules.iter().map(RuleSpec::of).collect(),
             budgets: budgets.iter().map(BudgetSpec::of).collect(),
             emergency: None,
+            regression: None,
         }
     }
 
@@ -282,6 +293,47 @@ impl RulesConfig {
             .as_ref()
             .map(EmergencySpec::config)
             .transpose()
+    }
+
+    /// The document's `regression` section as a [`Policy`] for
+    /// [`crate::compare`] (and the `perf-gate` binary's `--rules`), checked
+    /// ([`Policy::validate`]); `None` if the document has no such section.
+    /// Errors: [`PerfError::InvalidRulesJson`] naming the field
+    /// (`regression.thresholds.p99x`, `regression.alpha`).
+    ///
+    /// ```
+    /// use perf_core::{Policy, RulesConfig, Statistic};
+    /// let config = RulesConfig::from_json(r#"{"version": 1, "regression": {
+    ///     "statistics": ["p50", "p99", "mean"], "threshold": 0.1, "thresholds": {"p99": 0.25}
+    /// }}"#)?;
+    /// let expected = Policy::default()
+    ///     .statistics(&[Statistic::Percentile(50.0), Statistic::Percentile(99.0), Statistic::Mean])
+    ///     .default_threshold(0.1)
+    ///     .threshold(Statistic::Percentile(99.0), 0.25);
+    /// assert_eq!(config.regression()?, Some(expected));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn regression(&self) -> Result<Option<Policy>> {
+        self.regression
+            .as_ref()
+            .map(RegressionSpec::policy)
+            .transpose()
+    }
+
+    /// The document with `policy` as its `regression` section (left out if
+    /// `policy` is the default).
+    ///
+    /// ```
+    /// use perf_core::{Policy, RulesConfig};
+    /// let strict = Policy::default().default_threshold(0.05);
+    /// let config = RulesConfig::from_parts(&[], &[]).with_regression(&strict);
+    /// assert!(config.to_json().contains(r#""threshold": 0.05"#));
+    /// assert_eq!(RulesConfig::from_json(&config.to_json())?.regression()?, Some(strict));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn with_regression(mut self, policy: &Policy) -> RulesConfig {
+        self.regression = RegressionSpec::of(policy);
+        self
     }
 
     /// [`RulesConfig::into_parts`], keeping the document (to locate errors
@@ -424,9 +476,14 @@ fn supported_version<'de, D: Deserializer<'de>>(reader: D) -> Result<u32, D::Err
     )))
 }
 
-/// `Some(value)` unless it is the default (for export).
+/// `Some(Text(value))` unless it is the default (for export).
 fn changed<T: PartialEq>(value: T, default: T) -> Option<Text<T>> {
-    (value != default).then_some(Text(value))
+    unless_default(value, default).map(Text)
+}
+
+/// `value`, or `None` if it is `default` (a field the document leaves out).
+fn unless_default<T: PartialEq>(value: T, default: T) -> Option<T> {
+    (value != default).then_some(value)
 }
 
 /// The value of an optional field, or its default.
@@ -927,6 +984,81 @@ impl EmergencySpec {
     }
 }
 
+/// The `regression` section: every field overrides [`Policy::default`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegressionSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    statistics: Option<Vec<Text<Statistic>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<f64>,
+    /// Per-statistic thresholds, keyed by the statistic as text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    thresholds: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alpha: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_samples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    noise: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resamples: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+}
+
+impl RegressionSpec {
+    /// The policy, checked.
+    fn policy(&self) -> Result<Policy> {
+        let defaults = Policy::default();
+        let statistics = match &self.statistics {
+            Some(list) => list.iter().map(|stat| stat.0).collect(),
+            None => defaults.statistics.clone(),
+        };
+        let mut policy = Policy {
+            statistics,
+            default_threshold: self.threshold.unwrap_or(defaults.default_threshold),
+            thresholds: Vec::new(),
+            alpha: self.alpha.unwrap_or(defaults.alpha),
+            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
+            noise: self.noise.unwrap_or(defaults.noise),
+            resamples: self.resamples.unwrap_or(defaults.resamples),
+            seed: self.seed.unwrap_or(defaults.seed),
+        };
+        for (text, &ratio) in &self.thresholds {
+            let stat = text
+                .parse::<Statistic>()
+                .map_err(|reason| invalid_json(format!("regression.thresholds.{text}"), reason))?;
+            policy = policy.threshold(stat, ratio);
+        }
+        policy
+            .validate()
+            .map_err(|err| invalid_json("regression".into(), err))?;
+        Ok(policy)
+    }
+
+    /// The document form of `policy`, settings at their defaults left out;
+    /// `None` if all are.
+    fn of(policy: &Policy) -> Option<RegressionSpec> {
+        let defaults = Policy::default();
+        (*policy != defaults).then(|| RegressionSpec {
+            statistics: (policy.statistics != defaults.statistics)
+                .then(|| policy.statistics.iter().copied().map(Text).collect()),
+            threshold: unless_default(policy.default_threshold, defaults.default_threshold),
+            thresholds: policy
+                .thresholds
+                .iter()
+                .map(|(stat, ratio)| (stat.to_string(), *ratio))
+                .collect(),
+            alpha: unless_default(policy.alpha, defaults.alpha),
+            min_samples: unless_default(policy.min_samples, defaults.min_samples),
+            noise: unless_default(policy.noise, defaults.noise),
+            resamples: unless_default(policy.resamples, defaults.resamples),
+            seed: unless_default(policy.seed, defaults.seed),
+        })
+    }
+}
+
 /// An error of the emergency configuration ([`PerfError::InvalidEmergency`])
 /// at its path in the document (`emergency.triggers[0].rule`); other errors
 /// pass through.
@@ -1317,6 +1449,7 @@ impl RulesConfig {
         mut rules: Vec<Rule>,
         budgets: &[Budget],
         emergency: &EmergencyConfig,
+        regression: &Policy,
     ) -> RulesConfig {
         let generated: HashSet<String> = budgets
             .iter()
@@ -1326,6 +1459,7 @@ impl RulesConfig {
         rules.retain(|rule| !generated.contains(&rule.name));
         RulesConfig {
             emergency: EmergencySpec::of(emergency),
+            regression: RegressionSpec::of(regression),
             ..RulesConfig::from_parts(&rules, budgets)
         }
     }

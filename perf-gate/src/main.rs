@@ -10,11 +10,11 @@
 //!
 //! See `docs/regression.md` for the method and how to wire it into CI.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use perf_core::{compare, Baseline, PerfError, Policy, RegressionReport, Statistic};
+use perf_core::{compare, Baseline, PerfError, Policy, RegressionReport, RulesConfig, Statistic};
 
 /// Exit status: nothing regressed.
 const PASS: u8 = 0;
@@ -38,6 +38,11 @@ struct Args {
     /// and the table goes to standard error).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Start from the `regression` section of this rules document (the
+    /// JSON schema every perf-core language loads); the options below
+    /// override its settings.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// A relative threshold: `0.2` for every statistic, or `p99=0.3` for
     /// one. Repeatable. Default 0.2.
     #[arg(long, value_name = "[STAT=]RATIO")]
@@ -107,9 +112,24 @@ fn run(args: &Args) -> Result<RegressionReport, PerfError> {
     Ok(report)
 }
 
+/// The `regression` section of the rules document at `path` (the default
+/// policy if it has none).
+fn rules_policy(path: &Path) -> Result<Policy, PerfError> {
+    let json = std::fs::read_to_string(path).map_err(|err| PerfError::Io {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    })?;
+    Ok(RulesConfig::from_json(&json)?
+        .regression()?
+        .unwrap_or_default())
+}
+
 /// The policy the options describe.
 fn policy(args: &Args) -> Result<Policy, PerfError> {
-    let mut policy = Policy::default();
+    let mut policy = match &args.rules {
+        Some(path) => rules_policy(path)?,
+        None => Policy::default(),
+    };
     if !args.stats.is_empty() {
         let stats = args
             .stats

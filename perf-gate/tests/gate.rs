@@ -170,6 +170,37 @@ fn thresholds_and_json_to_stdout() {
 }
 
 #[test]
+fn the_policy_comes_from_a_rules_document_and_options_override_it() {
+    let scratch = scratch("rules");
+    let dir = &scratch.0;
+    let (b, c) = files(dir, &[("/b", 3000, 1.0)], &[("/b", 3000, 1.3)]);
+    let rules = dir.join("rules.json");
+    fs::write(
+        &rules,
+        r#"{"version": 1, "regression": {"statistics": ["p95", "p99"], "threshold": 0.5}}"#,
+    )
+    .unwrap();
+    let rules_arg = rules.to_str().unwrap();
+    // 30 % worse is within the document's 50 % threshold ...
+    let out = gate(&[&b, &c], &["--rules", rules_arg, "--json", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdicts(&report), ["unchanged", "unchanged"]);
+    // ... not within an option's 10 %.
+    let out = gate(&[&b, &c], &["--rules", rules_arg, "--threshold", "0.1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // A bad section is bad input, named.
+    fs::write(&rules, r#"{"version": 1, "regression": {"alpha": 3}}"#).unwrap();
+    let out = gate(&[&b, &c], &["--rules", rules_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("regression"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn bad_input_exits_2_and_names_the_problem() {
     let scratch = scratch("bad");
     let dir = &scratch.0;

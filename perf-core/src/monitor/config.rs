@@ -10,6 +10,7 @@ use crate::emergency::EmergencyConfig;
 #[cfg(doc)]
 use crate::error::PerfError;
 use crate::error::Result;
+use crate::regression::Policy;
 use crate::rules::Rule;
 
 /// Rules and budgets from JSON ([`RulesConfig`]).
@@ -18,8 +19,9 @@ impl Monitor {
     /// applies its `emergency` section, if it has one, in place of the
     /// monitor's emergency configuration (as
     /// [`Monitor::configure_emergency`]; without the section the
-    /// configuration is left as it is). Returns how many rules and budgets
-    /// were added (the emergency section does not count).
+    /// configuration is left as it is), and its `regression` section, if
+    /// any, as [`Monitor::regression_policy`]. Returns how many rules and
+    /// budgets were added (the other sections do not count).
     ///
     /// Errors: [`PerfError::InvalidRulesJson`] naming the offending field
     /// (`rules[2].for`; also a window longer than the monitor's retention,
@@ -52,6 +54,7 @@ impl Monitor {
         let config = RulesConfig::from_json(json)?;
         let (rules, budgets) = config.parts()?;
         let emergency = config.emergency()?;
+        let regression = config.regression()?;
         if let Some(emergency) = &emergency {
             self.check_loaded_emergency(emergency, &rules, &budgets)?;
         }
@@ -62,6 +65,9 @@ impl Monitor {
             // Checked above: this fails only if a rule it names was removed
             // meanwhile by another thread.
             self.configure_emergency(emergency).map_err(in_emergency)?;
+        }
+        if let Some(policy) = regression {
+            *self.inner.regression_policy.lock() = policy;
         }
         Ok(added)
     }
@@ -122,6 +128,24 @@ impl Monitor {
     pub fn rules_json(&self) -> String {
         let budgets = self.budgets();
         let rules = self.rules();
-        RulesConfig::of_monitor(rules, &budgets, &self.emergency().config()).to_json()
+        let emergency = self.emergency().config();
+        RulesConfig::of_monitor(rules, &budgets, &emergency, &self.regression_policy()).to_json()
+    }
+
+    /// The regression policy of the last rules document loaded with a
+    /// `regression` section, or [`Policy::default`]: what a service passes
+    /// to [`crate::compare`], so that one document sets the thresholds of
+    /// its alerts and of its regression checks.
+    ///
+    /// ```
+    /// use perf_core::{Monitor, Policy};
+    /// let monitor = Monitor::builder().build()?;
+    /// assert_eq!(monitor.regression_policy(), Policy::default());
+    /// monitor.load_rules(r#"{"version": 1, "regression": {"threshold": 0.1, "alpha": 0.01}}"#)?;
+    /// assert_eq!(monitor.regression_policy(), Policy::default().default_threshold(0.1).alpha(0.01));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn regression_policy(&self) -> Policy {
+        self.inner.regression_policy.lock().clone()
     }
 }

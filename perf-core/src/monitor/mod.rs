@@ -23,6 +23,7 @@ use crate::evaluator::Evaluator;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
 use crate::registry::{Limits, Metric, Registry, Series};
+use crate::regression::Policy;
 use crate::rules::RepeatIntervals;
 use crate::series::{SeriesKey, Tag};
 use crate::stats::Stats;
@@ -175,6 +176,7 @@ impl MonitorBuilder {
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
             emergency: Emergency::new(clock.clone(), self.alert_history),
             evaluator: Mutex::new(None),
+            regression_policy: Mutex::new(Policy::default()),
             ticker: OnceLock::new(),
         });
         match windows {
@@ -236,6 +238,9 @@ struct MonitorInner {
     emergency: Emergency,
     /// The background evaluator, while one runs.
     evaluator: Mutex<Option<Evaluator>>,
+    /// The regression policy of the rules documents loaded (default until
+    /// one has a `regression` section).
+    regression_policy: Mutex<Policy>,
     /// Dropping this sender wakes and ends the ticker thread.
     ticker: OnceLock<mpsc::Sender<()>>,
 }
