@@ -13,7 +13,8 @@
 # ends with "test-all: N passed, M failed" and a non-zero status on failure.
 # Then the bindings, each through its own script: C (scripts/test-c.sh),
 # Node.js (scripts/test-node.sh: npm ci, node --test, the HTTP and Next.js
-# examples).
+# examples), Python (scripts/test-python.sh: a venv, maturin develop,
+# stubtest, mypy, pytest with the FastAPI example under uvicorn).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -129,6 +130,7 @@ step bench-smoke bench_smoke
 # The bindings, each with its own script (which installs what it needs).
 step c bash scripts/test-c.sh
 step node bash scripts/test-node.sh
+step python bash scripts/test-python.sh
 step demo run_demo
 
 echo

@@ -1,0 +1,635 @@
+//! `Monitor`: the root object — series, statistics, rules, alerts,
+//! emergency mode, baselines and exports — and its background `Evaluator`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use perf_core::{
+    AlertId, JsonExportOptions, Monitor, MonitorBuilder, Precision, RepeatIntervals, Severity,
+    SubscriptionId,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::callbacks::Callback;
+use crate::clock::PyManualClock;
+use crate::convert::{count, duration, opt_duration, real, seconds, Tags};
+use crate::emergency::PyEmergency;
+use crate::errors::{invalid_argument, wrong_type, IntoPyResult};
+use crate::exposition::ExpositionOptions;
+use crate::handles::{PyCounter, PyGauge, PyHistogram, PyTimer};
+use crate::records;
+use crate::regression::{PyBaseline, PyPolicy};
+use crate::rules::{budget_arg, rule_arg, PyBudget, PyRule};
+use crate::stats::PyStats;
+
+/// The root object: creates and finds series (a name plus tags, given as
+/// keyword arguments or a dict), computes statistics, evaluates rules and
+/// exports. Safe to share between threads.
+#[pyclass(
+    name = "Monitor",
+    module = "perf_core._native",
+    subclass,
+    frozen,
+    weakref
+)]
+pub(crate) struct PyMonitor {
+    inner: Monitor,
+    /// Exceptions raised by this monitor's callbacks so far.
+    callback_errors: Arc<AtomicU64>,
+}
+
+/// The work of `Monitor.record` and `Monitor.timer`, whose argument
+/// parsing is in [`crate::fastcall`].
+impl PyMonitor {
+    /// Records `value` into the histogram `name{tags}`.
+    pub(crate) fn record_with(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+        tags: &Tags<'_>,
+    ) -> PyResult<()> {
+        let name = crate::convert::name(name)?;
+        let value = real("value", value)?;
+        tags.with(|t| self.inner.record(name, t, value))?
+            .map_err(|err| crate::errors::for_value(py, "value", err))
+    }
+
+    /// A timer recording into the histogram `name{tags}`.
+    pub(crate) fn timer_with(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: &Tags<'_>,
+    ) -> PyResult<PyTimer> {
+        let name = crate::convert::name(name)?;
+        let histogram = tags.with(|t| self.inner.histogram(name, t))?.py_err(py)?;
+        Ok(PyTimer::new(histogram, self.inner.clone()))
+    }
+}
+
+/// The builder options of `Monitor(...)`, applied one by one.
+fn configure(
+    py: Python<'_>,
+    builder: MonitorBuilder,
+    options: &Bound<'_, PyDict>,
+) -> PyResult<MonitorBuilder> {
+    let mut builder = builder;
+    for (key, value) in options.iter() {
+        if value.is_none() {
+            continue;
+        }
+        let key: String = key.extract()?;
+        builder = match key.as_str() {
+            "clock" => {
+                let clock = value
+                    .cast::<PyManualClock>()
+                    .map_err(|_| wrong_type(py, "clock", "a ManualClock or None", &value))?;
+                builder.clock(clock.get().inner.clone())
+            }
+            "precision" => {
+                let bits = count("precision", &value)?;
+                let bits = u8::try_from(bits).unwrap_or(u8::MAX);
+                builder.precision(Precision::new(bits).arg_err(py, "precision")?)
+            }
+            "max_metrics" => builder.max_metrics(usize_arg("max_metrics", &value)?),
+            "max_series_per_metric" => {
+                builder.max_series_per_metric(usize_arg("max_series_per_metric", &value)?)
+            }
+            "window_interval" => builder.window_interval(duration("window_interval", &value)?),
+            "window_retention" => builder.window_retention(duration("window_retention", &value)?),
+            "windows" => builder.windows(value.is_truthy()?),
+            "alert_history" => builder.alert_history(usize_arg("alert_history", &value)?),
+            "repeat_intervals" => builder.repeat_intervals(repeat_intervals(&value)?),
+            other => {
+                let message = format!("Monitor() got an unexpected keyword argument {other:?}");
+                return Err(crate::errors::new_err(
+                    py,
+                    crate::errors::Class::ArgumentType,
+                    message,
+                ));
+            }
+        };
+    }
+    Ok(builder)
+}
+
+/// A count that fits in `usize`.
+fn usize_arg(arg: &str, value: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let n = count(arg, value)?;
+    usize::try_from(n).map_err(|_| invalid_argument(value.py(), arg, "is too large"))
+}
+
+/// `{"critical": 300, "warning": "..."}`: repeat intervals per severity.
+fn repeat_intervals(value: &Bound<'_, PyAny>) -> PyResult<RepeatIntervals> {
+    let py = value.py();
+    let dict = value.cast::<PyDict>().map_err(|_| {
+        wrong_type(
+            py,
+            "repeat_intervals",
+            "a dict of severity to seconds",
+            value,
+        )
+    })?;
+    let mut intervals = RepeatIntervals::default();
+    for (k, v) in dict.iter() {
+        let name: String = k.extract()?;
+        let severity: Severity = name
+            .parse()
+            .map_err(|reason: String| invalid_argument(py, "repeat_intervals", reason))?;
+        intervals.set(severity, duration("repeat_intervals", &v)?);
+    }
+    Ok(intervals)
+}
+
+#[pymethods]
+impl PyMonitor {
+    /// A monitor. Options (all keyword, all optional): `clock`
+    /// (a ManualClock), `precision` (bits, 2..=10, default 7),
+    /// `max_metrics`, `max_series_per_metric`, `window_interval` and
+    /// `window_retention` (seconds or timedelta), `windows` (bool),
+    /// `alert_history`, `repeat_intervals` ({severity: seconds}).
+    #[new]
+    #[pyo3(signature = (**options))]
+    fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let builder = match options {
+            Some(options) => configure(py, Monitor::builder(), options)?,
+            None => Monitor::builder(),
+        };
+        let inner = builder.build().py_err(py)?;
+        Ok(PyMonitor {
+            inner,
+            callback_errors: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The histogram series `name{tags}`, created on first use.
+    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    fn histogram(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyHistogram> {
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let inner = tags.with(|t| self.inner.histogram(name, t))?.py_err(py)?;
+        Ok(PyHistogram {
+            inner,
+            monitor: self.inner.clone(),
+        })
+    }
+
+    /// The counter series `name{tags}`, created on first use.
+    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    fn counter(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyCounter> {
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let inner = tags.with(|t| self.inner.counter(name, t))?.py_err(py)?;
+        Ok(PyCounter { inner })
+    }
+
+    /// The gauge series `name{tags}`, created on first use.
+    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    fn gauge(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyGauge> {
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let inner = tags.with(|t| self.inner.gauge(name, t))?.py_err(py)?;
+        Ok(PyGauge { inner })
+    }
+
+    /// Cumulative statistics of the histogram `name{tags}`.
+    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    fn stats(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyStats> {
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        let stats = tags.with(|t| py.detach(|| m.stats(name, t)))?.py_err(py)?;
+        Ok(PyStats::new(stats))
+    }
+
+    /// Statistics of the values recorded into `name{tags}` within the last
+    /// `window` (seconds or timedelta).
+    #[pyo3(signature = (name, window, tags = None, /, **kwargs))]
+    fn window_stats(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        window: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyStats> {
+        let name = crate::convert::name(name)?;
+        let window = duration("window", window)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        let stats = tags
+            .with(|t| py.detach(|| m.window_stats(name, t, window)))?
+            .py_err(py)?;
+        Ok(PyStats::new(stats))
+    }
+
+    /// The rate per second of the counter `name{tags}` over `window`.
+    #[pyo3(signature = (name, window, tags = None, /, **kwargs))]
+    fn counter_rate(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        window: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<f64> {
+        let name = crate::convert::name(name)?;
+        let window = duration("window", window)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        tags.with(|t| py.detach(|| m.counter_rate(name, t, window)))?
+            .py_err(py)
+    }
+
+    /// Every series (`SeriesInfo`: name, tags, kind), sorted.
+    fn series<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let m = &self.inner;
+        let all = py.detach(|| m.series());
+        records::list(py, &all, records::series_info)
+    }
+
+    /// The current time on the monitor's clock, in seconds.
+    fn now(&self) -> f64 {
+        seconds(self.inner.now())
+    }
+
+    /// Histogram precision in bits.
+    #[getter]
+    fn precision(&self) -> u8 {
+        self.inner.precision().bits()
+    }
+
+    /// The window interval in seconds, or None without windows.
+    #[getter]
+    fn window_interval(&self) -> Option<f64> {
+        self.inner.window_interval().map(|d| d.as_secs_f64())
+    }
+
+    /// Files what was recorded so far under the current window interval
+    /// (needed only with custom clocks; ManualClock and the real clock do it).
+    fn tick(&self, py: Python<'_>) {
+        let m = &self.inner;
+        py.detach(|| m.tick());
+    }
+
+    // ---- rules and budgets ----
+
+    /// Adds a rule (a `Rule` or a dict in the rules-document schema).
+    fn add_rule(&self, py: Python<'_>, rule: &Bound<'_, PyAny>) -> PyResult<()> {
+        let rule = rule_arg(py, rule)?;
+        let m = &self.inner;
+        py.detach(|| m.add_rule(rule)).py_err(py)
+    }
+
+    /// Removes the rule `name`. Returns whether it existed.
+    fn remove_rule(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let name = crate::convert::text("name", name)?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.remove_rule(name)))
+    }
+
+    /// The rules, in the order they were added.
+    fn rules(&self, py: Python<'_>) -> Vec<PyRule> {
+        let m = &self.inner;
+        let rules = py.detach(|| m.rules());
+        rules.into_iter().map(|inner| PyRule { inner }).collect()
+    }
+
+    /// Adds a budget (a `Budget` or a dict in the rules-document schema).
+    fn add_budget(&self, py: Python<'_>, budget: &Bound<'_, PyAny>) -> PyResult<()> {
+        let budget = budget_arg(py, budget)?;
+        let m = &self.inner;
+        py.detach(|| m.add_budget(budget)).py_err(py)
+    }
+
+    /// Removes the budget `name` and its rules. Returns whether it existed.
+    fn remove_budget(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let name = crate::convert::text("name", name)?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.remove_budget(name)))
+    }
+
+    /// The budgets, in the order they were added.
+    fn budgets(&self, py: Python<'_>) -> Vec<PyBudget> {
+        let m = &self.inner;
+        let budgets = py.detach(|| m.budgets());
+        budgets
+            .into_iter()
+            .map(|inner| PyBudget { inner })
+            .collect()
+    }
+
+    /// Adds the rules and budgets of a rules document (JSON str or dict),
+    /// all or none, and applies its `emergency` section. Returns how many
+    /// rules and budgets were added.
+    fn load_rules(&self, py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let json = crate::convert::document("document", document)?;
+        let m = &self.inner;
+        py.detach(|| m.load_rules(&json)).py_err(py)
+    }
+
+    /// `load_rules` with the contents of the file `path`.
+    fn load_rules_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
+        let m = &self.inner;
+        py.detach(|| m.load_rules_file(&path)).py_err(py)
+    }
+
+    /// The rules, budgets and emergency configuration as a rules document.
+    fn rules_json(&self, py: Python<'_>) -> String {
+        let m = &self.inner;
+        py.detach(|| m.rules_json())
+    }
+
+    /// Every budget item rated on every series it applies to.
+    fn budget_report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let m = &self.inner;
+        let report = py.detach(|| m.budget_report());
+        records::budget_report(py, &report)
+    }
+
+    // ---- evaluation and alerts ----
+
+    /// Evaluates every rule and the emergency triggers now; delivers and
+    /// returns the alert notifications (`AlertEvent`).
+    fn evaluate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let m = &self.inner;
+        let events = py.detach(|| m.evaluate());
+        records::list(py, &events, records::alert_event)
+    }
+
+    /// Starts the background evaluator (every `interval` seconds, default
+    /// 1), replacing a running one. The returned `Evaluator` is a context
+    /// manager that stops it.
+    #[pyo3(signature = (interval = None))]
+    fn start(&self, py: Python<'_>, interval: Option<&Bound<'_, PyAny>>) -> PyResult<PyEvaluator> {
+        let interval = opt_duration("interval", interval)?.unwrap_or(Duration::from_secs(1));
+        let m = &self.inner;
+        py.detach(|| m.start(interval)).arg_err(py, "interval")?;
+        Ok(PyEvaluator {
+            monitor: self.inner.clone(),
+        })
+    }
+
+    /// Stops the background evaluator (waits for a running evaluation).
+    fn stop(&self, py: Python<'_>) {
+        let m = &self.inner;
+        py.detach(|| m.stop());
+    }
+
+    /// Whether the background evaluator runs.
+    #[getter]
+    fn is_evaluating(&self) -> bool {
+        self.inner.is_evaluating()
+    }
+
+    /// Calls `callback(event)` with every alert notification, after each
+    /// evaluation, from the evaluating thread. An exception is logged on
+    /// the `perf_core` logger and counted in `callback_errors`. Returns an
+    /// id for `remove_alert_callback`.
+    fn on_alert(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let cb = Callback::new(callback, "on_alert", self.callback_errors.clone())?;
+        let m = &self.inner;
+        let id = py.detach(|| {
+            m.subscribe(move |event| {
+                cb.call(|py| records::alert_event(py, event));
+            })
+        });
+        Ok(id.0)
+    }
+
+    /// Removes an alert callback. Returns whether it was subscribed.
+    fn remove_alert_callback(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let id = count("id", id)?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.unsubscribe(SubscriptionId(id))))
+    }
+
+    /// Exceptions raised by this monitor's callbacks so far.
+    #[getter]
+    fn callback_errors(&self) -> u64 {
+        self.callback_errors.load(Ordering::Relaxed)
+    }
+
+    /// The active alerts (`Alert`), by rule then series.
+    fn alerts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let m = &self.inner;
+        let alerts = py.detach(|| m.alerts());
+        records::list(py, &alerts, records::alert)
+    }
+
+    /// The latest notifications (`AlertEvent`), oldest first.
+    fn alert_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let m = &self.inner;
+        let events = py.detach(|| m.alert_history());
+        records::list(py, &events, records::alert_event)
+    }
+
+    /// Acknowledges an active alert: its repeats stop until it escalates
+    /// or resolves.
+    fn acknowledge(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = count("id", id)?;
+        let m = &self.inner;
+        py.detach(|| m.acknowledge(AlertId(id))).arg_err(py, "id")
+    }
+
+    /// The emergency mode.
+    #[getter]
+    fn emergency(&self) -> PyEmergency {
+        PyEmergency {
+            monitor: self.inner.clone(),
+            callback_errors: self.callback_errors.clone(),
+        }
+    }
+
+    // ---- baselines and exports ----
+
+    /// The regression policy of the last rules document loaded with a
+    /// `regression` section (default: `Policy()`), for `compare`.
+    fn regression_policy(&self, py: Python<'_>) -> PyPolicy {
+        let m = &self.inner;
+        PyPolicy {
+            inner: py.detach(|| m.regression_policy()),
+        }
+    }
+
+    /// A baseline of every histogram series as recorded so far, with
+    /// optional extra metadata.
+    #[pyo3(signature = (version, metadata = None))]
+    fn baseline(
+        &self,
+        py: Python<'_>,
+        version: &Bound<'_, PyAny>,
+        metadata: Option<std::collections::BTreeMap<String, String>>,
+    ) -> PyResult<PyBaseline> {
+        let version = crate::convert::text("version", version)?;
+        let m = &self.inner;
+        let mut inner = py.detach(|| m.baseline(version));
+        for (k, v) in metadata.unwrap_or_default() {
+            inner = inner.with_metadata(k, v);
+        }
+        Ok(PyBaseline { inner })
+    }
+
+    /// Every series in the Prometheus text exposition format 0.0.4.
+    /// Options (keyword): `global_labels`, `help`, `units`, `buckets`,
+    /// `summaries` (per metric name), `default_buckets`, `default_summary`.
+    #[pyo3(signature = (**options))]
+    fn export_prometheus(
+        &self,
+        py: Python<'_>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<String> {
+        let config = ExpositionOptions::from_kwargs("export_prometheus", options)?.config(py)?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.export_prometheus_with(&config)))
+    }
+
+    /// Every series in the OpenMetrics 1.0 text format; options as
+    /// `export_prometheus`.
+    #[pyo3(signature = (**options))]
+    fn export_openmetrics(
+        &self,
+        py: Python<'_>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<String> {
+        let config = ExpositionOptions::from_kwargs("export_openmetrics", options)?.config(py)?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.export_openmetrics_with(&config)))
+    }
+
+    /// Every series' statistics as a JSON document; with
+    /// `histograms=True`, histogram buckets too.
+    #[pyo3(signature = (*, histograms = false))]
+    fn export_json(&self, py: Python<'_>, histograms: bool) -> String {
+        let m = &self.inner;
+        py.detach(|| m.export_json_with(&JsonExportOptions::new().histograms(histograms)))
+    }
+
+    /// Every series' statistics as CSV.
+    fn export_csv(&self, py: Python<'_>) -> String {
+        let m = &self.inner;
+        py.detach(|| m.export_csv())
+    }
+
+    /// The histogram `name{tags}` as base64 of a compressed HdrHistogram
+    /// V2 (`HISTF...`), values in thousandths of the unit.
+    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    fn export_hdr(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<String> {
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        tags.with(|t| py.detach(|| m.export_hdr(name, t)))?
+            .py_err(py)
+    }
+
+    /// Merges an HdrHistogram V2 string (as `export_hdr` and other
+    /// HdrHistogram implementations write it) into the histogram
+    /// `name{tags}`; all or nothing.
+    #[pyo3(signature = (name, encoded, tags = None, /, **kwargs))]
+    fn import_hdr(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        encoded: &Bound<'_, PyAny>,
+        tags: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let encoded = crate::convert::text("encoded", encoded)?;
+        let name = crate::convert::name(name)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        tags.with(|t| py.detach(|| m.import_hdr(name, t, encoded)))?
+            .map_err(|err| crate::errors::for_value(py, "encoded", err))
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Leaving `with Monitor() as m:` stops the background evaluator.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> bool {
+        self.stop(py);
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Monitor(series={})", self.inner.series().len())
+    }
+}
+
+/// The running background evaluator; `with monitor.start(1.0):` stops it
+/// when the block ends.
+#[pyclass(name = "Evaluator", module = "perf_core._native", frozen)]
+pub(crate) struct PyEvaluator {
+    monitor: Monitor,
+}
+
+#[pymethods]
+impl PyEvaluator {
+    /// Stops the background evaluator.
+    fn stop(&self, py: Python<'_>) {
+        let m = &self.monitor;
+        py.detach(|| m.stop());
+    }
+
+    /// Whether an evaluator runs on the monitor.
+    #[getter]
+    fn running(&self) -> bool {
+        self.monitor.is_evaluating()
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> bool {
+        self.stop(py);
+        false
+    }
+}
