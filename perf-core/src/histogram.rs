@@ -159,6 +159,49 @@ impl Shard {
         self.count.store(self.count.load(Relaxed) + n, Release);
     }
 
+    /// Makes this shard hold exactly `snap` (see
+    /// [`HistogramCore::replace_with`]). The caller must be its only writer.
+    fn overwrite(&self, snap: &HistogramSnapshot, precision: Precision) {
+        for octave in 0..OCTAVES {
+            let Some(chunk) = self.allocated_chunk(octave) else {
+                continue;
+            };
+            let (counts, occupancy) = chunk.split_at(self.chunk_len);
+            for (w, word) in occupancy.iter().enumerate() {
+                for bit in set_bits(word.load(Relaxed)) {
+                    counts[w * 64 + bit].store(0, Relaxed);
+                }
+            }
+        }
+        for &(key, count) in &snap.buckets {
+            let (octave, sub) = precision.split(key);
+            let chunk = self.chunk(octave);
+            mark_occupied(&chunk[self.chunk_len..], sub);
+            chunk[sub].store(count, Relaxed);
+        }
+        self.zero.store(snap.zero_count, Relaxed);
+        self.sum.store(snap.sum.to_bits(), Relaxed);
+        self.sum_compensation
+            .store(snap.sum_compensation.to_bits(), Relaxed);
+        // Σ (v - shift)² = M2 + n (mean - shift)², so `shifted_m2` gives M2 back.
+        let n = snap.count as f64;
+        let deviation = snap.sum() - n * self.shift;
+        let squares = if snap.count > 0 {
+            snap.m2 + deviation * deviation / n
+        } else {
+            0.0
+        };
+        self.shifted_squares.store(squares.to_bits(), Relaxed);
+        let (min_bits, max_bits) = if snap.count > 0 {
+            (snap.min.to_bits(), snap.max.to_bits())
+        } else {
+            (u64::MAX, 0)
+        };
+        self.min_bits.store(min_bits, Relaxed);
+        self.max_bits.store(max_bits, Relaxed);
+        self.count.store(snap.count, Release);
+    }
+
     /// Words in a chunk: the counts, then the occupancy bits.
     fn chunk_words(&self) -> usize {
         self.chunk_len + occupancy_words(self.chunk_len)
@@ -305,6 +348,24 @@ impl HistogramCore {
             first_error = first_error.and(recorded);
         }
         first_error
+    }
+
+    /// Makes this histogram hold exactly `snapshot` (of its precision) and
+    /// `rejected` refusals. Only for a merged view's series, which nothing
+    /// records into: it rewrites the shared slot's shard under its lock, and
+    /// the caller must keep readers out meanwhile (the view's write lock),
+    /// since a snapshot taken during the rewrite could mix old and new.
+    pub(crate) fn replace_with(&self, snapshot: &HistogramSnapshot, rejected: u64) {
+        debug_assert_eq!(snapshot.precision(), self.precision);
+        let _writer = self.shared_lock.lock();
+        let shift = if snapshot.is_empty() {
+            0.0
+        } else {
+            snapshot.mean()
+        };
+        self.shard(SHARED_SLOT, shift.to_bits())
+            .overwrite(snapshot, self.precision);
+        self.rejected.store(rejected, Relaxed);
     }
 
     /// Records for a thread without an exclusive slot, under the lock.

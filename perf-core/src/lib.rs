@@ -71,6 +71,7 @@ mod export;
 mod gauge;
 mod histogram;
 mod monitor;
+mod multiproc;
 mod numbers;
 mod registry;
 mod regression;
@@ -115,6 +116,9 @@ pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTE
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
+pub use multiproc::{
+    GaugeMode, MultiprocessStatus, DEFAULT_PUBLISH_INTERVAL, MULTIPROC_DIR_ENV, PID_TAG,
+};
 pub use registry::FOLDED_COUNTER;
 pub use regression::{compare, Comparison, Policy, RegressionReport, Verdict, DEFAULT_THRESHOLD};
 pub use rules::{

@@ -19,6 +19,7 @@
 //! the registry, and a created series is always found again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,6 +83,10 @@ pub(crate) enum SeriesWindow {
 pub(crate) struct Series {
     pub(crate) metric: Metric,
     pub(crate) window: Mutex<SeriesWindow>,
+    /// Set on a merged view's series that no process publishes any more
+    /// (the gauges of dead processes): listings and lookups skip it. Never
+    /// set in a process's own registry.
+    hidden: AtomicBool,
 }
 
 impl Series {
@@ -97,7 +102,17 @@ impl Series {
         Series {
             metric: Metric::new(kind, precision, clock),
             window: Mutex::new(window),
+            hidden: AtomicBool::new(false),
         }
+    }
+
+    /// Hides or shows a merged view's series (see `hidden`).
+    pub(crate) fn set_hidden(&self, hidden: bool) {
+        self.hidden.store(hidden, Relaxed);
+    }
+
+    fn is_hidden(&self) -> bool {
+        self.hidden.load(Relaxed)
     }
 
     /// Files what was recorded since the last tick under `interval`. A
@@ -323,8 +338,8 @@ impl Registry {
     ) -> Result<R> {
         let query = self.query(name, tags);
         match self.index.get(query.hash, |key| query.matches(key)) {
-            Some(entry) => Ok(f(&entry.value)),
-            None => Err(PerfError::UnknownSeries {
+            Some(entry) if !entry.value.is_hidden() => Ok(f(&entry.value)),
+            _ => Err(PerfError::UnknownSeries {
                 series: query.to_string(),
             }),
         }
@@ -333,8 +348,44 @@ impl Registry {
     /// Calls `f` on every series, in no particular order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&SeriesKey, &Series)) {
         for entry in self.index.iter() {
+            if !entry.value.is_hidden() {
+                f(&entry.key, &entry.value);
+            }
+        }
+    }
+
+    /// Calls `f` on every series, hidden ones included.
+    pub(crate) fn for_each_including_hidden(&self, mut f: impl FnMut(&SeriesKey, &Series)) {
+        for entry in self.index.iter() {
             f(&entry.key, &entry.value);
         }
+    }
+
+    /// A merged view's series `key` of `kind`, inserted if absent: keys
+    /// come from files that were checked when read, so only the caps and
+    /// the kind are checked here. `None` past the caps or if the name is
+    /// another kind's (the caller counts it).
+    pub(crate) fn merged_series(&self, key: &SeriesKey, kind: MetricKind) -> Option<&Series> {
+        let tags: Vec<Tag<'_>> = key.tags().collect();
+        let query = self.query(key.name(), &tags);
+        if let Some(entry) = self.index.get(query.hash, |k| query.matches(k)) {
+            return (entry.value.metric.kind() == kind).then_some(&entry.value);
+        }
+        let mut families = self.families.lock();
+        if let Some(entry) = self.index.get(query.hash, |k| query.matches(k)) {
+            return (entry.value.metric.kind() == kind).then_some(&entry.value);
+        }
+        if !families.contains_key(key.name()) && families.len() >= self.limits.max_metrics {
+            return None;
+        }
+        let family = families
+            .entry(key.name().into())
+            .or_insert(Family { kind, series: 0 });
+        if family.kind != kind || family.series >= self.limits.max_series_per_metric {
+            return None;
+        }
+        family.series += 1;
+        Some(&self.insert(key.name(), &tags, kind).value)
     }
 
     pub(crate) fn precision(&self) -> Precision {

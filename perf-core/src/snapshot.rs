@@ -6,7 +6,7 @@
 //! a typical latency series holds a few hundred `(key, count)` pairs and any
 //! percentile is one linear scan.
 
-use crate::bucket::{accepted_bits, bucket_of_bits, Bucket, Precision};
+use crate::bucket::{accepted_bits, bucket_of_bits, Bucket, Precision, MAX_EXCLUSIVE, OCTAVES};
 use crate::error::{PerfError, Result};
 
 /// One step of Neumaier's compensated summation: returns the new sum and the
@@ -341,6 +341,46 @@ impl HistogramSnapshot {
         self.estimate_extremes(lower, upper);
     }
 
+    /// Checks the invariants of a snapshot built from untrusted parts (a
+    /// file written by another process): keys valid for the precision,
+    /// strictly increasing, counts non-zero and adding up to `count`, and
+    /// finite, non-negative summary values with `min <= max` when not empty.
+    pub(crate) fn check_invariants(&self) -> std::result::Result<(), String> {
+        let p = self.precision;
+        let (first, last) = (p.join(0, 0), p.join(OCTAVES - 1, p.sub_buckets() - 1));
+        let mut previous = None;
+        for &(key, count) in &self.buckets {
+            if key < first || key > last {
+                return Err(format!("bucket key {key} is outside the precision's range"));
+            }
+            if previous.is_some_and(|k| k >= key) || count == 0 {
+                return Err("buckets must be sorted, distinct and non-empty".into());
+            }
+            previous = Some(key);
+        }
+        let total = self
+            .buckets
+            .iter()
+            .try_fold(self.zero_count, |t, b| t.checked_add(b.1));
+        if total != Some(self.count) {
+            return Err("count is not the sum of the buckets".into());
+        }
+        if self.count == 0 {
+            return Ok(());
+        }
+        let summary = [self.sum, self.sum_compensation, self.m2, self.min, self.max];
+        if summary.iter().any(|x| !x.is_finite()) || self.m2 < 0.0 || self.sum() < 0.0 {
+            return Err("sum, m2, min and max must be finite and non-negative".into());
+        }
+        if !(0.0 <= self.min && self.min <= self.max && self.max < MAX_EXCLUSIVE) {
+            return Err(format!(
+                "min {} and max {} are out of order or range",
+                self.min, self.max
+            ));
+        }
+        Ok(())
+    }
+
     /// `(count, sum, m2)`, the input of the moment-combining formulas.
     fn moments(&self) -> Moments {
         (self.count, self.sum(), self.m2)
@@ -537,7 +577,8 @@ fn coalesce(sorted: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
     out
 }
 
-fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as an LEB128 varint (7 bits a byte, low bits first).
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
         v >>= 7;

@@ -25,7 +25,7 @@ impl Monitor {
     pub fn baseline(&self, version: impl Into<String>) -> Baseline {
         let mut baseline = Baseline::new(version, self.now())
             .with_metadata("perf_core", env!("CARGO_PKG_VERSION"));
-        self.inner.registry.for_each(|key, series| {
+        self.view().for_each(|key, series| {
             if let Metric::Histogram(core) = &series.metric {
                 baseline.add(key.clone(), core.snapshot());
             }

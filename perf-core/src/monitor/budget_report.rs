@@ -13,11 +13,6 @@ impl Monitor {
     pub fn budget_report(&self) -> BudgetReport {
         let budgets = self.budgets();
         let inner = &self.inner;
-        BudgetReport::new(
-            &budgets,
-            &inner.registry,
-            inner.windows.as_ref(),
-            self.now(),
-        )
+        BudgetReport::new(&budgets, &self.view(), inner.windows.as_ref(), self.now())
     }
 }

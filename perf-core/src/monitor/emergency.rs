@@ -47,6 +47,6 @@ impl Monitor {
         let engine = inner.alerting.engine();
         inner
             .emergency
-            .evaluate_triggers(&inner.registry, inner.windows.as_ref(), engine, now);
+            .evaluate_triggers(&self.view(), inner.windows.as_ref(), engine, now);
     }
 }

@@ -39,7 +39,10 @@ impl Monitor {
         let mut slot = self.inner.evaluator.lock();
         let evaluator =
             Evaluator::start(Arc::downgrade(&self.inner), interval, first, move |inner| {
-                let monitor = Monitor { inner };
+                let monitor = Monitor {
+                    inner,
+                    local_only: false,
+                };
                 monitor.evaluate();
                 monitor.next_wait(interval)
             })?;

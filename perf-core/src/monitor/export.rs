@@ -49,7 +49,7 @@ impl Monitor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn export_json_with(&self, options: &JsonExportOptions) -> String {
-        export_json(&self.inner.registry, self.now(), options)
+        export_json(&self.view(), self.now(), options)
     }
 
     /// Every series' cumulative statistics as CSV: a header
@@ -73,6 +73,6 @@ impl Monitor {
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn export_csv(&self) -> String {
-        export_csv(&self.inner.registry, self.now())
+        export_csv(&self.view(), self.now())
     }
 }

@@ -56,9 +56,14 @@ impl Monitor {
     /// reference to it.
     fn renderer(&self, config: ExpositionConfig) -> Render {
         let weak = Arc::downgrade(&self.inner);
+        let local_only = self.local_only;
         Box::new(move |format| {
-            let inner = weak.upgrade()?;
-            Some(exposition::render(&inner.registry, &config, format).text)
+            let monitor = Monitor {
+                inner: weak.upgrade()?,
+                local_only,
+            };
+            let text = exposition::render(&monitor.view(), &config, format).text;
+            Some(text)
         })
     }
 }

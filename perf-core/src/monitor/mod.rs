@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLockReadGuard};
 
 use crate::bucket::Precision;
 use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
@@ -22,6 +22,7 @@ use crate::evaluation::Alerting;
 use crate::evaluator::Evaluator;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
+use crate::multiproc::{GaugeMode, Group, MultiprocessOptions};
 use crate::registry::{Limits, Metric, Registry, Series};
 use crate::regression::Policy;
 use crate::rules::RepeatIntervals;
@@ -70,6 +71,7 @@ pub struct MonitorBuilder {
     windows: bool,
     repeat_intervals: RepeatIntervals,
     alert_history: usize,
+    multiprocess: MultiprocessOptions,
 }
 
 impl Default for MonitorBuilder {
@@ -84,6 +86,7 @@ impl Default for MonitorBuilder {
             windows: true,
             repeat_intervals: RepeatIntervals::default(),
             alert_history: 1_000,
+            multiprocess: MultiprocessOptions::default(),
         }
     }
 }
@@ -151,9 +154,54 @@ impl MonitorBuilder {
         self
     }
 
+    /// Turns multi-process mode on: this monitor joins the process group
+    /// whose shared directory is `dir` (created if needed), publishes its
+    /// state there and reads every process's state in the merged view
+    /// (see `docs/multiprocess.md`). Without this, the environment variable
+    /// [`crate::MULTIPROC_DIR_ENV`] (`PERF_CORE_MULTIPROC_DIR`) does the
+    /// same when set.
+    ///
+    /// ```
+    /// use perf_core::Monitor;
+    /// let dir = std::env::temp_dir().join(format!("perf-core-doc-mp-{}", std::process::id()));
+    /// let monitor = Monitor::builder().multiprocess_dir(&dir).build()?;
+    /// monitor.counter("requests", &[])?.increment(2);
+    /// monitor.publish()?; // also done every second and when the monitor drops
+    /// assert_eq!(monitor.multiprocess().unwrap().live_processes, 1);
+    /// # drop(monitor); std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn multiprocess_dir(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        self.multiprocess.dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// How often a monitor in multi-process mode publishes its state
+    /// (default 1 s, at least 1 ms): the staleness bound of what other
+    /// processes read.
+    pub fn publish_interval(mut self, interval: Duration) -> Self {
+        self.multiprocess.publish_interval = Some(interval);
+        self
+    }
+
+    /// How the gauge `name` of the group's live processes combines in the
+    /// merged view (default: [`Self::default_gauge_mode`]).
+    pub fn gauge_mode(mut self, name: &str, mode: GaugeMode) -> Self {
+        self.multiprocess.gauge_modes.insert(name.to_owned(), mode);
+        self
+    }
+
+    /// How gauges without a [`Self::gauge_mode`] combine (default
+    /// [`GaugeMode::Sum`]).
+    pub fn default_gauge_mode(mut self, mode: GaugeMode) -> Self {
+        self.multiprocess.default_gauge_mode = mode;
+        self
+    }
+
     /// Builds the monitor. With windows enabled and a real clock, this starts
     /// one background ticker thread, which ends when the last clone of the
-    /// monitor is dropped.
+    /// monitor is dropped; in multi-process mode with a real clock, one
+    /// publisher thread too.
     pub fn build(self) -> Result<Monitor> {
         if self.max_metrics == 0 || self.max_series_per_metric == 0 {
             return Err(PerfError::InvalidConfig(
@@ -164,13 +212,19 @@ impl MonitorBuilder {
             .windows
             .then(|| WindowConfig::new(self.window_interval, self.window_retention))
             .transpose()?;
-        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let clock = self
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock::new()));
         let limits = Limits {
             max_metrics: self.max_metrics,
             max_series_per_metric: self.max_series_per_metric,
         };
+        let group = self.join_group(limits, &clock)?;
         let inner = Arc::new(MonitorInner {
             registry: Registry::new(limits, self.precision, clock.clone()),
+            group,
+            publisher: OnceLock::new(),
             clock: clock.clone(),
             windows,
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
@@ -191,7 +245,29 @@ impl MonitorBuilder {
             }
             None => {}
         }
-        Ok(Monitor { inner })
+        if let Some(group) = inner.group.as_ref().filter(|_| !clock.is_manual()) {
+            if let Some(stop) = spawn_publisher(Arc::downgrade(&inner), group.publish_interval()) {
+                let _ = inner.publisher.set(stop);
+            }
+        }
+        Ok(Monitor {
+            inner,
+            local_only: false,
+        })
+    }
+
+    /// The group this monitor joins, if multi-process mode is on.
+    fn join_group(&self, limits: Limits, clock: &Arc<dyn Clock>) -> Result<Option<Group>> {
+        let Some(dir) = self.multiprocess.resolved_dir() else {
+            return Ok(None);
+        };
+        if self.multiprocess.publish_interval() < Duration::from_millis(1) {
+            return Err(PerfError::InvalidConfig(
+                "publish_interval must be at least 1 ms".into(),
+            ));
+        }
+        let options = self.multiprocess.clone();
+        Group::join(&dir, options, limits, self.precision, clock.clone()).map(Some)
     }
 }
 
@@ -221,13 +297,20 @@ pub struct SeriesInfo {
 #[derive(Clone)]
 pub struct Monitor {
     inner: Arc<MonitorInner>,
+    /// Reads see only this process, even in multi-process mode
+    /// ([`Monitor::local`]).
+    local_only: bool,
 }
 
 /// Everything a monitor and its clones share. The fields are private to
 /// this module and its submodules.
 struct MonitorInner {
-    /// The series.
+    /// The series this process records.
     registry: Registry,
+    /// The process group, in multi-process mode.
+    group: Option<Group>,
+    /// Dropping this sender wakes and ends the publisher thread.
+    publisher: OnceLock<mpsc::Sender<()>>,
     /// The clock everything time-dependent reads.
     clock: Arc<dyn Clock>,
     /// The window layout, or `None` if windows are disabled.
@@ -359,7 +442,7 @@ impl Monitor {
     pub fn counter_rate(&self, name: &str, tags: &[Tag<'_>], window: Duration) -> Result<f64> {
         let config = self.window_config()?;
         let now = self.inner.clock.now();
-        self.inner.registry.with_existing(name, tags, |series| {
+        self.view().with_existing(name, tags, |series| {
             match series.window_increase(&config, now, window)? {
                 Some(increase) => Ok(increase as f64 / config.rounded(window).as_secs_f64()),
                 None => Err(kind_mismatch(name, &series.metric, MetricKind::Counter)),
@@ -378,7 +461,7 @@ impl Monitor {
     /// Every series, sorted by name and tags.
     pub fn series(&self) -> Vec<SeriesInfo> {
         let mut all = Vec::new();
-        self.inner.registry.for_each(|key, series| {
+        self.view().for_each(|key, series| {
             all.push(SeriesInfo {
                 key: key.clone(),
                 kind: series.metric.kind(),
@@ -403,6 +486,66 @@ impl Monitor {
         self.inner.windows.map(|c| c.interval())
     }
 
+    /// Publishes this process's state to the group's directory now (in
+    /// multi-process mode; otherwise does nothing). The publisher thread
+    /// does this every publish interval, and the monitor once more when its
+    /// last clone drops: call it before `exit` to hand over everything, or
+    /// after recording what other processes must see at once.
+    pub fn publish(&self) -> Result<()> {
+        match &self.inner.group {
+            Some(group) => group.publish(&self.inner.registry),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves the files of the group's dead processes into its archive now
+    /// (in multi-process mode; otherwise does nothing), so the directory
+    /// holds about one file per live process. The publisher thread does
+    /// this after every publish; returns how many processes it archived (0
+    /// if another process was compacting).
+    pub fn compact_multiprocess(&self) -> Result<usize> {
+        match &self.inner.group {
+            Some(group) => group.compact(),
+            None => Ok(0),
+        }
+    }
+
+    /// This monitor seen from this process alone: reads and exports of the
+    /// returned clone leave out the other processes of the group (in
+    /// multi-process mode; otherwise it reads the same).
+    ///
+    /// ```
+    /// use perf_core::Monitor;
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.record("q", &[], 1.0)?;
+    /// assert_eq!(monitor.local().stats("q", &[])?.count, 1);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn local(&self) -> Monitor {
+        Monitor {
+            inner: self.inner.clone(),
+            local_only: true,
+        }
+    }
+
+    /// The state of the process group, or `None` outside multi-process
+    /// mode.
+    pub fn multiprocess(&self) -> Option<crate::MultiprocessStatus> {
+        self.inner.group.as_ref().map(Group::status)
+    }
+
+    /// The registry reads go to: the merged view of the group, brought up
+    /// to date, in multi-process mode (unless [`Self::local`]); else this
+    /// process's own.
+    fn view(&self) -> View<'_> {
+        match &self.inner.group {
+            Some(group) if !self.local_only => {
+                View::Merged(group.refreshed_view(&self.inner.registry))
+            }
+            _ => View::Local(&self.inner.registry),
+        }
+    }
+
     /// The window layout; [`PerfError::WindowsDisabled`] without windows.
     fn window_config(&self) -> Result<WindowConfig> {
         self.inner.windows.ok_or(PerfError::WindowsDisabled)
@@ -422,8 +565,7 @@ impl Monitor {
         tags: &[Tag<'_>],
         f: impl FnOnce(&Series, &crate::histogram::HistogramCore) -> R,
     ) -> Result<R> {
-        self.inner
-            .registry
+        self.view()
             .with_existing(name, tags, |series| match &series.metric {
                 Metric::Histogram(core) => Ok(f(series, core)),
                 other => Err(kind_mismatch(name, other, MetricKind::Histogram)),
@@ -449,13 +591,46 @@ impl std::fmt::Debug for Monitor {
     }
 }
 
+/// A registry to read: this process's own, or the group's merged view
+/// (read-locked against refreshes while it is used).
+enum View<'a> {
+    Local(&'a Registry),
+    Merged(RwLockReadGuard<'a, Registry>),
+}
+
+impl std::ops::Deref for View<'_> {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        match self {
+            View::Local(registry) => registry,
+            View::Merged(guard) => guard,
+        }
+    }
+}
+
 impl MonitorInner {
-    /// Ticks every series at time `at`.
+    /// Ticks every series at time `at`, and in multi-process mode the
+    /// merged view after bringing it up to date.
     fn tick_all(&self, at: Timestamp) {
         let Some(config) = self.windows else { return };
         let interval = config.interval_of(at);
-        self.registry
-            .for_each(|_, series| series.tick(&mut series.window.lock(), interval, &config));
+        let tick = |registry: &Registry| {
+            registry.for_each(|_, series| series.tick(&mut series.window.lock(), interval, &config))
+        };
+        tick(&self.registry);
+        if let Some(group) = &self.group {
+            tick(&group.refreshed_view(&self.registry));
+        }
+    }
+}
+
+impl Drop for MonitorInner {
+    /// Hands this process's final state to the group.
+    fn drop(&mut self) {
+        if let Some(group) = &self.group {
+            let _ = group.publish(&self.registry);
+        }
     }
 }
 
@@ -463,6 +638,30 @@ impl TimeListener for MonitorInner {
     fn before_advance(&self, now: Timestamp) {
         self.tick_all(now);
     }
+}
+
+/// Starts the thread that publishes this process's state every `interval`
+/// and compacts dead processes' files. It holds only a weak reference and
+/// ends when the monitor drops the sender.
+fn spawn_publisher(monitor: Weak<MonitorInner>, interval: Duration) -> Option<mpsc::Sender<()>> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("perf-core-publisher".into())
+        .spawn(move || loop {
+            match stopped.recv_timeout(interval) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let Some(inner) = monitor.upgrade() else {
+                return;
+            };
+            if let Some(group) = &inner.group {
+                // Failures are counted in the group's status.
+                let _ = group.publish(&inner.registry);
+                let _ = group.compact();
+            }
+        });
+    spawned.ok().map(|_| stop)
 }
 
 /// Starts the thread that ticks at each interval boundary. It holds only a

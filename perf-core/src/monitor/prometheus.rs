@@ -65,6 +65,6 @@ impl Monitor {
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn exposition(&self, format: ExpositionFormat, config: &ExpositionConfig) -> Exposition {
-        exposition::render(&self.inner.registry, config, format)
+        exposition::render(&self.view(), config, format)
     }
 }

@@ -106,7 +106,7 @@ impl Monitor {
         let inner = &self.inner;
         inner
             .alerting
-            .evaluate(&inner.registry, inner.windows.as_ref(), now)
+            .evaluate(&self.view(), inner.windows.as_ref(), now)
     }
 
     /// Calls `f` with every notification, after each evaluation, in order.

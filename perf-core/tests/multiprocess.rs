@@ -1,0 +1,408 @@
+//! Multi-process mode: several monitors (in this process, or in child
+//! processes spawned from this test binary) share a directory, and every
+//! read of the merged view sees all of them exactly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perf_core::{
+    GaugeMode, HistogramSnapshot, ManualClock, Monitor, PerfError, Precision, Timestamp,
+};
+
+/// A fresh, empty directory under the system's temporary directory.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("perf-core-mp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A monitor of the group in `dir`, on `clock` (no background threads).
+fn member(dir: &Path, clock: &ManualClock) -> Monitor {
+    Monitor::builder()
+        .clock(clock.clone())
+        .multiprocess_dir(dir)
+        .gauge_mode("workers_max", GaugeMode::Max)
+        .gauge_mode("workers_min", GaugeMode::Min)
+        .gauge_mode("config_version", GaugeMode::Latest)
+        .gauge_mode("rss_bytes", GaugeMode::PerProcess)
+        .build()
+        .unwrap()
+}
+
+fn state_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".state"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn histograms_merge_exactly_and_counters_add() {
+    let dir = fresh_dir("merge");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let (a, b) = (member(&dir, &clock), member(&dir, &clock));
+    let values_a: Vec<f64> = (1..=1000).map(|i| i as f64 * 0.37).collect();
+    let values_b: Vec<f64> = (1..=500).map(|i| 100.0 + i as f64 * 3.1).collect();
+    for &v in &values_a {
+        a.record("latency", &[("route", "/a")], v).unwrap();
+    }
+    for &v in &values_b {
+        b.record("latency", &[("route", "/a")], v).unwrap();
+    }
+    a.counter("requests", &[]).unwrap().increment(1000);
+    b.counter("requests", &[]).unwrap().increment(500);
+    b.publish().unwrap();
+
+    let merged = a.stats("latency", &[("route", "/a")]).unwrap();
+    let all: Vec<f64> = values_a.iter().chain(&values_b).copied().collect();
+    let expected = HistogramSnapshot::from_values(Precision::DEFAULT, &all).unwrap();
+    assert_eq!(merged.count, 1500);
+    assert_eq!(merged.snapshot(), &expected_merge(&values_a, &values_b));
+    assert_eq!(merged.p99, expected.percentile(99.0).unwrap());
+    assert_eq!(merged.min, 0.37);
+    assert_eq!(merged.max, 100.0 + 500.0 * 3.1);
+    assert!((merged.stddev - expected.stddev()).abs() <= 1e-9 * expected.stddev());
+
+    // The local view and the other process's own view.
+    assert_eq!(
+        a.local()
+            .stats("latency", &[("route", "/a")])
+            .unwrap()
+            .count,
+        1000
+    );
+    a.publish().unwrap();
+    assert_eq!(b.stats("latency", &[("route", "/a")]).unwrap().count, 1500);
+    assert_eq!(a.counter_total("requests"), 1500);
+    let status = a.multiprocess().unwrap();
+    assert_eq!((status.processes, status.live_processes), (2, 2));
+    assert_eq!(status.skipped_files, 0);
+    drop((a, b));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What recording `a` then `b` into one histogram would hold.
+fn expected_merge(a: &[f64], b: &[f64]) -> HistogramSnapshot {
+    let mut merged = HistogramSnapshot::from_values(Precision::DEFAULT, a).unwrap();
+    merged.merge(&HistogramSnapshot::from_values(Precision::DEFAULT, b).unwrap());
+    merged
+}
+
+/// Reads a counter's merged value through the JSON export (every export
+/// reads the merged view).
+trait CounterTotal {
+    fn counter_total(&self, name: &str) -> u64;
+}
+
+impl CounterTotal for Monitor {
+    fn counter_total(&self, name: &str) -> u64 {
+        let json: serde_json::Value = serde_json::from_str(&self.export_json()).unwrap();
+        let series = json["series"].as_array().unwrap();
+        let found = series.iter().find(|s| s["name"] == name).unwrap();
+        found["value"].as_u64().unwrap()
+    }
+}
+
+#[test]
+fn gauges_combine_by_mode_over_live_processes() {
+    let dir = fresh_dir("gauges");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let (a, b) = (member(&dir, &clock), member(&dir, &clock));
+    for (m, workers, version, rss) in [(&a, 3.0, 1.0, 100.0), (&b, 5.0, 2.0, 200.0)] {
+        m.gauge("in_flight", &[]).unwrap().set(workers).unwrap();
+        m.gauge("workers_max", &[]).unwrap().set(workers).unwrap();
+        m.gauge("workers_min", &[]).unwrap().set(workers).unwrap();
+        m.gauge("config_version", &[])
+            .unwrap()
+            .set(version)
+            .unwrap();
+        m.gauge("rss_bytes", &[]).unwrap().set(rss).unwrap();
+        m.publish().unwrap();
+        std::thread::sleep(Duration::from_millis(2)); // `latest` goes by publish time
+    }
+    let text = a.export_prometheus();
+    let value = |series: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(series))
+            .unwrap_or_else(|| {
+                panic!("no {series} in\n{text}");
+            });
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(value("in_flight "), 8.0);
+    assert_eq!(value("workers_max "), 5.0);
+    assert_eq!(value("workers_min "), 3.0);
+    assert_eq!(value("config_version "), 2.0);
+    // Both monitors are in this process: one series, their sum.
+    let pid = std::process::id();
+    assert_eq!(value(&format!("rss_bytes{{pid=\"{pid}\"}}")), 200.0 + 100.0);
+
+    // A dead process's gauges drop out of the merged view.
+    drop(b);
+    let text = a.export_prometheus();
+    let in_flight = text.lines().find(|l| l.starts_with("in_flight ")).unwrap();
+    assert_eq!(in_flight, "in_flight 3");
+    drop(a);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dead_processes_keep_their_counts_and_compact_into_one_archive() {
+    let dir = fresh_dir("compact");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let survivor = member(&dir, &clock);
+    survivor.counter("jobs", &[]).unwrap().increment(1);
+    let mut previous = 1;
+    for generation in 0..20u64 {
+        let worker = member(&dir, &clock);
+        worker.counter("jobs", &[]).unwrap().increment(10);
+        worker.record("job_ms", &[], generation as f64).unwrap();
+        drop(worker); // publishes its final state and releases its lock
+        let total = survivor.counter_total("jobs");
+        assert!(
+            total >= previous,
+            "jobs went back from {previous} to {total}"
+        );
+        previous = total;
+        if generation % 3 == 0 {
+            let multiprocess = survivor.multiprocess().unwrap();
+            assert!(multiprocess.live_processes >= 1);
+            compact(&survivor);
+        }
+    }
+    compact(&survivor);
+    assert_eq!(survivor.counter_total("jobs"), 201);
+    assert_eq!(survivor.stats("job_ms", &[]).unwrap().count, 20);
+    assert_eq!(survivor.multiprocess().unwrap().archived, 20);
+    // One file per live process, plus the archive.
+    survivor.publish().unwrap();
+    assert_eq!(state_files(&dir).len(), 2, "{:?}", state_files(&dir));
+    drop(survivor);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs a compaction the way the publisher thread does.
+fn compact(monitor: &Monitor) {
+    monitor.compact_multiprocess().unwrap();
+}
+
+#[test]
+fn bad_files_are_skipped_and_counted_never_merged() {
+    let dir = fresh_dir("bad");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let a = member(&dir, &clock);
+    let b = member(&dir, &clock);
+    b.counter("requests", &[]).unwrap().increment(7);
+    b.publish().unwrap();
+    let b_file = state_files(&dir)
+        .into_iter()
+        .find(|n| n.starts_with('p'))
+        .unwrap();
+    let b_path = dir.join(&b_file);
+    let good = std::fs::read(&b_path).unwrap();
+    a.counter("requests", &[]).unwrap().increment(1);
+    assert_eq!(a.counter_total("requests"), 8);
+
+    let foreign = b"# HELP not a perf-core file\n".to_vec();
+    let mut newer = good.clone();
+    newer[8] = 9; // format version 9
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    for (i, bad) in [
+        good[..good.len() / 2].to_vec(),
+        foreign,
+        newer,
+        flipped,
+        Vec::new(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(&b_path, &bad).unwrap();
+        // The bad file's process counts as absent; nothing else changes.
+        assert_eq!(a.counter_total("requests"), 1, "bad file {i}");
+        assert_eq!(a.multiprocess().unwrap().skipped_files, i as u64 + 1);
+        assert!(a
+            .multiprocess()
+            .unwrap()
+            .last_error
+            .unwrap()
+            .contains(&b_file));
+    }
+    std::fs::write(&b_path, &good).unwrap();
+    assert_eq!(a.counter_total("requests"), 8);
+    drop((a, b));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unusable_directory_is_a_clear_error() {
+    let file = std::env::temp_dir().join(format!("perf-core-mp-file-{}", std::process::id()));
+    std::fs::write(&file, b"a file, not a directory").unwrap();
+    let err = Monitor::builder()
+        .multiprocess_dir(file.join("group"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, PerfError::Io { .. }), "{err}");
+    std::fs::remove_file(&file).unwrap();
+    let err = Monitor::builder()
+        .multiprocess_dir(std::env::temp_dir())
+        .publish_interval(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, PerfError::InvalidConfig(_)), "{err}");
+}
+
+#[test]
+fn windows_and_rules_read_the_merged_view() {
+    let dir = fresh_dir("windows");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let (a, b) = (member(&dir, &clock), member(&dir, &clock));
+    a.load_rules(
+        r#"{"version": 1, "rules": [{"name": "slow", "metric": "latency", "stat": "p95",
+            "window": "10s", "levels": [{"severity": "warning", "threshold": 100}]}]}"#,
+    )
+    .unwrap();
+    for second in 0..20 {
+        clock.advance(Duration::from_secs(1));
+        for _ in 0..10 {
+            a.record("latency", &[], 10.0).unwrap();
+            // Only the other process is slow, and it alone makes p95 > 100.
+            b.record("latency", &[], if second >= 10 { 500.0 } else { 10.0 })
+                .unwrap();
+        }
+        b.publish().unwrap();
+    }
+    clock.advance(Duration::from_secs(1));
+    let window = a
+        .window_stats("latency", &[], Duration::from_secs(10))
+        .unwrap();
+    let local = a
+        .local()
+        .window_stats("latency", &[], Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(local.count, 90); // the 10 s window: the 9 complete seconds and now
+    assert_eq!(window.count, 2 * local.count);
+    assert!(local.p95 < 11.0 && window.p95 > 400.0);
+    let events = a.evaluate();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(&*events[0].rule, "slow");
+    drop((a, b));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Child processes: each records `PERF_CORE_TEST_VALUES` values and exits
+/// (publishing at drop). Run by the tests below through this binary.
+#[test]
+fn child_worker() {
+    let Ok(dir) = std::env::var("PERF_CORE_TEST_CHILD_DIR") else {
+        return; // not a child: nothing to do
+    };
+    let n: u64 = std::env::var("PERF_CORE_TEST_VALUES")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let forever = std::env::var("PERF_CORE_TEST_FOREVER").is_ok();
+    let monitor = Monitor::builder()
+        .multiprocess_dir(dir)
+        .publish_interval(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let requests = monitor.counter("requests", &[]).unwrap();
+    let latency = monitor.histogram("latency", &[]).unwrap();
+    for i in 0..n {
+        latency.record((i % 100) as f64).unwrap();
+        requests.increment(1);
+    }
+    if forever {
+        // Keep counting (and publishing every 5 ms) until killed.
+        loop {
+            requests.increment(1);
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+}
+
+fn spawn_child(dir: &Path, values: u64, forever: bool) -> std::process::Child {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", "child_worker", "--nocapture", "--test-threads=1"])
+        .env("PERF_CORE_TEST_CHILD_DIR", dir)
+        .env("PERF_CORE_TEST_VALUES", values.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if forever {
+        command.env("PERF_CORE_TEST_FOREVER", "1");
+    }
+    command.spawn().unwrap()
+}
+
+#[test]
+fn processes_spawned_from_a_test_add_up_exactly() {
+    let dir = fresh_dir("spawn");
+    let reader = Monitor::builder().multiprocess_dir(&dir).build().unwrap();
+    let children: Vec<_> = (1..=4)
+        .map(|i| spawn_child(&dir, 1000 * i, false))
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(reader.counter_total("requests"), 10_000);
+    assert_eq!(reader.stats("latency", &[]).unwrap().count, 10_000);
+    assert_eq!(reader.local().series().len(), 0);
+    drop(reader);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn kill_9_during_publishing_loses_nothing_already_published() {
+    let dir = fresh_dir("kill");
+    let reader = Monitor::builder().multiprocess_dir(&dir).build().unwrap();
+    let mut previous = 0;
+    for round in 0..5 {
+        let mut child = spawn_child(&dir, 100, true);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // Wait until the child has published at least once, then kill it
+        // while it keeps publishing every 5 ms.
+        while reader.series().iter().all(|s| s.key.name() != "requests")
+            || reader.counter_total("requests") <= previous
+        {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the child never published"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(3 * round as u64));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let total = reader.counter_total("requests");
+        assert!(
+            total >= previous + 100,
+            "round {round}: {total} after {previous}"
+        );
+        previous = total;
+        reader.compact_multiprocess().unwrap();
+        assert_eq!(
+            reader.counter_total("requests"),
+            total,
+            "compaction changed the total"
+        );
+    }
+    assert_eq!(reader.multiprocess().unwrap().skipped_files, 0);
+    // No temporary file of a dead writer is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    drop(reader);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
