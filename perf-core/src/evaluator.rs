@@ -18,6 +18,7 @@ pub(crate) struct Evaluator {
     /// Dropping (or sending on) this ends the thread.
     stop: mpsc::Sender<()>,
     thread: JoinHandle<()>,
+    interval: Duration,
 }
 
 impl Evaluator {
@@ -45,14 +46,33 @@ impl Evaluator {
                         Err(RecvTimeoutError::Timeout) => {}
                         _ => return,
                     }
-                    let Some(target) = target.upgrade() else {
+                    // The strong reference lives only inside the step, so a
+                    // fork never copies one into a child.
+                    let next = crate::lifecycle::background_step(|| target.upgrade().map(&run));
+                    let Some(next) = next else {
                         return;
                     };
-                    wait = run(target);
+                    wait = next;
                 }
             })
             .map_err(|e| PerfError::InvalidConfig(format!("cannot start the evaluator: {e}")))?;
-        Ok(Evaluator { stop, thread })
+        Ok(Evaluator {
+            stop,
+            thread,
+            interval,
+        })
+    }
+
+    /// The interval it was started with.
+    pub(crate) fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Lets go of an evaluator inherited through `fork()`, whose thread
+    /// does not exist in this process: neither joined nor signalled (its
+    /// handle and channel are copies of the parent's), only forgotten.
+    pub(crate) fn abandon(self) {
+        std::mem::forget(self);
     }
 
     /// The evaluator thread's id.

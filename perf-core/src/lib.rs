@@ -70,6 +70,7 @@ mod evaluator;
 mod export;
 mod gauge;
 mod histogram;
+mod lifecycle;
 mod monitor;
 mod multiproc;
 mod numbers;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use perf_core::{
     GaugeMode, HistogramSnapshot, ManualClock, Monitor, PerfError, Precision, Timestamp,
 };
@@ -82,7 +84,7 @@ fn histograms_merge_exactly_and_counters_add() {
     assert_eq!((status.processes, status.live_processes), (2, 2));
     assert_eq!(status.skipped_files, 0);
     drop((a, b));
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 /// What recording `a` then `b` into one histogram would hold.
@@ -148,7 +150,7 @@ fn gauges_combine_by_mode_over_live_processes() {
     let in_flight = text.lines().find(|l| l.starts_with("in_flight ")).unwrap();
     assert_eq!(in_flight, "in_flight 3");
     drop(a);
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 #[test]
@@ -183,7 +185,7 @@ fn dead_processes_keep_their_counts_and_compact_into_one_archive() {
     survivor.publish().unwrap();
     assert_eq!(state_files(&dir).len(), 2, "{:?}", state_files(&dir));
     drop(survivor);
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 /// Runs a compaction the way the publisher thread does.
@@ -238,7 +240,7 @@ fn bad_files_are_skipped_and_counted_never_merged() {
     std::fs::write(&b_path, &good).unwrap();
     assert_eq!(a.counter_total("requests"), 8);
     drop((a, b));
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 #[test]
@@ -294,7 +296,7 @@ fn windows_and_rules_read_the_merged_view() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(&*events[0].rule, "slow");
     drop((a, b));
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 /// Child processes: each records `PERF_CORE_TEST_VALUES` values and exits
@@ -357,7 +359,7 @@ fn processes_spawned_from_a_test_add_up_exactly() {
     assert_eq!(reader.stats("latency", &[]).unwrap().count, 10_000);
     assert_eq!(reader.local().series().len(), 0);
     drop(reader);
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }
 
 #[test]
@@ -404,5 +406,5 @@ fn kill_9_during_publishing_loses_nothing_already_published() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     drop(reader);
-    std::fs::remove_dir_all(&dir).unwrap();
+    common::remove_group_dir(&dir);
 }

@@ -31,6 +31,7 @@ impl Monitor {
     /// on —, replacing a running one. It stops with [`Monitor::stop`] or
     /// when the last clone of the monitor is dropped.
     pub fn start(&self, interval: Duration) -> Result<()> {
+        self.after_fork();
         self.stop();
         let first = self.next_wait(interval);
         // The slot stays locked until the new evaluator is in it: a
@@ -67,6 +68,7 @@ impl Monitor {
     /// delivery to end, so waiting for it would deadlock. Does nothing if
     /// none runs.
     pub fn stop(&self) {
+        self.after_fork();
         let evaluator = self.inner.evaluator.lock().take();
         if let Some(evaluator) = evaluator {
             evaluator.stop(!self.inner.alerting.delivering_here());
@@ -75,6 +77,7 @@ impl Monitor {
 
     /// Whether the background evaluator runs.
     pub fn is_evaluating(&self) -> bool {
+        self.after_fork();
         self.inner.evaluator.lock().is_some()
     }
 }

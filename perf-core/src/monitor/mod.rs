@@ -7,8 +7,8 @@
 //! of the state it needs. Concept modules never name the monitor, so every
 //! dependency points from here to them.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLockReadGuard};
@@ -22,6 +22,7 @@ use crate::evaluation::Alerting;
 use crate::evaluator::Evaluator;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
+use crate::lifecycle::ProcessHooks;
 use crate::multiproc::{GaugeMode, Group, MultiprocessOptions};
 use crate::registry::{Limits, Metric, Registry, Series};
 use crate::regression::Policy;
@@ -29,13 +30,16 @@ use crate::rules::RepeatIntervals;
 use crate::series::{SeriesKey, Tag};
 use crate::stats::Stats;
 use crate::window::WindowConfig;
+use background::Threads;
 
+mod background;
 mod baseline;
 mod budget_report;
 mod config;
 mod emergency;
 mod evaluate;
 mod export;
+mod fork;
 mod hdr;
 #[cfg(feature = "http")]
 mod http;
@@ -224,32 +228,26 @@ impl MonitorBuilder {
         let inner = Arc::new(MonitorInner {
             registry: Registry::new(limits, self.precision, clock.clone()),
             group,
-            publisher: OnceLock::new(),
             clock: clock.clone(),
             windows,
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
             emergency: Emergency::new(clock.clone(), self.alert_history),
             evaluator: Mutex::new(None),
             regression_policy: Mutex::new(Policy::default()),
-            ticker: OnceLock::new(),
+            threads: Mutex::new(Threads::default()),
+            owner_pid: AtomicU32::new(std::process::id()),
+            adoption: Mutex::new(()),
         });
-        match windows {
-            Some(_) if clock.is_manual() => {
-                let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
-                clock.add_listener(weak);
-            }
-            Some(config) => {
-                if let Some(stop) = spawn_ticker(Arc::downgrade(&inner), config) {
-                    let _ = inner.ticker.set(stop);
-                }
-            }
-            None => {}
+        if windows.is_some() && clock.is_manual() {
+            let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
+            clock.add_listener(weak);
         }
-        if let Some(group) = inner.group.as_ref().filter(|_| !clock.is_manual()) {
-            if let Some(stop) = spawn_publisher(Arc::downgrade(&inner), group.publish_interval()) {
-                let _ = inner.publisher.set(stop);
-            }
+        crate::lifecycle::install_handlers();
+        if inner.group.is_some() {
+            let weak: Weak<dyn ProcessHooks> = Arc::downgrade(&inner) as Weak<MonitorInner>;
+            crate::lifecycle::register(weak);
         }
+        inner.start_threads();
         Ok(Monitor {
             inner,
             local_only: false,
@@ -309,8 +307,6 @@ struct MonitorInner {
     registry: Registry,
     /// The process group, in multi-process mode.
     group: Option<Group>,
-    /// Dropping this sender wakes and ends the publisher thread.
-    publisher: OnceLock<mpsc::Sender<()>>,
     /// The clock everything time-dependent reads.
     clock: Arc<dyn Clock>,
     /// The window layout, or `None` if windows are disabled.
@@ -324,8 +320,13 @@ struct MonitorInner {
     /// The regression policy of the rules documents loaded (default until
     /// one has a `regression` section).
     regression_policy: Mutex<Policy>,
-    /// Dropping this sender wakes and ends the ticker thread.
-    ticker: OnceLock<mpsc::Sender<()>>,
+    /// The ticker and publisher threads' stop channels.
+    threads: Mutex<Threads>,
+    /// The process this state belongs to: another pid means this is a copy
+    /// made by `fork()`, not yet adopted (see `fork`).
+    owner_pid: AtomicU32,
+    /// Serializes adoptions after a fork.
+    adoption: Mutex<()>,
 }
 
 impl Monitor {
@@ -455,6 +456,7 @@ impl Monitor {
     /// (before each advance) call this; call it yourself only with a custom
     /// clock that does neither.
     pub fn tick(&self) {
+        self.after_fork();
         self.inner.tick_all(self.inner.clock.now());
     }
 
@@ -492,6 +494,7 @@ impl Monitor {
     /// last clone drops: call it before `exit` to hand over everything, or
     /// after recording what other processes must see at once.
     pub fn publish(&self) -> Result<()> {
+        self.after_fork();
         match &self.inner.group {
             Some(group) => group.publish(&self.inner.registry),
             None => Ok(()),
@@ -504,6 +507,7 @@ impl Monitor {
     /// this after every publish; returns how many processes it archived (0
     /// if another process was compacting).
     pub fn compact_multiprocess(&self) -> Result<usize> {
+        self.after_fork();
         match &self.inner.group {
             Some(group) => group.compact(),
             None => Ok(0),
@@ -531,6 +535,7 @@ impl Monitor {
     /// The state of the process group, or `None` outside multi-process
     /// mode.
     pub fn multiprocess(&self) -> Option<crate::MultiprocessStatus> {
+        self.after_fork();
         self.inner.group.as_ref().map(Group::status)
     }
 
@@ -538,6 +543,7 @@ impl Monitor {
     /// to date, in multi-process mode (unless [`Self::local`]); else this
     /// process's own.
     fn view(&self) -> View<'_> {
+        self.after_fork();
         match &self.inner.group {
             Some(group) if !self.local_only => {
                 View::Merged(group.refreshed_view(&self.inner.registry))
@@ -625,12 +631,47 @@ impl MonitorInner {
     }
 }
 
-impl Drop for MonitorInner {
-    /// Hands this process's final state to the group.
-    fn drop(&mut self) {
-        if let Some(group) = &self.group {
-            let _ = group.publish(&self.registry);
+impl MonitorInner {
+    /// Publishes this process's state one last time (at drop or exit) — in
+    /// a forked child that never used the monitor, under a new identity,
+    /// so the parent's file is left alone.
+    fn publish_final(&self) {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        let Some(group) = &self.group else { return };
+        let pid = std::process::id();
+        if self.owner_pid.load(Acquire) != pid {
+            let _adopting = self.adoption.lock();
+            if self.owner_pid.load(Acquire) != pid {
+                if group.rejoin(&self.registry).is_err() {
+                    return;
+                }
+                self.owner_pid.store(pid, Release);
+            }
         }
+        let _ = group.publish(&self.registry);
+    }
+}
+
+impl Drop for MonitorInner {
+    /// Hands this process's final state to the group — in a forked child
+    /// that never used the monitor, under a new identity, so the parent's
+    /// file is left alone.
+    fn drop(&mut self) {
+        self.publish_final();
+    }
+}
+
+impl ProcessHooks for MonitorInner {
+    /// Notes what the child inherited (see [`Group::capture_at_fork`]).
+    fn in_child(&self) {
+        if let Some(group) = &self.group {
+            group.capture_at_fork(&self.registry);
+        }
+    }
+
+    /// Publishes the final state (see [`MonitorInner::publish_final`]).
+    fn at_exit(&self) {
+        self.publish_final();
     }
 }
 
@@ -638,56 +679,4 @@ impl TimeListener for MonitorInner {
     fn before_advance(&self, now: Timestamp) {
         self.tick_all(now);
     }
-}
-
-/// Starts the thread that publishes this process's state every `interval`
-/// and compacts dead processes' files. It holds only a weak reference and
-/// ends when the monitor drops the sender.
-fn spawn_publisher(monitor: Weak<MonitorInner>, interval: Duration) -> Option<mpsc::Sender<()>> {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("perf-core-publisher".into())
-        .spawn(move || loop {
-            match stopped.recv_timeout(interval) {
-                Err(RecvTimeoutError::Timeout) => {}
-                _ => return,
-            }
-            let Some(inner) = monitor.upgrade() else {
-                return;
-            };
-            if let Some(group) = &inner.group {
-                // Failures are counted in the group's status.
-                let _ = group.publish(&inner.registry);
-                let _ = group.compact();
-            }
-        });
-    spawned.ok().map(|_| stop)
-}
-
-/// Starts the thread that ticks at each interval boundary. It holds only a
-/// weak reference, and ends when the monitor drops the sender. Returns `None`
-/// if no thread could be started: reads still tick the series they read.
-fn spawn_ticker(monitor: Weak<MonitorInner>, config: WindowConfig) -> Option<mpsc::Sender<()>> {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("perf-core-ticker".into())
-        .spawn(move || loop {
-            let Some(inner) = monitor.upgrade() else {
-                return;
-            };
-            let now = inner.clock.now();
-            let boundary = config.next_boundary(now);
-            drop(inner);
-            match stopped.recv_timeout(boundary - now) {
-                Err(RecvTimeoutError::Timeout) => {}
-                _ => return,
-            }
-            let Some(inner) = monitor.upgrade() else {
-                return;
-            };
-            // File what was recorded up to the boundary under the interval
-            // that just ended.
-            inner.tick_all(Timestamp::from_nanos(boundary.as_nanos().saturating_sub(1)));
-        });
-    spawned.ok().map(|_| stop)
 }

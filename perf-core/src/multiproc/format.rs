@@ -87,6 +87,37 @@ pub(crate) enum SeriesState {
     },
 }
 
+impl SeriesState {
+    /// Takes away `before`, an earlier state of the same series (what a
+    /// forked process inherited): histograms and counters keep what was
+    /// added since (a histogram's extremes then within the precision
+    /// bound); a gauge is kept only if it changed. Returns whether anything
+    /// is left to publish.
+    pub(crate) fn subtract(&mut self, before: &SeriesState) -> bool {
+        match (self, before) {
+            (
+                SeriesState::Histogram { snapshot, rejected },
+                SeriesState::Histogram {
+                    snapshot: earlier,
+                    rejected: refused,
+                },
+            ) if snapshot.precision() == earlier.precision() => {
+                *snapshot = snapshot.delta_since(earlier);
+                *rejected = rejected.saturating_sub(*refused);
+                true
+            }
+            (SeriesState::Counter(n), SeriesState::Counter(earlier)) => {
+                *n = n.wrapping_sub(*earlier);
+                true
+            }
+            (SeriesState::Gauge { value, .. }, SeriesState::Gauge { value: earlier, .. }) => {
+                value.to_bits() != earlier.to_bits()
+            }
+            _ => true,
+        }
+    }
+}
+
 /// A decoded file.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StateFile {

@@ -207,6 +207,9 @@ struct Member {
     /// Holds the lock that marks this process alive.
     _lock: File,
     publishes: u64,
+    /// After a fork: the state the parent had recorded, which the parent
+    /// publishes and this process leaves out of its own.
+    inherited: HashMap<SeriesKey, SeriesState>,
 }
 
 /// A decoded file, kept while its stamp is unchanged.
@@ -235,6 +238,9 @@ pub(crate) struct Group {
     reads: Mutex<ReadState>,
     /// The merged view. Refreshes rewrite it under the write lock.
     view: RwLock<Registry>,
+    /// In a forked child: the state inherited from the parent, captured by
+    /// the fork handler until [`Self::rejoin`] takes it.
+    forked: Mutex<Option<HashMap<SeriesKey, SeriesState>>>,
     archived: AtomicU64,
     publish_errors: AtomicU64,
     skipped_files: AtomicU64,
@@ -262,6 +268,7 @@ impl Group {
                 instance,
                 _lock: lock,
                 publishes: 0,
+                inherited: HashMap::new(),
             }),
             reads: Mutex::new(ReadState {
                 cache: HashMap::new(),
@@ -271,12 +278,34 @@ impl Group {
                 live_processes: 0,
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
+            forked: Mutex::new(None),
             archived: AtomicU64::new(0),
             publish_errors: AtomicU64::new(0),
             skipped_files: AtomicU64::new(0),
             dropped_series: AtomicU64::new(0),
             last_error: Mutex::new(None),
         })
+    }
+
+    /// Joins the group again as a new process: for a monitor copied into a
+    /// child by `fork()`. The child's copy of the parent's lock is closed
+    /// (the parent keeps its own), and everything recorded so far is
+    /// remembered as inherited, to be left out of this process's state.
+    pub(crate) fn rejoin(&self, local: &Registry) -> Result<()> {
+        let instance = Instance::new();
+        let lock = self.dir.claim(instance)?;
+        // Captured at the fork by the fork handler; if it did not run,
+        // everything so far counts as inherited.
+        let captured = self.forked.lock().take();
+        let inherited = captured.unwrap_or_else(|| current_state(local).into_iter().collect());
+        let mut member = self.member.lock();
+        *member = Member {
+            instance,
+            _lock: lock,
+            publishes: 0,
+            inherited,
+        };
+        Ok(())
     }
 
     pub(crate) fn publish_interval(&self) -> Duration {
@@ -312,37 +341,53 @@ impl Group {
         }
     }
 
-    /// Every series of this process's registry, as published.
+    /// Every series of this process's registry, as published: less what
+    /// it inherited through a fork (a gauge it has not set since is left
+    /// out).
     fn local_state(&self, local: &Registry) -> Vec<(SeriesKey, SeriesState)> {
+        let mut state = self.raw_local_state(local);
+        let member = self.member.lock();
+        if !member.inherited.is_empty() {
+            state.retain_mut(|(key, s)| match member.inherited.get(key) {
+                Some(before) => s.subtract(before),
+                None => true,
+            });
+        }
+        state
+    }
+
+    /// Every series of this process's registry as it is.
+    fn raw_local_state(&self, local: &Registry) -> Vec<(SeriesKey, SeriesState)> {
         let now = unix_nanos();
         let mut reads = self.reads.lock();
-        let mut out = Vec::new();
-        local.for_each(|key, series| {
-            let state = match &series.metric {
-                Metric::Histogram(core) => SeriesState::Histogram {
-                    snapshot: core.snapshot(),
-                    rejected: core.rejected(),
-                },
-                Metric::Counter(core) => SeriesState::Counter(core.value()),
-                Metric::Gauge(core) => {
-                    let value = core.value();
-                    let changed = reads
-                        .gauge_changes
-                        .entry(key.clone())
-                        .or_insert((value, now));
-                    if changed.0.to_bits() != value.to_bits() {
-                        *changed = (value, now);
-                    }
-                    SeriesState::Gauge {
-                        mode: self.options.gauge_mode(key.name()),
-                        value,
-                        changed_at: changed.1,
-                    }
+        let mut out = current_state(local);
+        for (key, state) in &mut out {
+            if let SeriesState::Gauge {
+                mode,
+                value,
+                changed_at,
+            } = state
+            {
+                let changed = reads
+                    .gauge_changes
+                    .entry(key.clone())
+                    .or_insert((*value, now));
+                if changed.0.to_bits() != value.to_bits() {
+                    *changed = (*value, now);
                 }
-            };
-            out.push((key.clone(), state));
-        });
+                *mode = self.options.gauge_mode(key.name());
+                *changed_at = changed.1;
+            }
+        }
         out
+    }
+
+    /// Remembers what this process (a child just forked) inherited, for
+    /// [`Self::rejoin`]. Called from the fork handler in the child, before
+    /// any other code runs there: it takes no lock another thread of the
+    /// parent could have held (`forked` is only ever locked in children).
+    pub(crate) fn capture_at_fork(&self, local: &Registry) {
+        *self.forked.lock() = Some(current_state(local).into_iter().collect());
     }
 
     /// Brings the merged view up to date — this process's live state plus
@@ -656,6 +701,28 @@ impl<'a> ArchiveMerge<'a> {
             _ => {} // a kind conflict: the first kind's state is kept
         }
     }
+}
+
+/// Every series of `local` as it is now, read without locks (gauges with
+/// the default mode and no change time: callers fill those in).
+fn current_state(local: &Registry) -> Vec<(SeriesKey, SeriesState)> {
+    let mut out = Vec::new();
+    local.for_each(|key, series| {
+        let state = match &series.metric {
+            Metric::Histogram(core) => SeriesState::Histogram {
+                snapshot: core.snapshot(),
+                rejected: core.rejected(),
+            },
+            Metric::Counter(core) => SeriesState::Counter(core.value()),
+            Metric::Gauge(core) => SeriesState::Gauge {
+                mode: GaugeMode::default(),
+                value: core.value(),
+                changed_at: 0,
+            },
+        };
+        out.push((key.clone(), state));
+    });
+    out
 }
 
 fn empty_archive(precision: Precision) -> StateFile {

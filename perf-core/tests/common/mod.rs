@@ -119,3 +119,17 @@ pub fn external_tool_available(found: bool, what: &str) -> bool {
     }
     found
 }
+
+/// Removes a multi-process group's directory once its monitors are
+/// dropped: a background publisher may still be finishing a last write, so
+/// the removal is retried for up to a second.
+pub fn remove_group_dir(dir: &std::path::Path) {
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
