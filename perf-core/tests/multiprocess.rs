@@ -408,3 +408,47 @@ fn kill_9_during_publishing_loses_nothing_already_published() {
     drop(reader);
     common::remove_group_dir(&dir);
 }
+
+#[test]
+fn one_leader_evaluates_and_delivers_for_the_group() {
+    let dir = fresh_dir("leader");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let rules = r#"{"version": 1, "rules": [{"name": "busy", "metric": "requests",
+        "stat": "rate", "window": "10s", "threshold": 1}]}"#;
+    let workers: Vec<Monitor> = (0..3).map(|_| member(&dir, &clock)).collect();
+    let delivered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for worker in &workers {
+        worker.load_rules(rules).unwrap();
+        let delivered = delivered.clone();
+        worker.subscribe(move |_| {
+            delivered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    for _ in 0..5 {
+        clock.advance(Duration::from_secs(1));
+        for worker in &workers {
+            worker.counter("requests", &[]).unwrap().increment(10);
+            worker.publish().unwrap();
+        }
+    }
+    let events: Vec<usize> = workers.iter().map(|w| w.evaluate().len()).collect();
+    assert_eq!(events, [1, 0, 0], "only the first to evaluate leads");
+    assert_eq!(delivered.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let leaders: Vec<bool> = workers
+        .iter()
+        .map(|w| w.multiprocess().unwrap().leader)
+        .collect();
+    assert_eq!(leaders, [true, false, false]);
+
+    // The leader exits: the next process to evaluate takes over.
+    let mut workers = workers.into_iter();
+    drop(workers.next());
+    let (second, third) = (workers.next().unwrap(), workers.next().unwrap());
+    clock.advance(Duration::from_secs(1));
+    second.evaluate();
+    assert!(second.multiprocess().unwrap().leader);
+    assert!(third.evaluate().is_empty());
+    assert!(!third.multiprocess().unwrap().leader);
+    drop((second, third));
+    common::remove_group_dir(&dir);
+}

@@ -17,7 +17,15 @@ impl Monitor {
     /// and makes the emergency transition due (delivered to its listeners).
     /// Returns the alert notifications. Deterministic with a
     /// [`crate::ManualClock`].
+    ///
+    /// In multi-process mode only the group's leader evaluates (over the
+    /// merged view), so each notification is delivered once for the group:
+    /// in another process this takes the lead if no process holds it, and
+    /// otherwise evaluates nothing and returns no notification.
     pub fn evaluate(&self) -> Vec<AlertEvent> {
+        if !self.leads() {
+            return Vec::new();
+        }
         let _in_order = self.inner.alerting.in_order();
         let now = self.now();
         let events = self.evaluate_rules(now);
@@ -54,6 +62,13 @@ impl Monitor {
             old.stop(!self.inner.alerting.delivering_here());
         }
         Ok(())
+    }
+
+    /// Whether this process evaluates: always outside multi-process mode;
+    /// in it, if it leads the group (taking the lead if it is free).
+    fn leads(&self) -> bool {
+        self.after_fork();
+        self.inner.group.as_ref().map_or(true, |group| group.lead())
     }
 
     /// The background evaluator's next wait: `interval`, or

@@ -28,6 +28,7 @@ use crate::error::{PerfError, Result};
 /// The archive's file name.
 pub(crate) const ARCHIVE: &str = "archive.state";
 const COMPACT_LOCK: &str = "compact.lock";
+const LEADER_LOCK: &str = "leader.lock";
 
 /// Which process wrote a file: its pid and instance id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -232,6 +233,11 @@ impl Directory {
     /// Takes the compaction lock if no other process holds it.
     pub(crate) fn try_compaction_lock(&self) -> Option<File> {
         self.try_named_lock(COMPACT_LOCK)
+    }
+
+    /// Takes the leader lock if no other process holds it.
+    pub(crate) fn try_leader_lock(&self) -> Option<File> {
+        self.try_named_lock(LEADER_LOCK)
     }
 
     fn try_named_lock(&self, name: &str) -> Option<File> {

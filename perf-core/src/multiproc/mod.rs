@@ -194,6 +194,9 @@ pub struct MultiprocessStatus {
     pub publish_errors: u64,
     /// Distinct files skipped as truncated, corrupt or foreign.
     pub skipped_files: u64,
+    /// Whether this process leads the group: it evaluates rules and
+    /// emergency triggers for all of them and delivers the notifications.
+    pub leader: bool,
     /// Series left out of the merged view: another kind or precision under
     /// the same name, or past the caps.
     pub dropped_series: u64,
@@ -238,6 +241,8 @@ pub(crate) struct Group {
     reads: Mutex<ReadState>,
     /// The merged view. Refreshes rewrite it under the write lock.
     view: RwLock<Registry>,
+    /// The leader lock, while this process leads the group.
+    leader: Mutex<Option<File>>,
     /// In a forked child: the state inherited from the parent, captured by
     /// the fork handler until [`Self::rejoin`] takes it.
     forked: Mutex<Option<HashMap<SeriesKey, SeriesState>>>,
@@ -278,6 +283,7 @@ impl Group {
                 live_processes: 0,
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
+            leader: Mutex::new(None),
             forked: Mutex::new(None),
             archived: AtomicU64::new(0),
             publish_errors: AtomicU64::new(0),
@@ -298,6 +304,9 @@ impl Group {
         // everything so far counts as inherited.
         let captured = self.forked.lock().take();
         let inherited = captured.unwrap_or_else(|| current_state(local).into_iter().collect());
+        // The parent's leadership is the parent's: closing this copy of its
+        // descriptor leaves the parent's lock in place.
+        *self.leader.lock() = None;
         let mut member = self.member.lock();
         *member = Member {
             instance,
@@ -306,6 +315,24 @@ impl Group {
             inherited,
         };
         Ok(())
+    }
+
+    /// Whether this process leads the group — the one process that
+    /// evaluates rules and emergency triggers over the merged view and
+    /// delivers their notifications — taking the lead if no process holds
+    /// it. The kernel frees the lock of a leader that exits or is killed,
+    /// so the next process to ask takes over.
+    pub(crate) fn lead(&self) -> bool {
+        let mut leader = self.leader.lock();
+        if leader.is_none() {
+            *leader = self.dir.try_leader_lock();
+        }
+        leader.is_some()
+    }
+
+    /// Whether this process leads the group, without trying to.
+    pub(crate) fn is_leader(&self) -> bool {
+        self.leader.lock().is_some()
     }
 
     pub(crate) fn publish_interval(&self) -> Duration {
@@ -388,6 +415,12 @@ impl Group {
     /// parent could have held (`forked` is only ever locked in children).
     pub(crate) fn capture_at_fork(&self, local: &Registry) {
         *self.forked.lock() = Some(current_state(local).into_iter().collect());
+        // The parent's leadership must not outlive the parent through this
+        // copy of its lock: let go of it now if no thread of the parent
+        // was using it at the fork (else at `rejoin`).
+        if let Some(mut leader) = self.leader.try_lock() {
+            *leader = None;
+        }
     }
 
     /// Brings the merged view up to date — this process's live state plus
@@ -619,6 +652,7 @@ impl Group {
             publishes: member.publishes,
             publish_errors: self.publish_errors.load(Relaxed),
             skipped_files: self.skipped_files.load(Relaxed),
+            leader: self.is_leader(),
             dropped_series: self.dropped_series.load(Relaxed),
             last_error: self.last_error.lock().clone(),
         }
