@@ -116,7 +116,7 @@ pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
-pub use monitor::{Monitor, MonitorBuilder, SeriesInfo};
+pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};
 pub use multiproc::{
     GaugeMode, MultiprocessStatus, DEFAULT_PUBLISH_INTERVAL, MULTIPROC_DIR_ENV, PID_TAG,
 };

@@ -84,6 +84,17 @@ pub(crate) trait ProcessHooks: Send + Sync {
 
     /// Called when the process exits normally (`exit`, the end of `main`).
     fn at_exit(&self);
+
+    /// Called in a child by [`adopt_all`]: take over what was inherited
+    /// (start threads, join groups). Ordinary code, not a fork handler.
+    fn adopt(self: Arc<Self>);
+}
+
+/// Adopts every registered target in a child just forked (see
+/// [`crate::after_fork`]).
+pub(crate) fn adopt_all() {
+    let targets = background_step(live_targets);
+    targets.into_iter().for_each(ProcessHooks::adopt);
 }
 
 /// The registered targets. Locked only inside background steps (and by the

@@ -50,6 +50,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyPolicy>()?;
     module.add_class::<regression::PyRegressionReport>()?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
+    module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perf_core::{
-    AlertId, JsonExportOptions, Monitor, MonitorBuilder, Precision, RepeatIntervals, Severity,
-    SubscriptionId,
+    AlertId, GaugeMode, JsonExportOptions, Monitor, MonitorBuilder, Precision, RepeatIntervals,
+    Severity, SubscriptionId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -71,6 +71,13 @@ impl PyMonitor {
     }
 }
 
+/// Adopts every multi-process monitor in a child just forked (perf_core
+/// registers it with `os.register_at_fork`).
+#[pyfunction(name = "after_fork")]
+pub(crate) fn py_after_fork(py: Python<'_>) {
+    py.detach(perf_core::after_fork);
+}
+
 /// The builder options of `Monitor(...)`, applied one by one.
 fn configure(
     py: Python<'_>,
@@ -104,6 +111,17 @@ fn configure(
             "windows" => builder.windows(value.is_truthy()?),
             "alert_history" => builder.alert_history(usize_arg("alert_history", &value)?),
             "repeat_intervals" => builder.repeat_intervals(repeat_intervals(&value)?),
+            "multiprocess_dir" => {
+                let dir: PathBuf = value.extract().map_err(|_| {
+                    wrong_type(py, "multiprocess_dir", "a str or os.PathLike", &value)
+                })?;
+                builder.multiprocess_dir(dir)
+            }
+            "publish_interval" => builder.publish_interval(duration("publish_interval", &value)?),
+            "default_gauge_mode" => {
+                builder.default_gauge_mode(gauge_mode("default_gauge_mode", &value)?)
+            }
+            "gauge_modes" => gauge_modes(builder, &value)?,
             other => {
                 let message = format!("Monitor() got an unexpected keyword argument {other:?}");
                 return Err(crate::errors::new_err(
@@ -113,6 +131,37 @@ fn configure(
                 ));
             }
         };
+    }
+    Ok(builder)
+}
+
+/// A gauge mode by name: `"sum"`, `"max"`, `"min"`, `"latest"` or
+/// `"per_process"`.
+fn gauge_mode(arg: &str, value: &Bound<'_, PyAny>) -> PyResult<GaugeMode> {
+    let py = value.py();
+    let name: String = value
+        .extract()
+        .map_err(|_| wrong_type(py, arg, "a gauge mode name (str)", value))?;
+    name.parse().arg_err(py, arg)
+}
+
+/// `{"rss_bytes": "per_process", ...}`: gauge modes per metric name.
+fn gauge_modes(builder: MonitorBuilder, value: &Bound<'_, PyAny>) -> PyResult<MonitorBuilder> {
+    let py = value.py();
+    let dict = value.cast::<PyDict>().map_err(|_| {
+        wrong_type(
+            py,
+            "gauge_modes",
+            "a dict of metric name to gauge mode",
+            value,
+        )
+    })?;
+    let mut builder = builder;
+    for (name, mode) in dict.iter() {
+        let name: String = name
+            .extract()
+            .map_err(|_| wrong_type(py, "gauge_modes", "metric names (str)", &name))?;
+        builder = builder.gauge_mode(&name, gauge_mode("gauge_modes", &mode)?);
     }
     Ok(builder)
 }
@@ -151,10 +200,24 @@ impl PyMonitor {
     /// (a ManualClock), `precision` (bits, 2..=10, default 7),
     /// `max_metrics`, `max_series_per_metric`, `window_interval` and
     /// `window_retention` (seconds or timedelta), `windows` (bool),
-    /// `alert_history`, `repeat_intervals` ({severity: seconds}).
+    /// `alert_history`, `repeat_intervals` ({severity: seconds}), and for
+    /// multi-process mode `multiprocess_dir` (else the environment's
+    /// `PERF_CORE_MULTIPROC_DIR`), `publish_interval` (seconds),
+    /// `default_gauge_mode` and `gauge_modes` ({name: mode}).
     #[new]
     #[pyo3(signature = (**options))]
     fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        // `Monitor(_local_of=m)`: `m` seen from this process alone (what
+        // `Monitor.local()` returns, as the caller's class).
+        if let Some(of) = options.and_then(|o| o.get_item("_local_of").ok().flatten()) {
+            let of = of
+                .cast::<PyMonitor>()
+                .map_err(|_| wrong_type(py, "_local_of", "a Monitor", &of))?;
+            return Ok(PyMonitor {
+                inner: of.get().inner.local(),
+                callback_errors: of.get().callback_errors.clone(),
+            });
+        }
         let builder = match options {
             Some(options) => configure(py, Monitor::builder(), options)?,
             None => Monitor::builder(),
@@ -279,6 +342,37 @@ impl PyMonitor {
     /// The current time on the monitor's clock, in seconds.
     fn now(&self) -> f64 {
         seconds(self.inner.now())
+    }
+
+    /// Publishes this process's state to the group's directory now
+    /// (multi-process mode; otherwise nothing).
+    fn publish(&self, py: Python<'_>) -> PyResult<()> {
+        let m = &self.inner;
+        py.detach(|| m.publish()).py_err(py)
+    }
+
+    /// Moves dead processes' files into the group's archive now; returns
+    /// how many processes it archived.
+    fn compact_multiprocess(&self, py: Python<'_>) -> PyResult<usize> {
+        let m = &self.inner;
+        py.detach(|| m.compact_multiprocess()).py_err(py)
+    }
+
+    /// Adopts a monitor inherited through `os.fork()` (perf_core calls it
+    /// from `os.register_at_fork`); nothing in the process that made it.
+    fn after_fork(&self, py: Python<'_>) {
+        let m = &self.inner;
+        py.detach(|| m.after_fork());
+    }
+
+    /// The process group's state, or None outside multi-process mode.
+    #[getter]
+    fn multiprocess<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let m = &self.inner;
+        match py.detach(|| m.multiprocess()) {
+            Some(status) => records::multiprocess_status(py, &status).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Histogram precision in bits.

@@ -4,7 +4,8 @@
 
 use perf_core::{
     Alert, AlertEvent, AlertState, BudgetReport, BudgetRow, Comparison, EmergencySource,
-    EmergencyStatus, EmergencyTransition, SeriesInfo, SeriesKey, TriggerStatus, TriggerValue,
+    EmergencyStatus, EmergencyTransition, MultiprocessStatus, SeriesInfo, SeriesKey, TriggerStatus,
+    TriggerValue,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -55,6 +56,27 @@ pub(crate) fn list<'py, T>(
         list.append(f(py, item)?)?;
     }
     Ok(list)
+}
+
+/// `MultiprocessStatus(...)`: the process group as this process sees it.
+pub(crate) fn multiprocess_status<'py>(
+    py: Python<'py>,
+    s: &MultiprocessStatus,
+) -> PyResult<Bound<'py, PyAny>> {
+    Fields::new(py, "MultiprocessStatus")
+        .set("dir", s.dir.display().to_string())?
+        .set("pid", s.pid)?
+        .set("instance", s.instance)?
+        .set("leader", s.leader)?
+        .set("processes", s.processes)?
+        .set("live_processes", s.live_processes)?
+        .set("archived", s.archived)?
+        .set("publishes", s.publishes)?
+        .set("publish_errors", s.publish_errors)?
+        .set("skipped_files", s.skipped_files)?
+        .set("dropped_series", s.dropped_series)?
+        .set("last_error", s.last_error.clone())?
+        .build()
 }
 
 /// `SeriesKey(name, tags)`.

@@ -11,6 +11,20 @@ use std::sync::atomic::Ordering::{Acquire, Release};
 
 use super::Monitor;
 
+/// Adopts, in a child process just forked, every monitor of this process
+/// that is in multi-process mode ([`Monitor::after_fork`] on each), so
+/// those that only record still publish from now on. Call it right after
+/// `fork()` in the child, from ordinary code (not a signal or fork
+/// handler); the Python binding does, from `os.register_at_fork`. Does
+/// nothing in a process that was not forked.
+///
+/// ```
+/// perf_core::after_fork(); // not forked: nothing to do
+/// ```
+pub fn after_fork() {
+    crate::lifecycle::adopt_all();
+}
+
 impl Monitor {
     /// Adopts a monitor inherited through `fork()` in the child process:
     /// background threads (ticker, publisher, evaluator) start again, and

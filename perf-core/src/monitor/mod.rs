@@ -40,6 +40,8 @@ mod emergency;
 mod evaluate;
 mod export;
 mod fork;
+
+pub use fork::after_fork;
 mod hdr;
 #[cfg(feature = "http")]
 mod http;
@@ -672,6 +674,14 @@ impl ProcessHooks for MonitorInner {
     /// Publishes the final state (see [`MonitorInner::publish_final`]).
     fn at_exit(&self) {
         self.publish_final();
+    }
+
+    fn adopt(self: Arc<Self>) {
+        Monitor {
+            inner: self,
+            local_only: false,
+        }
+        .after_fork();
     }
 }
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import functools
 import inspect
+import os
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -65,6 +66,7 @@ from perf_core._records import (
     Comparison,
     EmergencyStatus,
     EmergencyTransition,
+    MultiprocessStatus,
     SeriesInfo,
     SeriesKey,
     TriggerStatus,
@@ -79,10 +81,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: before the threads they call back from can outlive the interpreter.
 _running: weakref.WeakSet[Monitor] = weakref.WeakSet()
 
-
 class Monitor(_native.Monitor):
     """The root object: series, statistics, rules, alerts, emergency mode,
-    baselines and exports. See ``docs/python.md`` for every option."""
+    baselines and exports. See ``docs/python.md`` for every option, and
+    ``docs/multiprocess.md`` for ``multiprocess_dir`` (or the environment
+    variable ``PERF_CORE_MULTIPROC_DIR``): one view of every worker process
+    of a gunicorn, uvicorn or Django server."""
+
+    def local(self) -> Monitor:
+        """This monitor seen from this process alone: in multi-process
+        mode, reads and exports of the returned monitor leave out the other
+        processes of the group."""
+        return type(self)(_local_of=self)
 
     def timed(
         self, name: str, tags: Optional[Mapping[str, str]] = None, /, **tag_kwargs: str
@@ -125,6 +135,13 @@ def _stop_evaluators() -> None:
         monitor.stop()
 
 
+# In a child just forked (gunicorn --preload, Django's AppConfig.ready),
+# every multi-process monitor starts its own background threads and joins
+# its group as a new process at once, even one that only records.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_native.after_fork)
+
+
 __all__ = [
     "Alert",
     "AlertEvent",
@@ -152,6 +169,7 @@ __all__ = [
     "KindMismatchError",
     "ManualClock",
     "Monitor",
+    "MultiprocessStatus",
     "PerfError",
     "PerfIOError",
     "Policy",

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from os import PathLike
 from types import TracebackType
-from typing import Any, Optional, Union, final
+from typing import Any, Literal, Optional, Union, final
 
 from typing_extensions import Self, disjoint_base
 
@@ -15,6 +15,7 @@ from perf_core._records import (
     Comparison,
     EmergencyStatus,
     EmergencyTransition,
+    MultiprocessStatus,
     SeriesInfo,
     SeriesKey,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "Policy",
     "RegressionReport",
     "compare",
+    "after_fork",
     "__version__",
 ]
 
@@ -59,6 +61,7 @@ _Seconds = Union[float, int, timedelta]
 _Tags = Optional[Mapping[str, str]]
 _Document = Union[str, Mapping[str, Any]]
 _Path = Union[str, PathLike[str]]
+_GaugeMode = Literal["sum", "max", "min", "latest", "per_process"]
 
 class PerfError(Exception): ...
 class InvalidArgumentError(PerfError, ValueError): ...
@@ -315,6 +318,11 @@ class Monitor:
         windows: Optional[bool] = ...,
         alert_history: Optional[int] = ...,
         repeat_intervals: Optional[Mapping[str, _Seconds]] = ...,
+        multiprocess_dir: Optional[_Path] = ...,
+        publish_interval: Optional[_Seconds] = ...,
+        default_gauge_mode: Optional[_GaugeMode] = ...,
+        gauge_modes: Optional[Mapping[str, _GaugeMode]] = ...,
+        _local_of: Optional[Monitor] = ...,
     ) -> Self: ...
     def histogram(self, name: str, tags: _Tags = None, /, **kwargs: str) -> Histogram: ...
     def counter(self, name: str, tags: _Tags = None, /, **kwargs: str) -> Counter: ...
@@ -330,6 +338,11 @@ class Monitor:
     ) -> float: ...
     def series(self) -> list[SeriesInfo]: ...
     def now(self) -> float: ...
+    def publish(self) -> None: ...
+    def compact_multiprocess(self) -> int: ...
+    def after_fork(self) -> None: ...
+    @property
+    def multiprocess(self) -> Optional[MultiprocessStatus]: ...
     @property
     def precision(self) -> int: ...
     @property
@@ -396,3 +409,5 @@ class Monitor:
         exc: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> bool: ...
+
+def after_fork() -> None: ...

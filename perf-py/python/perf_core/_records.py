@@ -127,6 +127,29 @@ class EmergencyStatus(_Record):
 
 
 @dataclass(frozen=True, slots=True)
+class MultiprocessStatus(_Record):
+    """The process group as this process sees it (``Monitor.multiprocess``):
+    its directory, this process's pid and instance id, whether it leads the
+    group, the processes the last read merged (live ones among them), dead
+    processes it archived, publishes (and failures), files skipped as
+    truncated, corrupt or foreign, series left out of the merged view, and
+    the latest reason for a skip or failure."""
+
+    dir: str
+    pid: int
+    instance: int
+    leader: bool
+    processes: int
+    live_processes: int
+    archived: int
+    publishes: int
+    publish_errors: int
+    skipped_files: int
+    dropped_series: int
+    last_error: Optional[str]
+
+
+@dataclass(frozen=True, slots=True)
 class BudgetRow(_Record):
     """One budget item rated on one series (``rating``: ``good``,
     ``needs-improvement``, ``poor``, or None without data)."""
