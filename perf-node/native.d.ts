@@ -96,6 +96,17 @@ export declare class NativeManualClock {
 export declare class NativeMonitor {
   /** A monitor with `options`, reading `clock` if given (else the system clock). */
   constructor(options: MonitorOptions, clock?: NativeManualClock | undefined | null)
+  /** Publishes this process's state to the group now (multi-process mode). */
+  publish(): void
+  /**
+   * Moves dead processes' files into the group's archive; returns how
+   * many processes it archived.
+   */
+  compactMultiprocess(): number
+  /** The process group, or null outside multi-process mode. */
+  multiprocess(): MultiprocessStatusObject | null
+  /** This monitor seen from this process alone. */
+  local(): NativeMonitor
   /** The histogram series `name{tags}`, created on first use. */
   histogram(name: string, tags: JsTags): NativeHistogram
   /** The counter series `name{tags}`, created on first use. */
@@ -380,6 +391,51 @@ export interface MonitorOptions {
   windows?: boolean
   /** Notifications and emergency transitions kept in history (default 1 000). */
   alertHistory?: number
+  /**
+   * Multi-process mode: the process group's shared directory (else the
+   * environment's `PERF_CORE_MULTIPROC_DIR`).
+   */
+  multiprocessDir?: string
+  /**
+   * How often this process publishes its state to the group, in ms
+   * (default 1 000).
+   */
+  publishInterval?: number
+  /**
+   * How gauges combine across processes: `sum` (default), `max`, `min`,
+   * `latest` or `per_process`.
+   */
+  defaultGaugeMode?: string
+  /** Gauge modes per metric name. */
+  gaugeModes?: Record<string, string>
+}
+
+/** The process group of a monitor in multi-process mode. */
+export interface MultiprocessStatusObject {
+  /** The shared directory. */
+  dir: string
+  /** This process's pid. */
+  pid: number
+  /** This process's instance id (random per process start), as a decimal string. */
+  instance: string
+  /** Whether this process leads the group (evaluates rules for all). */
+  leader: boolean
+  /** Processes the last read merged, this one included. */
+  processes: number
+  /** Of those, the live ones. */
+  liveProcesses: number
+  /** Dead processes compacted into the archive by this process. */
+  archived: number
+  /** Times this process published its state. */
+  publishes: number
+  /** Publishes that failed. */
+  publishErrors: number
+  /** Files skipped as truncated, corrupt or foreign. */
+  skippedFiles: number
+  /** Series left out of the merged view (kind conflicts, caps). */
+  droppedSeries: number
+  /** The latest reason a file was skipped or a publish failed. */
+  lastError?: string
 }
 
 /**

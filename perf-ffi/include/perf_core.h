@@ -584,7 +584,69 @@ typedef struct perf_monitor_options {
    * keeps (default 1 000).
    */
   size_t alert_history;
+  /**
+   * Multi-process mode: the process group's shared directory (created if
+   * needed); NULL: the environment variable `PERF_CORE_MULTIPROC_DIR`, if
+   * set, else off. See docs/multiprocess.md.
+   */
+  const char *multiprocess_dir;
+  /**
+   * How often the monitor publishes its state to the group, in ms
+   * (default 1 000).
+   */
+  uint64_t publish_interval_ms;
 } perf_monitor_options;
+
+/**
+ * The process group as this process sees it (`perf_monitor_multiprocess`).
+ */
+typedef struct perf_multiprocess_status {
+  /**
+   * Whether the monitor is in multi-process mode (the rest is zero if not).
+   */
+  bool enabled;
+  /**
+   * This process's pid, as its files name it.
+   */
+  uint32_t pid;
+  /**
+   * This process's instance id (random per process start).
+   */
+  uint64_t instance;
+  /**
+   * Whether this process leads the group: it evaluates rules and
+   * emergency triggers for all of them and delivers the notifications.
+   */
+  bool leader;
+  /**
+   * Processes the last read merged, this one included.
+   */
+  size_t processes;
+  /**
+   * Of those, the live ones.
+   */
+  size_t live_processes;
+  /**
+   * Dead processes compacted into the archive by this process.
+   */
+  uint64_t archived;
+  /**
+   * Times this process published its state.
+   */
+  uint64_t publishes;
+  /**
+   * Publishes that failed (the previous file stays).
+   */
+  uint64_t publish_errors;
+  /**
+   * Distinct files skipped as truncated, corrupt or foreign.
+   */
+  uint64_t skipped_files;
+  /**
+   * Series left out of the merged view (kind conflicts, caps).
+   */
+  uint64_t dropped_series;
+} perf_multiprocess_status;
 
 /**
  * Summary statistics of a histogram series, cumulative or over a window.
@@ -1016,6 +1078,53 @@ enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *
  * another thread uses the monitor.
  */
 void perf_monitor_free(struct perf_monitor *monitor);
+
+/**
+ * Publishes this process's state to the group's directory now (does
+ * nothing outside multi-process mode). The monitor also publishes every
+ * publish interval, at `exit` and when freed.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_IO` (the file
+ * could not be written; the previous one stays).
+ */
+enum perf_status perf_monitor_publish(const struct perf_monitor *monitor);
+
+/**
+ * Moves the files of the group's dead processes into its archive now and
+ * writes how many processes it archived to `*out_archived` (if not NULL).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_IO`.
+ */
+enum perf_status perf_monitor_compact_multiprocess(const struct perf_monitor *monitor, size_t *out_archived);
+
+/**
+ * Writes the process group's state to `*out` (`enabled` false outside
+ * multi-process mode).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ */
+enum perf_status perf_monitor_multiprocess(const struct perf_monitor *monitor, struct perf_multiprocess_status *out);
+
+/**
+ * Creates a handle to `monitor` seen from this process alone: statistics
+ * and exports through it leave out the group's other processes.
+ *
+ * Ownership: `*out` is a new handle owned by the caller (sharing the
+ * monitor's series); free it with `perf_monitor_free`. Written only on
+ * `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ */
+enum perf_status perf_monitor_local(const struct perf_monitor *monitor, struct perf_monitor **out);
+
+/**
+ * In a child process just forked: adopts every monitor of the process
+ * that is in multi-process mode — its background threads start again and
+ * it joins its group as a new process, leaving out what the parent had
+ * recorded (the parent still publishes that). Call it right after
+ * `fork()` in a child that only records; any other call on a monitor
+ * adopts it too. Does nothing in a process that was not forked.
+ */
+void perf_after_fork(void);
 
 /**
  * Gets the histogram series `name{tags}`, creating it on first use.

@@ -1,10 +1,12 @@
 //! The root object: `perf_monitor` and its options.
 
+use std::ffi::c_char;
+
 use perf_core::{Monitor, MonitorBuilder, Precision};
 
 use crate::boundary::{call, call_void};
 use crate::clock::perf_clock_manual;
-use crate::convert::{free_handle, handle, into_handle, millis, Out};
+use crate::convert::{free_handle, handle, into_handle, millis, str_arg, Out};
 use crate::error::{perf_status, FfiError};
 
 /// A monitor (opaque): the registry of series, its clock, rules, alerts,
@@ -47,6 +49,13 @@ pub struct perf_monitor_options {
     /// How many alert notifications and emergency transitions the history
     /// keeps (default 1 000).
     pub alert_history: usize,
+    /// Multi-process mode: the process group's shared directory (created if
+    /// needed); NULL: the environment variable `PERF_CORE_MULTIPROC_DIR`, if
+    /// set, else off. See docs/multiprocess.md.
+    pub multiprocess_dir: *const c_char,
+    /// How often the monitor publishes its state to the group, in ms
+    /// (default 1 000).
+    pub publish_interval_ms: u64,
 }
 
 impl perf_monitor_options {
@@ -73,6 +82,12 @@ impl perf_monitor_options {
         }
         if self.alert_history != 0 {
             builder = builder.alert_history(self.alert_history);
+        }
+        if !self.multiprocess_dir.is_null() {
+            builder = builder.multiprocess_dir(str_arg(self.multiprocess_dir, "multiprocess_dir")?);
+        }
+        if self.publish_interval_ms != 0 {
+            builder = builder.publish_interval(millis(self.publish_interval_ms));
         }
         Ok(builder.windows(!self.disable_windows))
     }

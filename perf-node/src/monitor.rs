@@ -36,6 +36,65 @@ pub struct MonitorOptions {
     pub windows: Option<bool>,
     /// Notifications and emergency transitions kept in history (default 1 000).
     pub alert_history: Option<u32>,
+    /// Multi-process mode: the process group's shared directory (else the
+    /// environment's `PERF_CORE_MULTIPROC_DIR`).
+    pub multiprocess_dir: Option<String>,
+    /// How often this process publishes its state to the group, in ms
+    /// (default 1 000).
+    pub publish_interval: Option<f64>,
+    /// How gauges combine across processes: `sum` (default), `max`, `min`,
+    /// `latest` or `per_process`.
+    pub default_gauge_mode: Option<String>,
+    /// Gauge modes per metric name.
+    pub gauge_modes: Option<std::collections::HashMap<String, String>>,
+}
+
+/// The process group of a monitor in multi-process mode.
+#[napi(object)]
+pub struct MultiprocessStatusObject {
+    /// The shared directory.
+    pub dir: String,
+    /// This process's pid.
+    pub pid: u32,
+    /// This process's instance id (random per process start), as a decimal string.
+    pub instance: String,
+    /// Whether this process leads the group (evaluates rules for all).
+    pub leader: bool,
+    /// Processes the last read merged, this one included.
+    pub processes: u32,
+    /// Of those, the live ones.
+    pub live_processes: u32,
+    /// Dead processes compacted into the archive by this process.
+    pub archived: f64,
+    /// Times this process published its state.
+    pub publishes: f64,
+    /// Publishes that failed.
+    pub publish_errors: f64,
+    /// Files skipped as truncated, corrupt or foreign.
+    pub skipped_files: f64,
+    /// Series left out of the merged view (kind conflicts, caps).
+    pub dropped_series: f64,
+    /// The latest reason a file was skipped or a publish failed.
+    pub last_error: Option<String>,
+}
+
+impl From<perf_core::MultiprocessStatus> for MultiprocessStatusObject {
+    fn from(s: perf_core::MultiprocessStatus) -> Self {
+        MultiprocessStatusObject {
+            dir: s.dir.display().to_string(),
+            pid: s.pid,
+            instance: s.instance.to_string(),
+            leader: s.leader,
+            processes: s.processes as u32,
+            live_processes: s.live_processes as u32,
+            archived: s.archived as f64,
+            publishes: s.publishes as f64,
+            publish_errors: s.publish_errors as f64,
+            skipped_files: s.skipped_files as f64,
+            dropped_series: s.dropped_series as f64,
+            last_error: s.last_error,
+        }
+    }
 }
 
 /// Web Vitals values (ms; CLS unitless), or their ratings.
@@ -120,6 +179,18 @@ fn builder(
     if let Some(n) = options.alert_history {
         b = b.alert_history(n as usize);
     }
+    if let Some(dir) = &options.multiprocess_dir {
+        b = b.multiprocess_dir(dir);
+    }
+    if let Some(ms) = options.publish_interval {
+        b = b.publish_interval(positive_duration_from_ms("publishInterval", ms)?);
+    }
+    if let Some(mode) = &options.default_gauge_mode {
+        b = b.default_gauge_mode(mode.parse().js()?);
+    }
+    for (name, mode) in options.gauge_modes.iter().flatten() {
+        b = b.gauge_mode(name, mode.parse().js()?);
+    }
     Ok(b)
 }
 
@@ -138,6 +209,33 @@ impl NativeMonitor {
     pub fn new(options: MonitorOptions, clock: Option<&NativeManualClock>) -> Result<Self> {
         let inner = builder(&options, clock)?.build().js()?;
         Ok(NativeMonitor { inner })
+    }
+
+    /// Publishes this process's state to the group now (multi-process mode).
+    #[napi]
+    pub fn publish(&self) -> Result<()> {
+        self.inner.publish().js()
+    }
+
+    /// Moves dead processes' files into the group's archive; returns how
+    /// many processes it archived.
+    #[napi]
+    pub fn compact_multiprocess(&self) -> Result<u32> {
+        self.inner.compact_multiprocess().js().map(|n| n as u32)
+    }
+
+    /// The process group, or null outside multi-process mode.
+    #[napi]
+    pub fn multiprocess(&self) -> Option<MultiprocessStatusObject> {
+        self.inner.multiprocess().map(Into::into)
+    }
+
+    /// This monitor seen from this process alone.
+    #[napi]
+    pub fn local(&self) -> NativeMonitor {
+        NativeMonitor {
+            inner: self.inner.local(),
+        }
     }
 
     /// The histogram series `name{tags}`, created on first use.

@@ -14,6 +14,7 @@ import type {
   EmergencyStatusObject,
   EmergencyTransitionObject,
   MonitorOptions as NativeMonitorOptions,
+  MultiprocessStatusObject,
   NativeMonitor,
   SeriesObject,
   StatsObject,
@@ -42,6 +43,11 @@ export type EmergencyStatus = EmergencyStatusObject
 export type SeriesInfo = SeriesObject
 /** Ratings of Web Vitals: `good`, `needs-improvement` or `poor`. */
 export type WebVitalsRatingsResult = WebVitalsRatings
+/** The process group of a monitor in multi-process mode (`monitor.multiprocess()`). */
+export type MultiprocessStatus = MultiprocessStatusObject
+/** How a gauge of the group's live processes combines in the merged view. */
+export type GaugeMode = 'sum' | 'max' | 'min' | 'latest' | 'per_process'
+const GAUGE_MODES: readonly string[] = ['sum', 'max', 'min', 'latest', 'per_process']
 
 /** Web Vitals as the `web-vitals` package reports them (ms; CLS unitless). */
 export interface WebVitals {
@@ -88,6 +94,20 @@ export interface MonitorOptions {
    * and the other callbacks go on.
    */
   onCallbackError?: (error: unknown, source: CallbackSource) => void
+  /**
+   * Multi-process mode (Node `cluster`, PM2, several instances on a host):
+   * the process group's shared directory. Each process publishes its state
+   * there and every read and export shows the whole group. Without it, the
+   * environment variable `PERF_CORE_MULTIPROC_DIR` does the same. See
+   * docs/multiprocess.md.
+   */
+  multiprocessDir?: string
+  /** How often this process publishes its state to the group, in ms (default 1 000). */
+  publishInterval?: number
+  /** How gauges combine across the group's live processes (default `sum`). */
+  defaultGaugeMode?: GaugeMode
+  /** Gauge modes per metric name. */
+  gaugeModes?: Record<string, GaugeMode>
 }
 
 /** How HdrHistogram strings scale values: `{ scale: 1000, significantDigits: 3 }` by default. */
@@ -108,6 +128,16 @@ export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Object.free
   json: 'application/json',
   csv: 'text/csv; charset=utf-8',
 })
+
+/**
+ * Flushes `monitor` when the process exits normally, so the core's exit
+ * hook publishes every record (a weak reference: it never keeps the
+ * monitor alive).
+ */
+function flushOnExit(monitor: Monitor): void {
+  const ref = new WeakRef(monitor)
+  process.once('exit', () => ref.deref()?.flush())
+}
 
 /** Handle caches hold at most this many entries; then they start over. */
 const CACHE_LIMIT = 10_000
@@ -145,7 +175,25 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
     out.windows = options.windows
   }
   if (options.alertHistory !== undefined) out.alertHistory = checkCount('alertHistory', options.alertHistory, 0)
+  if (options.multiprocessDir !== undefined) out.multiprocessDir = checkString('multiprocessDir', options.multiprocessDir)
+  if (options.publishInterval !== undefined) out.publishInterval = checkNumber('publishInterval', options.publishInterval)
+  if (options.defaultGaugeMode !== undefined) out.defaultGaugeMode = checkGaugeMode('defaultGaugeMode', options.defaultGaugeMode)
+  if (options.gaugeModes !== undefined) {
+    const modes: Record<string, string> = {}
+    for (const [name, mode] of Object.entries(checkObject('gaugeModes', options.gaugeModes))) {
+      modes[name] = checkGaugeMode(`gaugeModes.${name}`, mode)
+    }
+    out.gaugeModes = modes
+  }
   return out
+}
+
+/** A gauge mode name, or a `TypeError`. */
+function checkGaugeMode(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !GAUGE_MODES.includes(value)) {
+    throw invalidType(`${what} must be one of ${GAUGE_MODES.join(', ')}, got ${describe(value)}`)
+  }
+  return value
 }
 
 /** The emergency mode of a monitor: `monitor.emergency`. */
@@ -239,14 +287,20 @@ export class Monitor implements HandleOwner {
     this.onCallbackError = options.onCallbackError === undefined
       ? defaultCallbackErrorHandler
       : checkFunction('onCallbackError', options.onCallbackError)
-    const flushInterval = options.flushInterval === undefined
-      ? (options.windowInterval ?? 1000)
-      : checkNumber('flushInterval', options.flushInterval)
     const settings = nativeOptions(options)
     this.native = call(() => new native.NativeMonitor(settings, this.clock?.native))
+    const multiprocess = this.native.multiprocess() !== null
+    // In multi-process mode pending records must reach the core before it
+    // publishes: flush twice per publish interval.
+    const flushInterval = options.flushInterval !== undefined
+      ? checkNumber('flushInterval', options.flushInterval)
+      : multiprocess
+        ? Math.min(options.windowInterval ?? 1000, options.publishInterval ?? 1000) / 2
+        : (options.windowInterval ?? 1000)
     this.emergency = new Emergency(this)
     this.clock?.attach(this)
     if (flushInterval > 0 && this.clock === undefined) this.startFlushTimer(flushInterval)
+    if (multiprocess) flushOnExit(this)
   }
 
   // ---- recording ----------------------------------------------------------
@@ -570,6 +624,41 @@ export class Monitor implements HandleOwner {
     const normalized = normalizeTags(tags)
     this.flush()
     call(() => this.native.importHdr(name, normalized, encoded, options))
+  }
+
+  // ---- multi-process mode --------------------------------------------------
+
+  /**
+   * Publishes this process's state (pending records included) to the group
+   * now. The core publishes every `publishInterval` and at exit by itself;
+   * call this after recording what the other processes must see at once.
+   */
+  publish(): void {
+    this.flush()
+    call(() => this.native.publish())
+  }
+
+  /** Moves dead processes' files into the group's archive now; returns how many it archived. */
+  compactMultiprocess(): number {
+    return call(() => this.native.compactMultiprocess())
+  }
+
+  /** The process group as this process sees it, or null outside multi-process mode. */
+  multiprocess(): MultiprocessStatus | null {
+    this.flush()
+    return this.native.multiprocess()
+  }
+
+  /**
+   * This monitor seen from this process alone: in multi-process mode, reads
+   * and exports of the returned monitor leave out the other processes.
+   * It shares this monitor's handles.
+   */
+  local(): Monitor {
+    const view = Object.create(Monitor.prototype) as Monitor
+    Object.assign(view, this, { native: this.native.local(), flushTimer: undefined })
+    Object.assign(view, { emergency: new Emergency(view) })
+    return view
   }
 
   /** Stops the background evaluator and the flush timer, and flushes. */
