@@ -151,4 +151,6 @@ mod doc_examples {
     struct Regression;
     #[doc = include_str!("../../docs/export.md")]
     struct Export;
+    #[doc = include_str!("../../docs/multiprocess.md")]
+    struct Multiprocess;
 }
