@@ -6,7 +6,8 @@
 //! each record 100 lognormal latencies (median 20 ms, σ = 1) into every
 //! series; the workers are monitors of one group in this process (each is
 //! a member of its own, with its own file, exactly as separate processes
-//! are), and three of them publish once. The scraping worker renders the
+//! are), and three of them publish once. Members run on a manual clock, so
+//! no publisher or ticker thread competes with the measurement. The scraping worker renders the
 //! merged view: its own live state plus the three files.
 //!
 //! Group `multiprocess_scrape` (time for one `export_prometheus()`):
@@ -19,8 +20,8 @@
 //!   recorded, published, exited and were compacted into the archive.
 //!
 //! Group `multiprocess_record` (one `Histogram::record` through a handle):
-//! `off` and `on` (the handle of a group member; publishing runs in a
-//! background thread every second meanwhile).
+//! `off` and `on` (the handle of a group member whose publisher thread
+//! publishes every second meanwhile).
 //!
 //! Run: `benches/run.sh multiprocess`, or
 //! `cargo bench -p perf-core-benches --bench multiprocess -- --warm-up-time 1 --measurement-time 3`.
@@ -29,7 +30,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use perf_core::Monitor;
+use perf_core::{ManualClock, Monitor, Timestamp};
 use perf_core_benches::lognormal_ms;
 
 const METRICS: usize = 10;
@@ -53,8 +54,12 @@ fn fill(monitor: &Monitor, values: usize, seed: u64) {
     }
 }
 
+/// A member of the group in `dir`. On a manual clock, so no ticker or
+/// publisher thread runs beside the measurement (members publish by hand,
+/// and as they drop).
 fn member(dir: &Path) -> Monitor {
     Monitor::builder()
+        .clock(ManualClock::new(Timestamp::ZERO))
         .multiprocess_dir(dir)
         .max_series_per_metric(ROUTES)
         .build()
@@ -109,8 +114,7 @@ fn bench_scrape(c: &mut Criterion) {
         let worker = member(&dead_dir);
         fill(&worker, 10, 100 + seed);
     } // each publishes as it drops, and is then dead
-    // Compact the dead (a member's publisher thread may be compacting at
-    // the same moment: then this one finds the lock taken and tries again).
+      // Compact the dead (retried, should the compaction lock be taken).
     let files = || std::fs::read_dir(&dead_dir).unwrap().count();
     for _ in 0..100 {
         with_dead.compact_multiprocess().unwrap();
@@ -119,7 +123,11 @@ fn bench_scrape(c: &mut Criterion) {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(files() < 20, "{} files: the dead were not compacted", files());
+    assert!(
+        files() < 20,
+        "{} files: the dead were not compacted",
+        files()
+    );
     // Same text: the merged view is exact.
     assert_eq!(live.export_prometheus(), single.export_prometheus());
     assert_eq!(
@@ -151,10 +159,13 @@ fn bench_record(c: &mut Criterion) {
     let values = lognormal_ms(1024, 20.0, 1.0, 7);
     let off = Monitor::builder().build().unwrap();
     let dir = fresh_dir("record");
-    let on = member(&dir);
+    // A real clock: the publisher thread runs while the handle records.
+    let on = Monitor::builder().multiprocess_dir(&dir).build().unwrap();
     let mut group = c.benchmark_group("multiprocess_record");
     for (label, monitor) in [("off", &off), ("on", &on)] {
-        let h = monitor.histogram("latency", &[("route", "/users")]).unwrap();
+        let h = monitor
+            .histogram("latency", &[("route", "/users")])
+            .unwrap();
         group.bench_function(label, |b| {
             let mut i = 0;
             b.iter(|| {
