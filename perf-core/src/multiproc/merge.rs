@@ -23,26 +23,12 @@ pub(crate) struct Source<'a> {
     pub(crate) series: &'a [(SeriesKey, SeriesState)],
 }
 
-/// A series' merged value so far.
-enum Merged {
-    Histogram {
-        snapshot: HistogramSnapshot,
-        rejected: u64,
-    },
-    Counter(u64),
-    Gauge {
-        mode: GaugeMode,
-        value: f64,
-        changed_at: u64,
-    },
-}
-
-impl Merged {
+impl SeriesState {
     fn kind(&self) -> MetricKind {
         match self {
-            Merged::Histogram { .. } => MetricKind::Histogram,
-            Merged::Counter(_) => MetricKind::Counter,
-            Merged::Gauge { .. } => MetricKind::Gauge,
+            SeriesState::Histogram { .. } => MetricKind::Histogram,
+            SeriesState::Counter(_) => MetricKind::Counter,
+            SeriesState::Gauge { .. } => MetricKind::Gauge,
         }
     }
 }
@@ -60,7 +46,7 @@ pub(crate) struct Dropped {
 
 /// The merged state of every series of `sources`.
 pub(crate) struct Merge {
-    series: HashMap<SeriesKey, Merged>,
+    series: HashMap<SeriesKey, SeriesState>,
     pub(crate) dropped: Dropped,
 }
 
@@ -94,13 +80,13 @@ impl Merge {
     fn add_histogram(&mut self, key: &SeriesKey, snapshot: &HistogramSnapshot, rejected: u64) {
         match self.series.get_mut(key) {
             None => {
-                let merged = Merged::Histogram {
+                let merged = SeriesState::Histogram {
                     snapshot: snapshot.clone(),
                     rejected,
                 };
                 self.series.insert(key.clone(), merged);
             }
-            Some(Merged::Histogram {
+            Some(SeriesState::Histogram {
                 snapshot: total,
                 rejected: refused,
             }) if total.precision() == snapshot.precision() => {
@@ -114,9 +100,9 @@ impl Merge {
     fn add_counter(&mut self, key: &SeriesKey, n: u64) {
         match self.series.get_mut(key) {
             None => {
-                self.series.insert(key.clone(), Merged::Counter(n));
+                self.series.insert(key.clone(), SeriesState::Counter(n));
             }
-            Some(Merged::Counter(total)) => *total = total.wrapping_add(n),
+            Some(SeriesState::Counter(total)) => *total = total.wrapping_add(n),
             Some(_) => self.dropped.conflicts += 1,
         }
     }
@@ -134,14 +120,14 @@ impl Merge {
         };
         match self.series.get_mut(&key) {
             None => {
-                let merged = Merged::Gauge {
+                let merged = SeriesState::Gauge {
                     mode,
                     value,
                     changed_at: at,
                 };
                 self.series.insert(key, merged);
             }
-            Some(Merged::Gauge {
+            Some(SeriesState::Gauge {
                 mode,
                 value: total,
                 changed_at,
@@ -189,19 +175,19 @@ impl Merge {
 
 /// Writes a merged value into a view's series of the same kind; false if
 /// the kinds (or precisions) differ.
-fn write(metric: &Metric, merged: &Merged) -> bool {
+fn write(metric: &Metric, merged: &SeriesState) -> bool {
     match (metric, merged) {
-        (Metric::Histogram(core), Merged::Histogram { snapshot, rejected }) => {
+        (Metric::Histogram(core), SeriesState::Histogram { snapshot, rejected }) => {
             if core.precision() != snapshot.precision() {
                 return false;
             }
             core.replace_with(snapshot, *rejected);
         }
-        (Metric::Counter(core), Merged::Counter(n)) => {
+        (Metric::Counter(core), SeriesState::Counter(n)) => {
             // Striped: move the total to `n` by the (wrapping) difference.
             core.increment(n.wrapping_sub(core.value()));
         }
-        (Metric::Gauge(core), Merged::Gauge { value, .. }) => {
+        (Metric::Gauge(core), SeriesState::Gauge { value, .. }) => {
             let gauge = Gauge { core: core.clone() };
             // Merged values are sums, extremes or copies of finite values.
             if gauge.set(*value).is_err() {
