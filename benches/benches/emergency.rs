@@ -7,6 +7,8 @@
 //!   request handler keeps it: one `Acquire` load behind one pointer.
 //! * `perf-core monitor.emergency().is_active()` — through the monitor: one
 //!   more pointer hop.
+//! * `perf-core is_active(), multi-process mode` — a member of a process
+//!   group: the load of the group's word in a shared memory page.
 //! * `AtomicBool load (Acquire)` — the floor: a bare atomic load.
 //! * `std RwLock<bool> read` — what a flag behind a lock would cost
 //!   (parking_lot is not a dependency of this crate, so std's lock).
@@ -87,6 +89,17 @@ fn emergency(c: &mut Criterion) {
     group.bench_function("perf-core monitor.emergency().is_active()", |b| {
         b.iter(|| black_box(black_box(&monitor).emergency().is_active()))
     });
+    // Multi-process mode: the word in the group's shared memory page.
+    let dir =
+        std::env::temp_dir().join(format!("perf-core-bench-emergency-{}", std::process::id()));
+    let member = Monitor::builder()
+        .multiprocess_dir(&dir)
+        .build()
+        .expect("group member");
+    let group_handle = member.emergency().clone();
+    group.bench_function("perf-core is_active(), multi-process mode", |b| {
+        b.iter(|| black_box(black_box(&group_handle).is_active()))
+    });
     group.bench_function("AtomicBool load (Acquire)", |b| {
         b.iter(|| black_box(black_box(&flag).load(Ordering::Acquire)))
     });
@@ -102,6 +115,8 @@ fn emergency(c: &mut Criterion) {
     });
     drop(toggler);
     group.finish();
+    drop(member);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, emergency);

@@ -30,13 +30,15 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::rules::Severity;
 use crate::series::SeriesKey;
 
 /// Identifies one alert from firing to resolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct AlertId(pub u64);
 
 impl fmt::Display for AlertId {
@@ -46,7 +48,8 @@ impl fmt::Display for AlertId {
 }
 
 /// What happened to an alert.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// A level held for `for`: the alert starts.
     Fired,
@@ -102,7 +105,7 @@ impl fmt::Display for AlertKind {
 /// assert_eq!(&*events[0].rule, "slow");
 /// # Ok::<(), perf_core::PerfError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertEvent {
     /// The alert.
     pub id: AlertId,
@@ -130,7 +133,8 @@ pub struct AlertEvent {
 }
 
 /// Whether an active alert's level still holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// The level holds (or has not cleared).
     Firing,
@@ -139,7 +143,7 @@ pub enum AlertState {
 }
 
 /// An active alert, as [`crate::Monitor::alerts`] lists it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Its id (for [`crate::Monitor::acknowledge`]).
     pub id: AlertId,

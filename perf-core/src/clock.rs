@@ -23,7 +23,20 @@ use parking_lot::Mutex;
 /// assert_eq!(t.as_nanos(), 10_500_000_000);
 /// assert_eq!(t - Timestamp::from_secs(10), Duration::from_millis(500));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Timestamp(u64);
 
 impl Timestamp {

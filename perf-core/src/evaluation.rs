@@ -328,6 +328,43 @@ impl RuleEngine {
         Some((key.clone(), slot.rule.op, value, threshold))
     }
 
+    /// The id the next alert gets.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// Takes over alerts another engine made (a process group's former
+    /// leader): each active alert whose rule exists here and whose series
+    /// has no state here carries on as firing, with its id, times and
+    /// acknowledgement — so it is not fired again — and ids continue after
+    /// `next_id`. The history is taken if this engine has none yet.
+    pub(crate) fn adopt(&mut self, alerts: &[Alert], history: Vec<AlertEvent>, next_id: u64) {
+        for alert in alerts {
+            let Some(slot) = self.rules.iter_mut().find(|s| s.name == alert.rule) else {
+                continue;
+            };
+            slot.states.entry(alert.series.clone()).or_insert(Tracked {
+                phase: Phase::Firing {
+                    severity: alert.severity,
+                },
+                value: alert.value,
+                alert: Some(AlertRecord {
+                    id: alert.id,
+                    fired_at: alert.fired_at,
+                    last_notified: alert.last_notified,
+                    acknowledged: alert.acknowledged,
+                }),
+            });
+        }
+        self.next_id = self.next_id.max(next_id);
+        if self.history.is_empty() {
+            self.history = history.into();
+            while self.history.len() > self.history_limit {
+                self.history.pop_front();
+            }
+        }
+    }
+
     pub(crate) fn acknowledge(&mut self, id: AlertId) -> Result<()> {
         let record = self
             .rules

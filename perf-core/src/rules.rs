@@ -44,7 +44,10 @@ use crate::error::{PerfError, Result};
 use crate::series::{validate_name, validate_tags, SeriesKey};
 
 /// How urgent an alert is. Ordered: `Info < Warning < Error < Critical`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Worth knowing; nobody needs to act.
     Info,
@@ -93,7 +96,8 @@ impl FromStr for Severity {
 }
 
 /// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// `>`
     Gt,

@@ -199,6 +199,40 @@ impl SeriesKey {
     }
 }
 
+/// Serialized as `{"name": …, "tags": [[key, value], …]}`; read back as a
+/// key outside any registry (equal to the registry's key it names).
+impl serde::Serialize for SeriesKey {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("SeriesKey", 2)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("tags", &self.tags)?;
+        out.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SeriesKey {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+            tags: Vec<(String, String)>,
+        }
+        let named = Named::deserialize(deserializer)?;
+        let tags: Vec<Tag<'_>> = named
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(SeriesKey::detached(&named.name, &tags))
+    }
+}
+
 /// Equal when name and tags are: keys from different monitors (whose
 /// registries hash with different seeds) and keys read back from files
 /// compare as the series they name.

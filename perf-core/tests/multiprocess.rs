@@ -444,11 +444,122 @@ fn one_leader_evaluates_and_delivers_for_the_group() {
     let mut workers = workers.into_iter();
     drop(workers.next());
     let (second, third) = (workers.next().unwrap(), workers.next().unwrap());
+    let fired = third.alerts();
+    assert_eq!(fired.len(), 1, "followers read the leader's alerts");
+    assert_eq!(third.alert_history().len(), 1);
     clock.advance(Duration::from_secs(1));
-    second.evaluate();
+    // The new leader carries the alert on: not fired a second time.
+    assert!(second.evaluate().is_empty());
     assert!(second.multiprocess().unwrap().leader);
+    assert_eq!(second.alerts()[0].id, fired[0].id);
+    assert_eq!(second.alert_history(), third.alert_history());
+    assert_eq!(delivered.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert!(third.evaluate().is_empty());
     assert!(!third.multiprocess().unwrap().leader);
     drop((second, third));
+    common::remove_group_dir(&dir);
+}
+
+#[test]
+fn alerts_read_and_acknowledge_the_same_from_any_process() {
+    let dir = fresh_dir("acknowledge");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let rules = r#"{"version": 1, "rules": [{"name": "slow", "metric": "latency",
+        "stat": "max", "threshold": 100}]}"#;
+    let (leader, follower) = (member(&dir, &clock), member(&dir, &clock));
+    for monitor in [&leader, &follower] {
+        monitor.load_rules(rules).unwrap();
+    }
+    follower.record("latency", &[], 250.0).unwrap();
+    follower.publish().unwrap();
+    assert_eq!(leader.evaluate().len(), 1);
+    let alerts = follower.alerts();
+    assert_eq!(alerts, leader.alerts());
+    assert!(!alerts[0].acknowledged);
+    assert!(matches!(
+        follower.acknowledge(perf_core::AlertId(alerts[0].id.0 + 1)),
+        Err(PerfError::UnknownAlert { .. })
+    ));
+    follower.acknowledge(alerts[0].id).unwrap();
+    leader.evaluate();
+    assert!(leader.alerts()[0].acknowledged);
+    assert!(follower.alerts()[0].acknowledged);
+    drop((leader, follower));
+    common::remove_group_dir(&dir);
+}
+
+#[test]
+fn emergency_mode_is_one_for_the_group() {
+    let dir = fresh_dir("emergency");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let workers: Vec<Monitor> = (0..3).map(|_| member(&dir, &clock)).collect();
+    let flags: Vec<perf_core::Emergency> = workers.iter().map(|w| w.emergency().clone()).collect();
+    assert!(flags.iter().all(|e| !e.is_active()));
+    assert!(flags[2].activate("database failover").unwrap());
+    assert!(flags.iter().all(|e| e.is_active()), "one word for all");
+    assert!(!flags[0].activate("again").unwrap(), "already held by hand");
+    clock.advance(Duration::from_secs(5));
+    assert!(flags[1].deactivate("failover done").unwrap());
+    assert!(flags.iter().all(|e| !e.is_active()));
+    for flag in &flags {
+        let history = flag.history();
+        let reasons: Vec<&str> = history.iter().map(|t| t.reason.as_str()).collect();
+        assert_eq!(reasons, ["database failover", "failover done"]);
+        assert!(!flag.status().active);
+    }
+    // A new member joins the mode as it is.
+    flags[0].activate("load test").unwrap();
+    let late = member(&dir, &clock);
+    assert!(late.emergency().is_active());
+    assert!(late.emergency().status().manual);
+    drop((workers, late));
+    common::remove_group_dir(&dir);
+}
+
+#[test]
+fn a_new_leader_carries_automatic_emergency_mode_on() {
+    let dir = fresh_dir("emergency-takeover");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let config = perf_core::EmergencyConfig::default()
+        .trigger(perf_core::Trigger::condition(
+            perf_core::TriggerCondition::new(
+                perf_core::Target::gauge("queue_depth"),
+                perf_core::Op::Gt,
+                100.0,
+            ),
+        ))
+        .min_dwell(Duration::from_secs(60))
+        .clear_for(Duration::from_secs(10));
+    let (first, second) = (member(&dir, &clock), member(&dir, &clock));
+    for monitor in [&first, &second] {
+        monitor.configure_emergency(config.clone()).unwrap();
+    }
+    second
+        .gauge("queue_depth", &[])
+        .unwrap()
+        .set(500.0)
+        .unwrap();
+    second.publish().unwrap();
+    first.evaluate();
+    assert!(second.emergency().is_active(), "the leader's activation");
+    let dwell_until = second.emergency().status().dwell_until.unwrap();
+    assert_eq!(dwell_until, Timestamp::ZERO + Duration::from_secs(60));
+    drop(first);
+    // Clear from now on; the new leader must still hold the dwell.
+    second.gauge("queue_depth", &[]).unwrap().set(0.0).unwrap();
+    clock.advance(Duration::from_secs(30));
+    second.evaluate();
+    assert!(second.multiprocess().unwrap().leader);
+    clock.advance(Duration::from_secs(20));
+    second.evaluate();
+    assert!(second.emergency().is_active(), "dwell not over at 50 s");
+    clock.advance(Duration::from_secs(20));
+    second.evaluate();
+    assert!(
+        !second.emergency().is_active(),
+        "dwell over and clear for 40 s"
+    );
+    assert_eq!(second.emergency().history().len(), 2);
+    drop(second);
     common::remove_group_dir(&dir);
 }

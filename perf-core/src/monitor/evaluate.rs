@@ -30,6 +30,7 @@ impl Monitor {
         let now = self.now();
         let events = self.evaluate_rules(now);
         self.evaluate_emergency(now);
+        self.publish_alerts();
         events
     }
 
@@ -68,7 +69,7 @@ impl Monitor {
     /// in it, if it leads the group (taking the lead if it is free).
     fn leads(&self) -> bool {
         self.after_fork();
-        self.inner.group.as_ref().map_or(true, |group| group.lead())
+        self.take_lead()
     }
 
     /// The background evaluator's next wait: `interval`, or

@@ -40,6 +40,7 @@ mod emergency;
 mod evaluate;
 mod export;
 mod fork;
+mod group_alerts;
 
 pub use fork::after_fork;
 mod hdr;
@@ -227,13 +228,14 @@ impl MonitorBuilder {
             max_series_per_metric: self.max_series_per_metric,
         };
         let group = self.join_group(limits, &clock)?;
+        let shared_emergency = group.as_ref().map(Group::emergency);
         let inner = Arc::new(MonitorInner {
             registry: Registry::new(limits, self.precision, clock.clone()),
             group,
             clock: clock.clone(),
             windows,
             alerting: Alerting::new(self.repeat_intervals, self.alert_history),
-            emergency: Emergency::new(clock.clone(), self.alert_history),
+            emergency: Emergency::new(clock.clone(), self.alert_history, shared_emergency),
             evaluator: Mutex::new(None),
             regression_policy: Mutex::new(Policy::default()),
             threads: Mutex::new(Threads::default()),

@@ -127,19 +127,36 @@ impl Monitor {
     }
 
     /// The active alerts (firing or recovering), by rule then series.
+    ///
+    /// In multi-process mode, the group's: in a process that does not lead
+    /// the group, those the leader wrote after its latest evaluation.
     pub fn alerts(&self) -> Vec<Alert> {
+        if let Some(document) = self.leader_alerts() {
+            return document.alerts;
+        }
         self.inner.alerting.engine().lock().alerts()
     }
 
     /// The latest notifications, oldest first (at most the builder's
     /// `alert_history`, 1 000 by default).
+    /// In multi-process mode, the group's (as [`Monitor::alerts`]).
     pub fn alert_history(&self) -> Vec<AlertEvent> {
+        if let Some(document) = self.leader_alerts() {
+            return document.history;
+        }
         self.inner.alerting.engine().lock().history()
     }
 
     /// Acknowledges an active alert: its repeats stop until it escalates or
     /// resolves. Errors with [`PerfError::UnknownAlert`] if it is not active.
+    ///
+    /// In multi-process mode, from a process that does not lead the group:
+    /// the acknowledgement is left for the leader, which applies it at its
+    /// next evaluation.
     pub fn acknowledge(&self, id: AlertId) -> Result<()> {
+        if let Some(document) = self.leader_alerts() {
+            return self.acknowledge_for_leader(&document, id);
+        }
         self.inner.alerting.engine().lock().acknowledge(id)
     }
 }

@@ -240,6 +240,26 @@ impl Directory {
         self.try_named_lock(LEADER_LOCK)
     }
 
+    /// Waits for the exclusive lock on the file `name` (created if
+    /// needed), opened for this one use: dropping the file frees it.
+    pub(crate) fn lock_named(&self, name: &str) -> Result<File> {
+        let path = self.path.join(name);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        lock(&file).map_err(|e| io_error(&path, e))?;
+        Ok(file)
+    }
+
+    /// Replaces the file `name` whole (as [`Self::publish`]).
+    pub(crate) fn replace_named(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let stem = format!("{name}-{:016x}", random_id());
+        self.replace(&self.path.join(name), &stem, bytes)
+    }
+
     fn try_named_lock(&self, name: &str) -> Option<File> {
         let file = OpenOptions::new()
             .create(true)
@@ -337,6 +357,30 @@ fn try_lock(file: &File, exclusive: bool) -> io::Result<bool> {
     }
 }
 
+/// Waits for an exclusive `flock` (retrying when a signal interrupts).
+#[cfg(unix)]
+fn lock(file: &File) -> io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor this `File` owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_file: &File) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "multi-process mode needs flock (Unix)",
+    ))
+}
+
 #[cfg(not(unix))]
 fn try_lock(_file: &File, _exclusive: bool) -> io::Result<bool> {
     Err(io::Error::new(
@@ -345,7 +389,7 @@ fn try_lock(_file: &File, _exclusive: bool) -> io::Result<bool> {
     ))
 }
 
-fn io_error(path: &Path, e: io::Error) -> PerfError {
+pub(crate) fn io_error(path: &Path, e: io::Error) -> PerfError {
     PerfError::Io {
         path: path.display().to_string(),
         reason: e.to_string(),

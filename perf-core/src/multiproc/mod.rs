@@ -24,6 +24,7 @@
 mod directory;
 mod format;
 mod merge;
+mod shared;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -45,6 +46,7 @@ use format::{Header, Role, SeriesState, StateFile};
 use merge::{Merge, Source};
 
 pub use merge::PID_TAG;
+pub(crate) use shared::{SharedAlerts, SharedEmergency};
 
 /// The environment variable that turns multi-process mode on: the shared
 /// directory's path.
@@ -204,6 +206,17 @@ pub struct MultiprocessStatus {
     pub last_error: Option<String>,
 }
 
+/// Where a process stands in its group's leadership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lead {
+    /// Another process leads.
+    Follows,
+    /// This process led already.
+    Leads,
+    /// This process has just taken the lead.
+    TookOver,
+}
+
 /// This process's membership of the group.
 struct Member {
     instance: Instance,
@@ -246,6 +259,10 @@ pub(crate) struct Group {
     /// In a forked child: the state inherited from the parent, captured by
     /// the fork handler until [`Self::rejoin`] takes it.
     forked: Mutex<Option<HashMap<SeriesKey, SeriesState>>>,
+    /// The group's emergency word and state document.
+    emergency: Arc<SharedEmergency>,
+    /// The leader's alerts document and acknowledgements for it.
+    alerts: SharedAlerts,
     archived: AtomicU64,
     publish_errors: AtomicU64,
     skipped_files: AtomicU64,
@@ -265,7 +282,11 @@ impl Group {
         let dir = Directory::open(dir)?;
         let instance = Instance::new();
         let lock = dir.claim(instance)?;
+        let emergency = Arc::new(SharedEmergency::open(&dir)?);
+        let alerts = SharedAlerts::new(&dir);
         Ok(Group {
+            emergency,
+            alerts,
             dir,
             options,
             precision,
@@ -322,12 +343,27 @@ impl Group {
     /// delivers their notifications — taking the lead if no process holds
     /// it. The kernel frees the lock of a leader that exits or is killed,
     /// so the next process to ask takes over.
-    pub(crate) fn lead(&self) -> bool {
+    pub(crate) fn lead(&self) -> Lead {
         let mut leader = self.leader.lock();
-        if leader.is_none() {
-            *leader = self.dir.try_leader_lock();
+        if leader.is_some() {
+            return Lead::Leads;
         }
-        leader.is_some()
+        *leader = self.dir.try_leader_lock();
+        match *leader {
+            Some(_) => Lead::TookOver,
+            None => Lead::Follows,
+        }
+    }
+
+    /// The group's emergency mode, for this process's
+    /// [`crate::Emergency`].
+    pub(crate) fn emergency(&self) -> Arc<SharedEmergency> {
+        self.emergency.clone()
+    }
+
+    /// The leader's alerts document.
+    pub(crate) fn alerts(&self) -> &SharedAlerts {
+        &self.alerts
     }
 
     /// Whether this process leads the group, without trying to.

@@ -69,6 +69,8 @@
 //! # Ok::<(), perf_core::PerfError>(())
 //! ```
 
+mod group;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,11 +78,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Subscribers, SubscriptionId};
 use crate::clock::{Clock, Timestamp};
 use crate::error::{PerfError, Result};
 use crate::evaluation::{RuleEngine, SeriesReader};
+use crate::multiproc::SharedEmergency;
 use crate::numbers::compact;
 use crate::registry::Registry;
 use crate::rule_state::Reading;
@@ -409,7 +413,8 @@ impl Trigger {
 }
 
 /// What a transition did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EmergencyChange {
     /// The mode turned on.
     Activated,
@@ -438,7 +443,8 @@ impl fmt::Display for EmergencyChange {
 }
 
 /// Who made a transition.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EmergencySource {
     /// [`Emergency::activate`] or [`Emergency::deactivate`].
     Manual,
@@ -460,7 +466,7 @@ impl fmt::Display for EmergencySource {
 }
 
 /// A trigger's reading: the most extreme series it read.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TriggerValue {
     /// The trigger's name.
     pub trigger: Arc<str>,
@@ -493,7 +499,7 @@ impl fmt::Display for TriggerValue {
 /// One change of the mode.
 ///
 /// Displays as one line: `at`, change, source, reason and values.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmergencyTransition {
     /// What changed.
     pub change: EmergencyChange,
@@ -579,8 +585,11 @@ pub struct Emergency {
 }
 
 struct Shared {
-    /// The mode; written only under `state`, after the history.
+    /// The mode; written only under `state`, after the history. In
+    /// multi-process mode the group's word is the mode instead.
     active: AtomicBool,
+    /// In multi-process mode: the group's word and state document.
+    group: Option<Arc<SharedEmergency>>,
     state: Mutex<State>,
     listeners: Subscribers<EmergencyTransition>,
     listener_panics: AtomicU64,
@@ -609,7 +618,7 @@ struct State {
     delivering: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 enum Mode {
     Off,
     Auto { since: Timestamp, dwell: Duration },
@@ -905,10 +914,16 @@ fn text(d: Duration) -> String {
 }
 
 impl Emergency {
-    pub(crate) fn new(clock: Arc<dyn Clock>, history_limit: usize) -> Emergency {
+    /// A mode of its own, or — given `group` — the process group's.
+    pub(crate) fn new(
+        clock: Arc<dyn Clock>,
+        history_limit: usize,
+        group: Option<Arc<SharedEmergency>>,
+    ) -> Emergency {
         Emergency {
             shared: Arc::new(Shared {
                 active: AtomicBool::new(false),
+                group,
                 state: Mutex::new(State::new(history_limit)),
                 listeners: Subscribers::default(),
                 listener_panics: AtomicU64::new(0),
@@ -918,10 +933,14 @@ impl Emergency {
     }
 
     /// Whether the mode is on: one atomic load, safe and cheap from any
-    /// thread (benchmarked under 1 ns).
+    /// thread (benchmarked under 1 ns). In multi-process mode, the load of
+    /// the group's word in shared memory.
     #[inline]
     pub fn is_active(&self) -> bool {
-        self.shared.active.load(Ordering::Acquire)
+        match &self.shared.group {
+            None => self.shared.active.load(Ordering::Acquire),
+            Some(group) => group.word().load(Ordering::Acquire) != 0,
+        }
     }
 
     /// Turns the mode on by hand and holds it on until
@@ -961,12 +980,13 @@ impl Emergency {
         let shared = &self.shared;
         let deliver = {
             let mut state = shared.state.lock();
-            let Some(transition) = f(&mut state) else {
+            let made = match &shared.group {
+                Some(group) => Self::group_transition(group, &mut state, f),
+                None => Self::local_transition(shared, &mut state, f),
+            };
+            let Some(transition) = made else {
                 return false;
             };
-            state.record(&transition);
-            let active = transition.change != EmergencyChange::Deactivated;
-            shared.active.store(active, Ordering::Release);
             state.undelivered.push_back(transition);
             !std::mem::replace(&mut state.delivering, true)
         };
@@ -974,6 +994,59 @@ impl Emergency {
             self.deliver_undelivered();
         }
         true
+    }
+
+    /// Makes and records the transition `f` returns, for this process.
+    fn local_transition(
+        shared: &Shared,
+        state: &mut State,
+        f: impl FnOnce(&mut State) -> Option<EmergencyTransition>,
+    ) -> Option<EmergencyTransition> {
+        let transition = f(state)?;
+        state.record(&transition);
+        let active = transition.change != EmergencyChange::Deactivated;
+        shared.active.store(active, Ordering::Release);
+        Some(transition)
+    }
+
+    /// Makes and records the transition `f` returns for the whole group:
+    /// on the group's state, under its lock, written back with the word.
+    fn group_transition<F: FnOnce(&mut State) -> Option<EmergencyTransition>>(
+        group: &SharedEmergency,
+        state: &mut State,
+        f: F,
+    ) -> Option<EmergencyTransition> {
+        let mut f = Some(f);
+        let mut made = None;
+        let mut step = |state: &mut State, f: Option<_>| {
+            made = f.and_then(|f: F| f(state));
+            if let Some(transition) = &made {
+                state.record(transition);
+            }
+            group
+                .word()
+                .store(u32::from(state.is_on()), Ordering::Release);
+        };
+        // If the document cannot be locked, the change is made here
+        // alone; if it cannot be written, the change stands here.
+        let _ = group.update(|bytes| {
+            state.restore(bytes.as_deref());
+            step(state, f.take());
+            (Some(state.persist()), ())
+        });
+        if f.is_some() {
+            step(state, f.take());
+        }
+        made
+    }
+
+    /// The state to read: in multi-process mode, the group's latest.
+    fn current_state(&self) -> parking_lot::MutexGuard<'_, State> {
+        let mut state = self.shared.state.lock();
+        if let Some(group) = &self.shared.group {
+            state.restore(group.load().as_deref());
+        }
+        state
     }
 
     /// Delivers every undelivered transition, in order, including those
@@ -1002,13 +1075,13 @@ impl Emergency {
     /// The latest transitions, oldest first (at most the monitor's
     /// `alert_history`, 1 000 by default).
     pub fn history(&self) -> Vec<EmergencyTransition> {
-        self.shared.state.lock().history.iter().cloned().collect()
+        self.current_state().history.iter().cloned().collect()
     }
 
     /// The mode and each trigger, at the clock's now.
     pub fn status(&self) -> EmergencyStatus {
         let now = self.shared.clock.now();
-        self.shared.state.lock().status(now)
+        self.current_state().status(now)
     }
 
     /// The configuration in effect.
