@@ -5,12 +5,11 @@
 //! the process alive. The facade wraps every callback so that a throwing
 //! one is caught and reported, never crashing the process.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 
 use napi::bindgen_prelude::{Function, Uint8Array};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
-use perf_core::{Emergency, EmergencyChange, Monitor};
+use perf_core::{Emergency, Monitor};
 
 use crate::convert::{AlertEventObject, EmergencyTransitionObject};
 
@@ -54,23 +53,21 @@ pub fn subscribe_emergency(
     Ok(id.0 as f64)
 }
 
-/// A one-byte typed array over memory that an emergency listener keeps at
-/// 1 while the mode is on and 0 while it is off (a listener runs for every
-/// transition, in order, right after it is made). A call through Node-API
-/// costs far more than reading a typed array, and `isActive()` is meant to
-/// be called on every request.
+/// A one-byte typed array over the memory the mode itself is kept in: 1
+/// while it is on, 0 while it is off. A call through Node-API costs far
+/// more than reading a typed array, and `isActive()` is meant to be called
+/// on every request.
 pub fn emergency_flag(emergency: &Emergency) -> Uint8Array {
-    let flag = Arc::new(AtomicU8::new(0));
-    let writer = Arc::clone(&flag);
-    emergency.subscribe(move |transition| {
-        let on = transition.change != EmergencyChange::Deactivated;
-        writer.store(u8::from(on), Ordering::Release);
-    });
-    // A transition made before the listener was added is not delivered to it.
-    flag.store(u8::from(emergency.is_active()), Ordering::Release);
-    let data = flag.as_ptr();
-    // SAFETY: `data` points into `flag`, which the finalizer keeps alive
-    // until the JavaScript array is collected (and the listener keeps its
-    // own reference); the byte is only ever written with atomic stores.
-    unsafe { Uint8Array::with_external_data(data, 1, move |_, _| drop(flag)) }
+    // The mode's word (in multi-process mode, the group's, in shared
+    // memory): 0 or 1, so its low byte alone says whether the mode is on.
+    let low_byte = if cfg!(target_endian = "little") { 0 } else { 3 };
+    let keep = emergency.clone();
+    let word: *const AtomicU32 = keep.mode_word();
+    // SAFETY: the word lives as long as `keep`, which the finalizer holds
+    // until the JavaScript array is collected; perf-core writes it only
+    // with atomic stores of 0 or 1, and JavaScript only reads it.
+    unsafe {
+        let data = word.cast::<u8>().cast_mut().add(low_byte);
+        Uint8Array::with_external_data(data, 1, move |_, _| drop(keep))
+    }
 }

@@ -110,6 +110,21 @@ test('every scrape of a cluster counts every worker exactly', { timeout: 120_000
     assert.deepEqual(totals, Array(10).fill(n))
     const states = fs.readdirSync(dir).filter((f) => f.endsWith('.state'))
     assert.ok(states.length >= 4, `${states}`)
+
+    // Emergency mode is the group's: turned on in one worker, every worker
+    // sees it at once (no publish interval: one word of shared memory).
+    const before = new Set()
+    for (let i = 0; i < 40; i++) before.add(await get(port, '/emergency'))
+    assert.ok([...before].every((answer) => answer.endsWith(' false')), `${[...before]}`)
+    const activator = await get(port, '/emergency/on')
+    const seen = new Map()
+    for (let i = 0; i < 200 && seen.size < 4; i++) {
+      const [pid, active] = (await get(port, '/emergency')).split(' ')
+      seen.set(pid, active)
+    }
+    assert.ok(seen.size >= 2, `one worker answered everything: ${[...seen.keys()]}`)
+    assert.ok([...seen.values()].every((active) => active === 'true'), JSON.stringify([...seen]))
+    assert.ok([...seen.keys()].some((pid) => pid !== activator), 'another worker answered')
   } finally {
     primary.kill('SIGTERM')
     await new Promise((resolve) => primary.once('exit', resolve))

@@ -652,12 +652,11 @@ export class Monitor implements HandleOwner {
   /**
    * This monitor seen from this process alone: in multi-process mode, reads
    * and exports of the returned monitor leave out the other processes.
-   * It shares this monitor's handles.
+   * It shares this monitor's handles and its emergency mode (the group's).
    */
   local(): Monitor {
     const view = Object.create(Monitor.prototype) as Monitor
     Object.assign(view, this, { native: this.native.local(), flushTimer: undefined })
-    Object.assign(view, { emergency: new Emergency(view) })
     return view
   }
 

@@ -116,3 +116,37 @@ def test_a_monitor_made_before_fork_counts_each_child_once(tmp_path: Path) -> No
     assert "requests_total 4100" in monitor.export_prometheus()
     assert monitor.local().stats("latency").count == 100
     monitor.stop()
+
+
+def test_emergency_mode_and_alerts_are_the_groups(tmp_path: Path) -> None:
+    clock = perf_core.ManualClock()
+    leader = member(tmp_path, clock)
+    leader.load_rules(
+        {
+            "version": 1,
+            "rules": [{"name": "slow", "metric": "latency", "stat": "max", "threshold": 100}],
+        }
+    )
+    leader.record("latency", 250.0)
+    assert [event.kind for event in leader.evaluate()] == ["fired"]
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            # A new process of the group: it reads the leader's alerts and
+            # turns the group's emergency mode on for every process.
+            worker = member(tmp_path, clock)
+            alerts = worker.alerts()
+            ok = [a.rule for a in alerts] == ["slow"] and not worker.multiprocess.leader
+            worker.acknowledge(alerts[0].id)
+            worker.emergency.activate("shed load")
+            code = 0 if ok and worker.emergency.is_active() else 2
+        finally:
+            os._exit(code)
+    assert wait_for(pid) == 0
+    assert leader.emergency.is_active()
+    assert [t.reason for t in leader.emergency.history()] == ["shed load"]
+    leader.evaluate()
+    assert leader.alerts()[0].acknowledged
+    assert leader.emergency.deactivate("done")
+    assert not leader.emergency.is_active()

@@ -73,7 +73,7 @@ mod group;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -585,9 +585,9 @@ pub struct Emergency {
 }
 
 struct Shared {
-    /// The mode; written only under `state`, after the history. In
-    /// multi-process mode the group's word is the mode instead.
-    active: AtomicBool,
+    /// The mode, 0 off or 1 on; written only under `state`, after the
+    /// history. In multi-process mode the group's word is the mode instead.
+    active: AtomicU32,
     /// In multi-process mode: the group's word and state document.
     group: Option<Arc<SharedEmergency>>,
     state: Mutex<State>,
@@ -922,7 +922,7 @@ impl Emergency {
     ) -> Emergency {
         Emergency {
             shared: Arc::new(Shared {
-                active: AtomicBool::new(false),
+                active: AtomicU32::new(0),
                 group,
                 state: Mutex::new(State::new(history_limit)),
                 listeners: Subscribers::default(),
@@ -937,9 +937,19 @@ impl Emergency {
     /// the group's word in shared memory.
     #[inline]
     pub fn is_active(&self) -> bool {
+        self.mode_word().load(Ordering::Acquire) != 0
+    }
+
+    /// The word the mode is read from: 0 off, 1 on. For bindings that
+    /// read the mode without a call (Node.js maps its low byte into a
+    /// `Uint8Array`); it lives as long as this `Emergency` or a clone, and
+    /// only perf-core writes it.
+    #[doc(hidden)]
+    #[inline]
+    pub fn mode_word(&self) -> &AtomicU32 {
         match &self.shared.group {
-            None => self.shared.active.load(Ordering::Acquire),
-            Some(group) => group.word().load(Ordering::Acquire) != 0,
+            None => &self.shared.active,
+            Some(group) => group.word(),
         }
     }
 
@@ -1005,7 +1015,7 @@ impl Emergency {
         let transition = f(state)?;
         state.record(&transition);
         let active = transition.change != EmergencyChange::Deactivated;
-        shared.active.store(active, Ordering::Release);
+        shared.active.store(u32::from(active), Ordering::Release);
         Some(transition)
     }
 

@@ -41,7 +41,8 @@ static void remove_dir(const char *path) {
 
 /* One child: records through the inherited handles, then leaves with
  * _exit. Child 0 only records after perf_after_fork (its own publisher
- * hands the values over); the others publish by hand. */
+ * hands the values over); the others publish by hand, and child 1 turns
+ * the group's emergency mode on. */
 static void child(int index, perf_monitor *monitor, perf_histogram *latency, perf_counter *requests) {
     if (index == 0) perf_after_fork();
     int failures = 0;
@@ -51,6 +52,11 @@ static void child(int index, perf_monitor *monitor, perf_histogram *latency, per
     }
     if (index == 0) {
         sleep_ms(200); /* several publish intervals */
+    } else if (index == 1) {
+        /* The group's emergency mode: on for the parent too. */
+        bool changed = false;
+        failures += perf_emergency_activate(monitor, "shed load", &changed) != PERF_OK || !changed;
+        failures += perf_monitor_publish(monitor) != PERF_OK;
     } else {
         failures += perf_monitor_publish(monitor) != PERF_OK;
     }
@@ -91,6 +97,10 @@ static void test_forked_children_add_up_exactly(void) {
         CHECK(waitpid(children[k], &status, 0) == children[k]);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
+
+    bool active = false;
+    CHECK_OK(perf_emergency_is_active(monitor, &active));
+    CHECK(active); /* turned on by child 1 */
 
     perf_stats stats;
     CHECK_OK(perf_stats_get(monitor, "latency", NULL, 0, &stats));
