@@ -11,7 +11,10 @@
 # no peer evaluates rules in-process), then reading the emergency flag
 # (benches/benches/emergency.rs: emergency, against a bare atomic and a lock),
 # then exports of 10,000 series (benches/benches/export.rs: export, against
-# prometheus-client and prometheus).
+# prometheus-client and prometheus), then multi-process mode
+# (benches/benches/multiprocess.rs: multiprocess_scrape, multiprocess_record;
+# the scrape against prometheus_client and prom-client is in
+# benches/python/run.sh multiprocess and benches/node/run.sh multiprocess).
 # Then the memory tables (benches/benches/memory.rs), then a
 # summary table per group read from target/criterion. Results also land in
 # target/criterion/report/index.html. Run it on an otherwise idle machine.
@@ -46,6 +49,10 @@ cargo bench -p perf-core-benches --bench emergency -- \
 
 echo "== exports of 10,000 series (every format, against prometheus-client and prometheus)"
 cargo bench -p perf-core-benches --bench export -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
+echo "== multi-process mode: merged scrape vs one process, record with the mode on and off"
+cargo bench -p perf-core-benches --bench multiprocess -- \
     --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
 
 echo "== memory"

@@ -14,6 +14,11 @@
 //!
 //! * `one process` — a plain monitor holding all four workers' values.
 //! * `merged, 4 live` — the group's merged view of the same values.
+//! * `one process, every series changed` and `merged, 4 live, every series
+//!   changed` — the same, recording one more value into each of the
+//!   scraping worker's 1,000 series before every scrape: nothing is left
+//!   as it was, so the merged view merges every series again (an unchanged
+//!   series is not merged again: see `multiproc::merge`).
 //! * `one process, with the dead workers' values` — a plain monitor holding
 //!   the four workers' values and those of 200 more, 10 per series each.
 //! * `merged, 4 live + 200 dead` — the group after those 200 workers
@@ -52,6 +57,19 @@ fn fill(monitor: &Monitor, values: usize, seed: u64) {
             }
         }
     }
+}
+
+/// Handles on every series of `monitor`, to record one more value into
+/// each between scrapes (so every series changed).
+fn handles(monitor: &Monitor) -> Vec<perf_core::Histogram> {
+    (0..METRICS)
+        .flat_map(|m| (0..ROUTES).map(move |r| (m, r)))
+        .map(|(m, r)| {
+            let name = format!("svc.op{m}.duration");
+            let route = format!("/route/{r}");
+            monitor.histogram(&name, &[("route", &route)]).unwrap()
+        })
+        .collect()
 }
 
 /// A member of the group in `dir`. On a manual clock, so no ticker or
@@ -143,6 +161,20 @@ fn bench_scrape(c: &mut Criterion) {
     group.bench_function("merged, 4 live", |b| {
         b.iter(|| black_box(live.export_prometheus()))
     });
+    // The worst case: every series changed since the last scrape, so
+    // every merge is made again (one more value in each, per scrape).
+    for (label, monitor) in [
+        ("one process, every series changed", &single),
+        ("merged, 4 live, every series changed", &live),
+    ] {
+        let series = handles(monitor);
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                series.iter().for_each(|h| h.record(20.0).unwrap());
+                black_box(monitor.export_prometheus())
+            })
+        });
+    }
     group.bench_function("one process, with the dead workers' values", |b| {
         b.iter(|| black_box(single_with_dead.export_prometheus()))
     });

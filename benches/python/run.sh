@@ -3,7 +3,8 @@
 # builds a release wheel of perf-py (cargo target dir target/h-py), installs
 # it with the pinned peers into its own venv target/venv-py-bench (so the
 # test venv keeps its dev build), and runs the benchmark. Arguments are
-# passed to bench.py (--number, --repeat, --json).
+# passed to bench.py (--number, --repeat, --json); with `multiprocess` first,
+# runs the multi-process scrape comparison (multiprocess.py) instead.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/target/venv-py-bench"
@@ -19,4 +20,9 @@ rm -rf "$wheels"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
     --no-deps "$wheels"/perf_core-*.whl
 cd "$root/target"
-"$venv/bin/python" "$root/benches/python/bench.py" "$@"
+if [[ "${1:-}" == multiprocess ]]; then
+    shift
+    "$venv/bin/python" "$root/benches/python/multiprocess.py" "$@"
+else
+    "$venv/bin/python" "$root/benches/python/bench.py" "$@"
+fi

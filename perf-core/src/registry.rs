@@ -111,7 +111,7 @@ impl Series {
         self.hidden.store(hidden, Relaxed);
     }
 
-    fn is_hidden(&self) -> bool {
+    pub(crate) fn is_hidden(&self) -> bool {
         self.hidden.load(Relaxed)
     }
 

@@ -1,7 +1,9 @@
 //! Merging the states of a group's processes: histograms bucket by bucket,
 //! counters by addition, gauges by their [`GaugeMode`] over live processes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use crate::error::MetricKind;
 use crate::gauge::Gauge;
@@ -17,6 +19,8 @@ pub const PID_TAG: &str = "pid";
 
 /// One source's series, as the merge sees them.
 pub(crate) struct Source<'a> {
+    /// The source's identity: the process's instance id (0: the archive).
+    pub(crate) id: u64,
     pub(crate) pid: u32,
     /// Whether the process is alive: only live processes' gauges count.
     pub(crate) live: bool,
@@ -45,13 +49,58 @@ pub(crate) struct Dropped {
 }
 
 /// The merged state of every series of `sources`.
-pub(crate) struct Merge {
-    series: HashMap<SeriesKey, SeriesState>,
+///
+/// Histograms are merged only when written ([`Merge::apply`]), and only if
+/// they changed: a histogram's *signature* combines, for every source
+/// holding it, the source's identity with the histogram's count and
+/// refusals. A source's histograms are cumulative — a count that did not
+/// move is a histogram that did not change — so a signature equal to the
+/// one the view's series was last written with means the view holds the
+/// merge already.
+pub(crate) struct Merge<'a> {
+    series: HashMap<Cow<'a, SeriesKey>, Merging<'a>>,
     pub(crate) dropped: Dropped,
 }
 
-impl Merge {
-    pub(crate) fn new() -> Merge {
+/// One series being merged.
+enum Merging<'a> {
+    /// The parts, merged when written.
+    Histogram {
+        parts: Vec<&'a HistogramSnapshot>,
+        rejected: u64,
+        signature: u64,
+    },
+    /// A counter or gauge, merged as sources are added.
+    Merged(SeriesState),
+}
+
+impl Merging<'_> {
+    fn kind(&self) -> MetricKind {
+        match self {
+            Merging::Histogram { .. } => MetricKind::Histogram,
+            Merging::Merged(state) => state.kind(),
+        }
+    }
+
+    /// The merged state.
+    fn finish(self) -> SeriesState {
+        match self {
+            Merging::Merged(state) => state,
+            Merging::Histogram {
+                parts, rejected, ..
+            } => {
+                let mut snapshot = parts[0].clone();
+                for part in &parts[1..] {
+                    snapshot.merge(part);
+                }
+                SeriesState::Histogram { snapshot, rejected }
+            }
+        }
+    }
+}
+
+impl<'a> Merge<'a> {
+    pub(crate) fn new() -> Merge<'a> {
         Merge {
             series: HashMap::new(),
             dropped: Dropped::default(),
@@ -60,11 +109,11 @@ impl Merge {
 
     /// Adds one source: histograms and counters always (a dead process's
     /// counts stay), gauges only from live processes.
-    pub(crate) fn add(&mut self, source: &Source<'_>) {
+    pub(crate) fn add(&mut self, source: &Source<'a>) {
         for (key, state) in source.series {
             match state {
                 SeriesState::Histogram { snapshot, rejected } => {
-                    self.add_histogram(key, snapshot, *rejected)
+                    self.add_histogram(key, source.id, snapshot, *rejected)
                 }
                 SeriesState::Counter(n) => self.add_counter(key, *n),
                 SeriesState::Gauge {
@@ -77,61 +126,73 @@ impl Merge {
         }
     }
 
-    fn add_histogram(&mut self, key: &SeriesKey, snapshot: &HistogramSnapshot, rejected: u64) {
+    fn add_histogram(
+        &mut self,
+        key: &'a SeriesKey,
+        source: u64,
+        snapshot: &'a HistogramSnapshot,
+        rejected: u64,
+    ) {
+        let part = part_signature(source, snapshot, rejected);
         match self.series.get_mut(key) {
             None => {
-                let merged = SeriesState::Histogram {
-                    snapshot: snapshot.clone(),
+                let merging = Merging::Histogram {
+                    parts: vec![snapshot],
                     rejected,
+                    signature: part,
                 };
-                self.series.insert(key.clone(), merged);
+                self.series.insert(Cow::Borrowed(key), merging);
             }
-            Some(SeriesState::Histogram {
-                snapshot: total,
+            Some(Merging::Histogram {
+                parts,
                 rejected: refused,
-            }) if total.precision() == snapshot.precision() => {
-                total.merge(snapshot);
+                signature,
+            }) if parts[0].precision() == snapshot.precision() => {
+                parts.push(snapshot);
                 *refused = refused.saturating_add(rejected);
+                // Order-independent: sources are listed in any order.
+                *signature = signature.wrapping_add(part);
             }
             Some(_) => self.dropped.conflicts += 1,
         }
     }
 
-    fn add_counter(&mut self, key: &SeriesKey, n: u64) {
+    fn add_counter(&mut self, key: &'a SeriesKey, n: u64) {
         match self.series.get_mut(key) {
             None => {
-                self.series.insert(key.clone(), SeriesState::Counter(n));
+                let merging = Merging::Merged(SeriesState::Counter(n));
+                self.series.insert(Cow::Borrowed(key), merging);
             }
-            Some(SeriesState::Counter(total)) => *total = total.wrapping_add(n),
+            Some(Merging::Merged(SeriesState::Counter(total))) => *total = total.wrapping_add(n),
             Some(_) => self.dropped.conflicts += 1,
         }
     }
 
-    fn add_gauge(&mut self, key: &SeriesKey, pid: u32, mode: GaugeMode, value: f64, at: u64) {
+    fn add_gauge(&mut self, key: &'a SeriesKey, pid: u32, mode: GaugeMode, value: f64, at: u64) {
         let key = match mode {
             GaugeMode::PerProcess => match with_pid(key, pid) {
-                Some(key) => key,
+                Some(key) => Cow::Owned(key),
                 None => {
                     self.dropped.over_limits += 1;
                     return;
                 }
             },
-            _ => key.clone(),
+            _ => Cow::Borrowed(key),
         };
-        match self.series.get_mut(&key) {
+        match self.series.get_mut(&*key) {
             None => {
                 let merged = SeriesState::Gauge {
                     mode,
                     value,
                     changed_at: at,
                 };
-                self.series.insert(key, merged);
+                self.series.insert(key, Merging::Merged(merged));
             }
-            Some(SeriesState::Gauge {
+            Some(Merging::Merged(SeriesState::Gauge {
                 mode,
                 value: total,
                 changed_at,
-            }) => {
+            })) => {
                 match mode {
                     // Per process: only several monitors of one process
                     // share a pid tag, and add up like one process's.
@@ -147,30 +208,63 @@ impl Merge {
         }
     }
 
-    /// Makes `view` hold the merged state: every merged series is written
-    /// (and shown), every other series of the view is hidden. The caller
-    /// holds the view's write lock.
-    pub(crate) fn apply(mut self, view: &Registry) -> Dropped {
+    /// Makes `view` hold the merged state: every merged series that
+    /// changed is written (and shown), every other series of the view is
+    /// hidden. `written` holds the signature each histogram of the view
+    /// was last written with, and is kept up to date. The caller holds the
+    /// view's write lock.
+    pub(crate) fn apply(
+        mut self,
+        view: &Registry,
+        written: &mut HashMap<SeriesKey, u64>,
+    ) -> Dropped {
         view.for_each_including_hidden(|key, series| {
-            let Some(merged) = self.series.remove(key) else {
+            let Some(merging) = self.series.remove(key) else {
                 series.set_hidden(true);
+                written.remove(key);
                 return;
             };
-            if write(&series.metric, &merged) {
+            let signature = match &merging {
+                Merging::Histogram { signature, .. } => Some(*signature),
+                Merging::Merged(_) => None,
+            };
+            if signature.is_some() && !series.is_hidden() && written.get(key) == signature.as_ref()
+            {
+                return; // the view holds this merge already
+            }
+            if write(&series.metric, &merging.finish()) {
                 series.set_hidden(false);
+                if let Some(signature) = signature {
+                    written.insert(key.clone(), signature);
+                }
             } else {
                 self.dropped.conflicts += 1;
             }
         });
-        for (key, merged) in self.series {
-            match view.merged_series(&key, merged.kind()) {
-                Some(series) if write(&series.metric, &merged) => {}
+        for (key, merging) in self.series {
+            let signature = match &merging {
+                Merging::Histogram { signature, .. } => Some(*signature),
+                Merging::Merged(_) => None,
+            };
+            match view.merged_series(&key, merging.kind()) {
+                Some(series) if write(&series.metric, &merging.finish()) => {
+                    if let Some(signature) = signature {
+                        written.insert(key.into_owned(), signature);
+                    }
+                }
                 Some(_) => self.dropped.conflicts += 1,
                 None => self.dropped.over_limits += 1,
             }
         }
         self.dropped
     }
+}
+
+/// One source's share of a histogram's signature.
+fn part_signature(source: u64, snapshot: &HistogramSnapshot, rejected: u64) -> u64 {
+    let mut hasher = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+    (source, snapshot.count(), rejected).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Writes a merged value into a view's series of the same kind; false if

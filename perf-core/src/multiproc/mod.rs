@@ -254,6 +254,9 @@ pub(crate) struct Group {
     reads: Mutex<ReadState>,
     /// The merged view. Refreshes rewrite it under the write lock.
     view: RwLock<Registry>,
+    /// The signature each histogram of the view was last written with
+    /// (see [`Merge`]); locked under the view's write lock.
+    written: Mutex<HashMap<SeriesKey, u64>>,
     /// The leader lock, while this process leads the group.
     leader: Mutex<Option<File>>,
     /// In a forked child: the state inherited from the parent, captured by
@@ -304,6 +307,7 @@ impl Group {
                 live_processes: 0,
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
+            written: Mutex::new(HashMap::new()),
             leader: Mutex::new(None),
             forked: Mutex::new(None),
             archived: AtomicU64::new(0),
@@ -464,23 +468,28 @@ impl Group {
     /// for reading.
     pub(crate) fn refreshed_view(&self, local: &Registry) -> RwLockReadGuard<'_, Registry> {
         let own = self.local_state(local);
-        let own_pid = self.member.lock().instance.pid;
+        let own_instance = self.member.lock().instance;
+        let sources = self.read_sources();
         let mut merge = Merge::new();
         merge.add(&Source {
-            pid: own_pid,
+            id: own_instance.id,
+            pid: own_instance.pid,
             live: true,
             series: &own,
         });
-        let sources = self.read_sources();
         for (file, live) in &sources {
             merge.add(&Source {
+                id: match file.header.role {
+                    Role::Archive => 0,
+                    Role::Process => file.header.instance,
+                },
                 pid: file.header.pid,
                 live: *live,
                 series: &file.series,
             });
         }
         let view = self.view.write();
-        let dropped = merge.apply(&view);
+        let dropped = merge.apply(&view, &mut self.written.lock());
         let dropped = dropped.conflicts + dropped.over_limits;
         self.dropped_series.store(dropped, Relaxed);
         RwLockWriteGuard::downgrade(view)
