@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::error::MetricKind;
 use crate::gauge::Gauge;
@@ -262,9 +262,7 @@ impl<'a> Merge<'a> {
 
 /// One source's share of a histogram's signature.
 fn part_signature(source: u64, snapshot: &HistogramSnapshot, rejected: u64) -> u64 {
-    let mut hasher = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
-    (source, snapshot.count(), rejected).hash(&mut hasher);
-    hasher.finish()
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one((source, snapshot.count(), rejected))
 }
 
 /// Writes a merged value into a view's series of the same kind; false if
