@@ -3,6 +3,10 @@ recipe of docs/python.md): a middleware recording latency per method, URL
 route and status, and a /metrics view.
 
 Run it:  python examples/python/django_app.py runserver
+Under gunicorn, with several workers:
+    PERF_CORE_MULTIPROC_DIR=/dev/shm/myapp-perf \
+        gunicorn --chdir examples/python -w 4 django_app:application
+(every worker's /metrics then shows the whole group: docs/multiprocess.md).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
@@ -66,6 +71,9 @@ if not settings.configured:
         MIDDLEWARE=[f"{__name__}.PerfMiddleware"],
         SECRET_KEY="perf-core-example",
     )
+
+#: The WSGI entry point, for gunicorn and other WSGI servers.
+application = get_wsgi_application()
 
 if __name__ == "__main__":
     from django.core.management import execute_from_command_line

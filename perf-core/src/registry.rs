@@ -19,7 +19,7 @@
 //! the registry, and a created series is always found again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,6 +87,9 @@ pub(crate) struct Series {
     /// (the gauges of dead processes): listings and lookups skip it. Never
     /// set in a process's own registry.
     hidden: AtomicBool,
+    /// On a merged view's histogram: the signature of the merge last
+    /// written into it (see `multiproc::merge`); 0 before any.
+    merged_signature: AtomicU64,
 }
 
 impl Series {
@@ -103,6 +106,7 @@ impl Series {
             metric: Metric::new(kind, precision, clock),
             window: Mutex::new(window),
             hidden: AtomicBool::new(false),
+            merged_signature: AtomicU64::new(0),
         }
     }
 
@@ -113,6 +117,15 @@ impl Series {
 
     pub(crate) fn is_hidden(&self) -> bool {
         self.hidden.load(Relaxed)
+    }
+
+    /// The signature of the merge last written (see `merged_signature`).
+    pub(crate) fn merged_signature(&self) -> u64 {
+        self.merged_signature.load(Relaxed)
+    }
+
+    pub(crate) fn set_merged_signature(&self, signature: u64) {
+        self.merged_signature.store(signature, Relaxed);
     }
 
     /// Files what was recorded since the last tick under `interval`. A

@@ -246,12 +246,13 @@ impl HistogramSnapshot {
     pub fn merge(&mut self, other: &HistogramSnapshot) {
         let precision = self.precision.min(other.precision);
         let add = |a, b| a + b;
+        let union = self.buckets.len() + other.buckets.len();
         self.buckets = if self.precision == other.precision {
-            merge_sorted(&self.buckets, &other.buckets, add)
+            merge_sorted(&self.buckets, &other.buckets, add, union)
         } else {
             let ours = coarsened(&self.buckets, self.precision, precision);
             let theirs = coarsened(&other.buckets, other.precision, precision);
-            merge_sorted(&ours, &theirs, add)
+            merge_sorted(&ours, &theirs, add, union)
         };
         self.precision = precision;
         self.merge_summary(other);
@@ -275,7 +276,13 @@ impl HistogramSnapshot {
     /// max are estimated from the buckets (within the precision bound).
     pub(crate) fn delta_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
         debug_assert_eq!(self.precision, earlier.precision);
-        let mut buckets = merge_sorted(&self.buckets, &earlier.buckets, u64::saturating_sub);
+        // A later cumulative snapshot has every key of an earlier one.
+        let mut buckets = merge_sorted(
+            &self.buckets,
+            &earlier.buckets,
+            u64::saturating_sub,
+            self.buckets.len(),
+        );
         buckets.retain(|&(_, count)| count > 0);
         // Deltas live in window rings: keep only what this interval touched.
         buckets.shrink_to_fit();
@@ -664,36 +671,31 @@ fn coarsened(buckets: &[(u32, u64)], from: Precision, to: Precision) -> Vec<(u32
 
 /// Merge-joins two key-sorted lists; `combine(a, b)` for keys in both, a key
 /// in one list only gets `combine(count, 0)` or `combine(0, count)`.
+/// `capacity`: the most keys the result may have.
 fn merge_sorted(
     a: &[(u32, u64)],
     b: &[(u32, u64)],
     combine: impl Fn(u64, u64) -> u64,
+    capacity: usize,
 ) -> Vec<(u32, u64)> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let mut out = Vec::with_capacity(capacity);
     let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let next = match (a.get(i), b.get(j)) {
-            (Some(&(ka, ca)), Some(&(kb, cb))) if ka == kb => {
-                i += 1;
-                j += 1;
-                (ka, combine(ca, cb))
-            }
-            (Some(&(ka, ca)), Some(&(kb, _))) if ka < kb => {
-                i += 1;
-                (ka, combine(ca, 0))
-            }
-            (Some(&(ka, ca)), None) => {
-                i += 1;
-                (ka, combine(ca, 0))
-            }
-            (_, Some(&(kb, cb))) => {
-                j += 1;
-                (kb, combine(0, cb))
-            }
-            (None, None) => unreachable!("loop condition"),
-        };
-        out.push(next);
+    while i < a.len() && j < b.len() {
+        let ((ka, ca), (kb, cb)) = (a[i], b[j]);
+        if ka == kb {
+            out.push((ka, combine(ca, cb)));
+            i += 1;
+            j += 1;
+        } else if ka < kb {
+            out.push((ka, combine(ca, 0)));
+            i += 1;
+        } else {
+            out.push((kb, combine(0, cb)));
+            j += 1;
+        }
     }
+    out.extend(a[i..].iter().map(|&(k, c)| (k, combine(c, 0))));
+    out.extend(b[j..].iter().map(|&(k, c)| (k, combine(0, c))));
     out
 }
 

@@ -1,5 +1,5 @@
 """Multi-process mode under real gunicorn: the FastAPI example with four
-uvicorn workers and the Flask example with sync workers, each on a
+uvicorn workers, and the Flask and Django examples with sync workers, each on a
 loopback port with ``PERF_CORE_MULTIPROC_DIR`` set and no code change.
 Every scrape of ``/metrics`` — whichever worker answers it — must count
 every request, a worker killed with ``kill -9`` and restarted must not make
@@ -173,6 +173,18 @@ def test_preload_fires_a_rule_once_for_the_group(tmp_path: Path) -> None:
 
 def test_flask_sync_workers_count_every_request(tmp_path: Path) -> None:
     server = start("flask_app:create_app()", tmp_path, workers=3)
+    try:
+        n = 600
+        drive(server.url, [f"/users/{i}" for i in range(n)])
+        sample = ('http_server_duration_count'
+                  '{method="GET",route="/users/<int:user_id>",status="200"}')
+        assert settled_total(server.url, sample, n) == [n] * 10
+    finally:
+        stop(server)
+
+
+def test_django_sync_workers_count_every_request(tmp_path: Path) -> None:
+    server = start("django_app:application", tmp_path, "--preload", workers=3)
     try:
         n = 600
         drive(server.url, [f"/users/{i}" for i in range(n)])

@@ -2,7 +2,8 @@
 //! counters by addition, gauges by their [`GaugeMode`] over live processes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use foldhash::HashMap as FoldHashMap;
 use std::hash::BuildHasher;
 
 use crate::error::MetricKind;
@@ -58,7 +59,7 @@ pub(crate) struct Dropped {
 /// one the view's series was last written with means the view holds the
 /// merge already.
 pub(crate) struct Merge<'a> {
-    series: HashMap<Cow<'a, SeriesKey>, Merging<'a>>,
+    series: FoldHashMap<Cow<'a, SeriesKey>, Merging<'a>>,
     pub(crate) dropped: Dropped,
 }
 
@@ -66,7 +67,7 @@ pub(crate) struct Merge<'a> {
 enum Merging<'a> {
     /// The parts, merged when written.
     Histogram {
-        parts: Vec<&'a HistogramSnapshot>,
+        parts: Vec<Cow<'a, HistogramSnapshot>>,
         rejected: u64,
         signature: u64,
     },
@@ -75,6 +76,15 @@ enum Merging<'a> {
 }
 
 impl Merging<'_> {
+    /// A histogram's signature (never 0); 0 for other kinds, which are
+    /// always written.
+    fn signature(&self) -> u64 {
+        match self {
+            Merging::Histogram { signature, .. } => (*signature).max(1),
+            Merging::Merged(_) => 0,
+        }
+    }
+
     fn kind(&self) -> MetricKind {
         match self {
             Merging::Histogram { .. } => MetricKind::Histogram,
@@ -89,9 +99,11 @@ impl Merging<'_> {
             Merging::Histogram {
                 parts, rejected, ..
             } => {
-                let mut snapshot = parts[0].clone();
-                for part in &parts[1..] {
-                    snapshot.merge(part);
+                let mut parts = parts.into_iter();
+                let first = parts.next().expect("a histogram has a part");
+                let mut snapshot = first.into_owned();
+                for part in parts {
+                    snapshot.merge(&part);
                 }
                 SeriesState::Histogram { snapshot, rejected }
             }
@@ -102,7 +114,7 @@ impl Merging<'_> {
 impl<'a> Merge<'a> {
     pub(crate) fn new() -> Merge<'a> {
         Merge {
-            series: HashMap::new(),
+            series: FoldHashMap::default(),
             dropped: Dropped::default(),
         }
     }
@@ -111,37 +123,65 @@ impl<'a> Merge<'a> {
     /// counts stay), gauges only from live processes.
     pub(crate) fn add(&mut self, source: &Source<'a>) {
         for (key, state) in source.series {
-            match state {
-                SeriesState::Histogram { snapshot, rejected } => {
-                    self.add_histogram(key, source.id, snapshot, *rejected)
-                }
-                SeriesState::Counter(n) => self.add_counter(key, *n),
+            self.add_one(Cow::Borrowed(key), Cow::Borrowed(state), source);
+        }
+    }
+
+    /// Adds this process's own live state, taking it over (its snapshots
+    /// are merged into rather than copied: add it first).
+    pub(crate) fn add_own(&mut self, id: u64, pid: u32, series: Vec<(SeriesKey, SeriesState)>) {
+        let source = Source {
+            id,
+            pid,
+            live: true,
+            series: &[],
+        };
+        for (key, state) in series {
+            self.add_one(Cow::Owned(key), Cow::Owned(state), &source);
+        }
+    }
+
+    fn add_one(
+        &mut self,
+        key: Cow<'a, SeriesKey>,
+        state: Cow<'a, SeriesState>,
+        source: &Source<'_>,
+    ) {
+        match state {
+            Cow::Borrowed(SeriesState::Histogram { snapshot, rejected }) => {
+                self.add_histogram(key, source.id, Cow::Borrowed(snapshot), *rejected)
+            }
+            Cow::Owned(SeriesState::Histogram { snapshot, rejected }) => {
+                self.add_histogram(key, source.id, Cow::Owned(snapshot), rejected)
+            }
+            state => match *state {
+                SeriesState::Counter(n) => self.add_counter(key, n),
                 SeriesState::Gauge {
                     mode,
                     value,
                     changed_at,
-                } if source.live => self.add_gauge(key, source.pid, *mode, *value, *changed_at),
-                SeriesState::Gauge { .. } => {}
-            }
+                } if source.live => self.add_gauge(key, source.pid, mode, value, changed_at),
+                SeriesState::Gauge { .. } | SeriesState::Histogram { .. } => {}
+            },
         }
     }
 
     fn add_histogram(
         &mut self,
-        key: &'a SeriesKey,
+        key: Cow<'a, SeriesKey>,
         source: u64,
-        snapshot: &'a HistogramSnapshot,
+        snapshot: Cow<'a, HistogramSnapshot>,
         rejected: u64,
     ) {
-        let part = part_signature(source, snapshot, rejected);
-        match self.series.get_mut(key) {
+        let part = part_signature(source, &snapshot, rejected);
+        match self.series.get_mut(&*key) {
             None => {
                 let merging = Merging::Histogram {
                     parts: vec![snapshot],
                     rejected,
                     signature: part,
                 };
-                self.series.insert(Cow::Borrowed(key), merging);
+                self.series.insert(key, merging);
             }
             Some(Merging::Histogram {
                 parts,
@@ -157,27 +197,34 @@ impl<'a> Merge<'a> {
         }
     }
 
-    fn add_counter(&mut self, key: &'a SeriesKey, n: u64) {
-        match self.series.get_mut(key) {
+    fn add_counter(&mut self, key: Cow<'a, SeriesKey>, n: u64) {
+        match self.series.get_mut(&*key) {
             None => {
                 let merging = Merging::Merged(SeriesState::Counter(n));
-                self.series.insert(Cow::Borrowed(key), merging);
+                self.series.insert(key, merging);
             }
             Some(Merging::Merged(SeriesState::Counter(total))) => *total = total.wrapping_add(n),
             Some(_) => self.dropped.conflicts += 1,
         }
     }
 
-    fn add_gauge(&mut self, key: &'a SeriesKey, pid: u32, mode: GaugeMode, value: f64, at: u64) {
+    fn add_gauge(
+        &mut self,
+        key: Cow<'a, SeriesKey>,
+        pid: u32,
+        mode: GaugeMode,
+        value: f64,
+        at: u64,
+    ) {
         let key = match mode {
-            GaugeMode::PerProcess => match with_pid(key, pid) {
+            GaugeMode::PerProcess => match with_pid(&key, pid) {
                 Some(key) => Cow::Owned(key),
                 None => {
                     self.dropped.over_limits += 1;
                     return;
                 }
             },
-            _ => Cow::Borrowed(key),
+            _ => key,
         };
         match self.series.get_mut(&*key) {
             None => {
@@ -210,47 +257,31 @@ impl<'a> Merge<'a> {
 
     /// Makes `view` hold the merged state: every merged series that
     /// changed is written (and shown), every other series of the view is
-    /// hidden. `written` holds the signature each histogram of the view
-    /// was last written with, and is kept up to date. The caller holds the
-    /// view's write lock.
-    pub(crate) fn apply(
-        mut self,
-        view: &Registry,
-        written: &mut HashMap<SeriesKey, u64>,
-    ) -> Dropped {
+    /// hidden. Each histogram of the view keeps the signature it was last
+    /// written with. The caller holds the view's write lock.
+    pub(crate) fn apply(mut self, view: &Registry) -> Dropped {
         view.for_each_including_hidden(|key, series| {
             let Some(merging) = self.series.remove(key) else {
                 series.set_hidden(true);
-                written.remove(key);
+                series.set_merged_signature(0);
                 return;
             };
-            let signature = match &merging {
-                Merging::Histogram { signature, .. } => Some(*signature),
-                Merging::Merged(_) => None,
-            };
-            if signature.is_some() && !series.is_hidden() && written.get(key) == signature.as_ref()
-            {
+            let signature = merging.signature();
+            if signature != 0 && !series.is_hidden() && series.merged_signature() == signature {
                 return; // the view holds this merge already
             }
             if write(&series.metric, &merging.finish()) {
                 series.set_hidden(false);
-                if let Some(signature) = signature {
-                    written.insert(key.clone(), signature);
-                }
+                series.set_merged_signature(signature);
             } else {
                 self.dropped.conflicts += 1;
             }
         });
         for (key, merging) in self.series {
-            let signature = match &merging {
-                Merging::Histogram { signature, .. } => Some(*signature),
-                Merging::Merged(_) => None,
-            };
+            let signature = merging.signature();
             match view.merged_series(&key, merging.kind()) {
                 Some(series) if write(&series.metric, &merging.finish()) => {
-                    if let Some(signature) = signature {
-                        written.insert(key.into_owned(), signature);
-                    }
+                    series.set_merged_signature(signature);
                 }
                 Some(_) => self.dropped.conflicts += 1,
                 None => self.dropped.over_limits += 1,

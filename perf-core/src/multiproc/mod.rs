@@ -254,9 +254,6 @@ pub(crate) struct Group {
     reads: Mutex<ReadState>,
     /// The merged view. Refreshes rewrite it under the write lock.
     view: RwLock<Registry>,
-    /// The signature each histogram of the view was last written with
-    /// (see [`Merge`]); locked under the view's write lock.
-    written: Mutex<HashMap<SeriesKey, u64>>,
     /// The leader lock, while this process leads the group.
     leader: Mutex<Option<File>>,
     /// In a forked child: the state inherited from the parent, captured by
@@ -307,7 +304,6 @@ impl Group {
                 live_processes: 0,
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
-            written: Mutex::new(HashMap::new()),
             leader: Mutex::new(None),
             forked: Mutex::new(None),
             archived: AtomicU64::new(0),
@@ -471,12 +467,7 @@ impl Group {
         let own_instance = self.member.lock().instance;
         let sources = self.read_sources();
         let mut merge = Merge::new();
-        merge.add(&Source {
-            id: own_instance.id,
-            pid: own_instance.pid,
-            live: true,
-            series: &own,
-        });
+        merge.add_own(own_instance.id, own_instance.pid, own);
         for (file, live) in &sources {
             merge.add(&Source {
                 id: match file.header.role {
@@ -489,7 +480,7 @@ impl Group {
             });
         }
         let view = self.view.write();
-        let dropped = merge.apply(&view, &mut self.written.lock());
+        let dropped = merge.apply(&view);
         let dropped = dropped.conflicts + dropped.over_limits;
         self.dropped_series.store(dropped, Relaxed);
         RwLockWriteGuard::downgrade(view)
