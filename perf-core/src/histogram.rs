@@ -159,9 +159,16 @@ impl Shard {
         self.count.store(self.count.load(Relaxed) + n, Release);
     }
 
-    /// Makes this shard hold exactly `snap` (see
-    /// [`HistogramCore::replace_with`]). The caller must be its only writer.
-    fn overwrite(&self, snap: &HistogramSnapshot, precision: Precision) {
+    /// Makes this shard hold exactly the sum of `parts`, whose summary
+    /// (count, sum, moments, extremes) is `snap`'s (see
+    /// [`HistogramCore::replace_with_sum`]). The caller must be its only
+    /// writer.
+    fn overwrite(
+        &self,
+        snap: &HistogramSnapshot,
+        parts: &[&HistogramSnapshot],
+        precision: Precision,
+    ) {
         for octave in 0..OCTAVES {
             let Some(chunk) = self.allocated_chunk(octave) else {
                 continue;
@@ -173,11 +180,11 @@ impl Shard {
                 }
             }
         }
-        for &(key, count) in &snap.buckets {
+        for &(key, count) in parts.iter().flat_map(|part| &part.buckets) {
             let (octave, sub) = precision.split(key);
             let chunk = self.chunk(octave);
             mark_occupied(&chunk[self.chunk_len..], sub);
-            chunk[sub].store(count, Relaxed);
+            chunk[sub].store(chunk[sub].load(Relaxed) + count, Relaxed);
         }
         self.zero.store(snap.zero_count, Relaxed);
         self.sum.store(snap.sum.to_bits(), Relaxed);
@@ -350,21 +357,27 @@ impl HistogramCore {
         first_error
     }
 
-    /// Makes this histogram hold exactly `snapshot` (of its precision) and
-    /// `rejected` refusals. Only for a merged view's series, which nothing
-    /// records into: it rewrites the shared slot's shard under its lock, and
-    /// the caller must keep readers out meanwhile (the view's write lock),
-    /// since a snapshot taken during the rewrite could mix old and new.
-    pub(crate) fn replace_with(&self, snapshot: &HistogramSnapshot, rejected: u64) {
-        debug_assert_eq!(snapshot.precision(), self.precision);
+    /// Makes this histogram hold exactly the sum of `parts` (of its
+    /// precision) and `rejected` refusals — merged straight into its
+    /// buckets, with no merged copy made first. Only for a merged view's
+    /// series, which nothing records into: it rewrites the shared slot's
+    /// shard under its lock, and the caller must keep readers out meanwhile
+    /// (the view's write lock), since a snapshot taken during the rewrite
+    /// could mix old and new.
+    pub(crate) fn replace_with_sum(&self, parts: &[&HistogramSnapshot], rejected: u64) {
+        debug_assert!(parts.iter().all(|p| p.precision() == self.precision));
+        let mut summary = HistogramSnapshot::empty(self.precision);
+        for part in parts {
+            summary.merge_summary(part);
+        }
         let _writer = self.shared_lock.lock();
-        let shift = if snapshot.is_empty() {
+        let shift = if summary.is_empty() {
             0.0
         } else {
-            snapshot.mean()
+            summary.mean()
         };
         self.shard(SHARED_SLOT, shift.to_bits())
-            .overwrite(snapshot, self.precision);
+            .overwrite(&summary, parts, self.precision);
         self.rejected.store(rejected, Relaxed);
     }
 
@@ -483,6 +496,9 @@ impl HistogramCore {
                     *bits |= word.load(Relaxed);
                 }
             }
+            // Reserved up front: growing one push at a time reallocates
+            // about log2(buckets) times per snapshot.
+            out.reserve(occupied.iter().map(|bits| bits.count_ones() as usize).sum());
             for (w, &bits) in occupied.iter().enumerate() {
                 for sub in set_bits(bits).map(|bit| w * 64 + bit) {
                     let total: u64 = chunks.iter().map(|c| c[sub].load(Relaxed)).sum();

@@ -260,7 +260,7 @@ impl HistogramSnapshot {
 
     /// Adds everything but the buckets of `other`: counts, sum, moments and
     /// extremes.
-    fn merge_summary(&mut self, other: &HistogramSnapshot) {
+    pub(crate) fn merge_summary(&mut self, other: &HistogramSnapshot) {
         self.m2 = combined_m2(self.moments(), other.moments());
         self.zero_count += other.zero_count;
         self.count += other.count;

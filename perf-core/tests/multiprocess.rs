@@ -563,3 +563,68 @@ fn a_new_leader_carries_automatic_emergency_mode_on() {
     drop(second);
     common::remove_group_dir(&dir);
 }
+
+/// One step of the property below.
+#[derive(Clone, Debug)]
+enum Step {
+    Record { member: usize, value: f64 },
+    Publish { member: usize },
+    Read { member: usize },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0..3usize, 0.5f64..5000.0).prop_map(|(member, value)| Step::Record { member, value }),
+        2 => (0..3usize).prop_map(|member| Step::Publish { member }),
+        2 => (0..3usize).prop_map(|member| Step::Read { member }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// The merged view is updated incrementally (an unchanged histogram is
+    /// not merged again): whatever the order of records, publishes and
+    /// reads, every read equals the merge of the reader's live values and
+    /// the others' last published ones, bucket for bucket.
+    #[test]
+    fn every_read_is_the_exact_merge(steps in proptest::collection::vec(step(), 1..60)) {
+        let dir = fresh_dir(&format!("prop-{:x}", rand::random::<u32>()));
+        let clock = ManualClock::new(Timestamp::ZERO);
+        let members: Vec<Monitor> = (0..3).map(|_| member(&dir, &clock)).collect();
+        let mut live: Vec<Vec<f64>> = vec![Vec::new(); 3];
+        let mut published: Vec<Vec<f64>> = vec![Vec::new(); 3];
+        for step in steps {
+            match step {
+                Step::Record { member, value } => {
+                    members[member].record("latency", &[], value).unwrap();
+                    live[member].push(value);
+                }
+                Step::Publish { member } => {
+                    members[member].publish().unwrap();
+                    published[member] = live[member].clone();
+                }
+                Step::Read { member } => {
+                    let mut expected: Vec<f64> = live[member].clone();
+                    for other in (0..3).filter(|&o| o != member) {
+                        expected.extend(&published[other]);
+                    }
+                    let read = members[member].stats("latency", &[]);
+                    if expected.is_empty() {
+                        proptest::prop_assert!(read.is_err() || read.unwrap().count == 0);
+                        continue;
+                    }
+                    let stats = read.unwrap();
+                    let want = HistogramSnapshot::from_values(Precision::DEFAULT, &expected).unwrap();
+                    proptest::prop_assert_eq!(stats.count, want.count());
+                    proptest::prop_assert_eq!(stats.snapshot().percentile(50.0), want.percentile(50.0));
+                    proptest::prop_assert_eq!(stats.snapshot().percentile(99.0), want.percentile(99.0));
+                    proptest::prop_assert_eq!((stats.min, stats.max), (want.min(), want.max()));
+                }
+            }
+        }
+        drop(members);
+        common::remove_group_dir(&dir);
+    }
+}

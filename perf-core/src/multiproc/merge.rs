@@ -51,8 +51,9 @@ pub(crate) struct Dropped {
 
 /// The merged state of every series of `sources`.
 ///
-/// Histograms are merged only when written ([`Merge::apply`]), and only if
-/// they changed: a histogram's *signature* combines, for every source
+/// Histograms are merged only when written ([`Merge::apply`]) — their
+/// parts added straight into the view's buckets — and only if they
+/// changed: a histogram's *signature* combines, for every source
 /// holding it, the source's identity with the histogram's count and
 /// refusals. A source's histograms are cumulative — a count that did not
 /// move is a histogram that did not change — so a signature equal to the
@@ -65,9 +66,9 @@ pub(crate) struct Merge<'a> {
 
 /// One series being merged.
 enum Merging<'a> {
-    /// The parts, merged when written.
+    /// The parts, added up when written.
     Histogram {
-        parts: Vec<Cow<'a, HistogramSnapshot>>,
+        parts: Vec<&'a HistogramSnapshot>,
         rejected: u64,
         signature: u64,
     },
@@ -91,24 +92,6 @@ impl Merging<'_> {
             Merging::Merged(state) => state.kind(),
         }
     }
-
-    /// The merged state.
-    fn finish(self) -> SeriesState {
-        match self {
-            Merging::Merged(state) => state,
-            Merging::Histogram {
-                parts, rejected, ..
-            } => {
-                let mut parts = parts.into_iter();
-                let first = parts.next().expect("a histogram has a part");
-                let mut snapshot = first.into_owned();
-                for part in parts {
-                    snapshot.merge(&part);
-                }
-                SeriesState::Histogram { snapshot, rejected }
-            }
-        }
-    }
 }
 
 impl<'a> Merge<'a> {
@@ -123,46 +106,19 @@ impl<'a> Merge<'a> {
     /// counts stay), gauges only from live processes.
     pub(crate) fn add(&mut self, source: &Source<'a>) {
         for (key, state) in source.series {
-            self.add_one(Cow::Borrowed(key), Cow::Borrowed(state), source);
-        }
-    }
-
-    /// Adds this process's own live state, taking it over (its snapshots
-    /// are merged into rather than copied: add it first).
-    pub(crate) fn add_own(&mut self, id: u64, pid: u32, series: Vec<(SeriesKey, SeriesState)>) {
-        let source = Source {
-            id,
-            pid,
-            live: true,
-            series: &[],
-        };
-        for (key, state) in series {
-            self.add_one(Cow::Owned(key), Cow::Owned(state), &source);
-        }
-    }
-
-    fn add_one(
-        &mut self,
-        key: Cow<'a, SeriesKey>,
-        state: Cow<'a, SeriesState>,
-        source: &Source<'_>,
-    ) {
-        match state {
-            Cow::Borrowed(SeriesState::Histogram { snapshot, rejected }) => {
-                self.add_histogram(key, source.id, Cow::Borrowed(snapshot), *rejected)
-            }
-            Cow::Owned(SeriesState::Histogram { snapshot, rejected }) => {
-                self.add_histogram(key, source.id, Cow::Owned(snapshot), rejected)
-            }
-            state => match *state {
-                SeriesState::Counter(n) => self.add_counter(key, n),
+            let key = Cow::Borrowed(key);
+            match state {
+                SeriesState::Histogram { snapshot, rejected } => {
+                    self.add_histogram(key, source.id, snapshot, *rejected)
+                }
+                SeriesState::Counter(n) => self.add_counter(key, *n),
                 SeriesState::Gauge {
                     mode,
                     value,
                     changed_at,
-                } if source.live => self.add_gauge(key, source.pid, mode, value, changed_at),
-                SeriesState::Gauge { .. } | SeriesState::Histogram { .. } => {}
-            },
+                } if source.live => self.add_gauge(key, source.pid, *mode, *value, *changed_at),
+                SeriesState::Gauge { .. } => {}
+            }
         }
     }
 
@@ -170,10 +126,10 @@ impl<'a> Merge<'a> {
         &mut self,
         key: Cow<'a, SeriesKey>,
         source: u64,
-        snapshot: Cow<'a, HistogramSnapshot>,
+        snapshot: &'a HistogramSnapshot,
         rejected: u64,
     ) {
-        let part = part_signature(source, &snapshot, rejected);
+        let part = part_signature(source, snapshot, rejected);
         match self.series.get_mut(&*key) {
             None => {
                 let merging = Merging::Histogram {
@@ -270,7 +226,7 @@ impl<'a> Merge<'a> {
             if signature != 0 && !series.is_hidden() && series.merged_signature() == signature {
                 return; // the view holds this merge already
             }
-            if write(&series.metric, &merging.finish()) {
+            if write(&series.metric, &merging) {
                 series.set_hidden(false);
                 series.set_merged_signature(signature);
             } else {
@@ -280,7 +236,7 @@ impl<'a> Merge<'a> {
         for (key, merging) in self.series {
             let signature = merging.signature();
             match view.merged_series(&key, merging.kind()) {
-                Some(series) if write(&series.metric, &merging.finish()) => {
+                Some(series) if write(&series.metric, &merging) => {
                     series.set_merged_signature(signature);
                 }
                 Some(_) => self.dropped.conflicts += 1,
@@ -297,20 +253,29 @@ fn part_signature(source: u64, snapshot: &HistogramSnapshot, rejected: u64) -> u
 }
 
 /// Writes a merged value into a view's series of the same kind; false if
-/// the kinds (or precisions) differ.
-fn write(metric: &Metric, merged: &SeriesState) -> bool {
-    match (metric, merged) {
-        (Metric::Histogram(core), SeriesState::Histogram { snapshot, rejected }) => {
-            if core.precision() != snapshot.precision() {
+/// the kinds (or precisions) differ. A histogram's parts are added into
+/// the series' buckets directly.
+fn write(metric: &Metric, merging: &Merging<'_>) -> bool {
+    match (metric, merging) {
+        (
+            Metric::Histogram(core),
+            Merging::Histogram {
+                parts, rejected, ..
+            },
+        ) => {
+            if parts
+                .iter()
+                .any(|part| part.precision() != core.precision())
+            {
                 return false;
             }
-            core.replace_with(snapshot, *rejected);
+            core.replace_with_sum(parts, *rejected);
         }
-        (Metric::Counter(core), SeriesState::Counter(n)) => {
+        (Metric::Counter(core), Merging::Merged(SeriesState::Counter(n))) => {
             // Striped: move the total to `n` by the (wrapping) difference.
             core.increment(n.wrapping_sub(core.value()));
         }
-        (Metric::Gauge(core), SeriesState::Gauge { value, .. }) => {
+        (Metric::Gauge(core), Merging::Merged(SeriesState::Gauge { value, .. })) => {
             let gauge = Gauge { core: core.clone() };
             // Merged values are sums, extremes or copies of finite values.
             if gauge.set(*value).is_err() {

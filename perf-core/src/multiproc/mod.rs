@@ -467,7 +467,12 @@ impl Group {
         let own_instance = self.member.lock().instance;
         let sources = self.read_sources();
         let mut merge = Merge::new();
-        merge.add_own(own_instance.id, own_instance.pid, own);
+        merge.add(&Source {
+            id: own_instance.id,
+            pid: own_instance.pid,
+            live: true,
+            series: &own,
+        });
         for (file, live) in &sources {
             merge.add(&Source {
                 id: match file.header.role {
