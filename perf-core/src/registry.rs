@@ -128,6 +128,26 @@ impl Series {
         self.merged_signature.store(signature, Relaxed);
     }
 
+    /// Makes the window history count from the series' current state on:
+    /// what it holds now is filed under no interval.
+    pub(crate) fn rebase_window(&self) {
+        let mut window = self.window.lock();
+        match (&self.metric, &mut *window) {
+            (
+                Metric::Histogram(core),
+                SeriesWindow::Histogram {
+                    tracker,
+                    fingerprint,
+                },
+            ) => {
+                *fingerprint = core.fingerprint();
+                tracker.rebase(core.snapshot());
+            }
+            (Metric::Counter(core), SeriesWindow::Counter(tracker)) => tracker.rebase(core.value()),
+            _ => {}
+        }
+    }
+
     /// Files what was recorded since the last tick under `interval`. A
     /// histogram is re-read only if its fingerprint moved.
     pub(crate) fn tick(&self, window: &mut SeriesWindow, interval: u64, config: &WindowConfig) {

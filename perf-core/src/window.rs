@@ -247,6 +247,13 @@ impl<T: Windowed> WindowTracker<T> {
         }
     }
 
+    /// Takes `current` as the state the next tick counts from, filing
+    /// nothing: what it holds is history from before this tracker's view
+    /// of it began (a merged view's first read of its group).
+    pub(crate) fn rebase(&mut self, current: T) {
+        self.last = current;
+    }
+
     /// Files everything added since the last tick under `interval` and drops
     /// the intervals that no window of `config` can reach any more.
     pub(crate) fn tick(&mut self, current: T, interval: u64, config: &WindowConfig) {

@@ -628,3 +628,37 @@ proptest::proptest! {
         common::remove_group_dir(&dir);
     }
 }
+
+#[test]
+fn a_process_joining_late_does_not_count_history_as_recent() {
+    let dir = fresh_dir("late");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let early = member(&dir, &clock);
+    for _ in 0..1000 {
+        early.record("latency", &[], 5.0).unwrap();
+    }
+    early.counter("requests", &[]).unwrap().increment(1000);
+    early.publish().unwrap();
+    clock.advance(Duration::from_secs(60));
+
+    // A worker restarted long after: the group's history is in its
+    // cumulative view, not in its last 10 seconds.
+    let late = member(&dir, &clock);
+    assert_eq!(late.stats("latency", &[]).unwrap().count, 1000);
+    clock.advance(Duration::from_secs(1));
+    let window = Duration::from_secs(10);
+    let recent = late.window_stats("latency", &[], window);
+    assert!(recent.as_ref().map_or(true, |s| s.count == 0), "{recent:?}");
+    assert_eq!(late.counter_rate("requests", &[], window).unwrap(), 0.0);
+
+    for _ in 0..10 {
+        early.record("latency", &[], 5.0).unwrap();
+    }
+    early.counter("requests", &[]).unwrap().increment(10);
+    early.publish().unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(late.window_stats("latency", &[], window).unwrap().count, 10);
+    assert!(late.counter_rate("requests", &[], window).unwrap() > 0.0);
+    drop((early, late));
+    common::remove_group_dir(&dir);
+}

@@ -247,7 +247,10 @@ impl MonitorBuilder {
             clock.add_listener(weak);
         }
         crate::lifecycle::install_handlers();
-        if inner.group.is_some() {
+        if let Some(group) = &inner.group {
+            // The first read, as the monitor joins: what the group recorded
+            // until now is its history, not this process's first interval.
+            drop(group.refreshed_view(&inner.registry));
             let weak: Weak<dyn ProcessHooks> = Arc::downgrade(&inner) as Weak<MonitorInner>;
             crate::lifecycle::register(weak);
         }

@@ -29,7 +29,7 @@ mod shared;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -254,6 +254,8 @@ pub(crate) struct Group {
     reads: Mutex<ReadState>,
     /// The merged view. Refreshes rewrite it under the write lock.
     view: RwLock<Registry>,
+    /// Until the first refresh: its state is not filed in the windows.
+    first_read: AtomicBool,
     /// The leader lock, while this process leads the group.
     leader: Mutex<Option<File>>,
     /// In a forked child: the state inherited from the parent, captured by
@@ -304,6 +306,7 @@ impl Group {
                 live_processes: 0,
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
+            first_read: AtomicBool::new(true),
             leader: Mutex::new(None),
             forked: Mutex::new(None),
             archived: AtomicU64::new(0),
@@ -486,6 +489,12 @@ impl Group {
         }
         let view = self.view.write();
         let dropped = merge.apply(&view);
+        // What the group recorded before this process joined is history:
+        // its windows start from the group's state at the first read,
+        // made as the monitor is built.
+        if self.first_read.swap(false, Relaxed) {
+            view.for_each_including_hidden(|_, series| series.rebase_window());
+        }
         let dropped = dropped.conflicts + dropped.over_limits;
         self.dropped_series.store(dropped, Relaxed);
         RwLockWriteGuard::downgrade(view)
