@@ -540,6 +540,20 @@ typedef struct perf_tag {
 } perf_tag;
 
 /**
+ * How one gauge merges in multi-process mode (`perf_monitor_options`).
+ */
+typedef struct perf_gauge_mode_entry {
+  /**
+   * The gauge's name.
+   */
+  const char *name;
+  /**
+   * "sum", "max", "min", "latest" or "per_process".
+   */
+  const char *mode;
+} perf_gauge_mode_entry;
+
+/**
  * Options of `perf_monitor_new_with_options`. Zero (or NULL, or false)
  * in a field means "the default", so `perf_monitor_options opts = {0};`
  * gives the defaults and C designated initializers set just what differs.
@@ -595,6 +609,21 @@ typedef struct perf_monitor_options {
    * (default 1 000).
    */
   uint64_t publish_interval_ms;
+  /**
+   * Multi-process mode: how gauges merge over the group's live
+   * processes — "sum", "max", "min", "latest" or "per_process"; NULL:
+   * "sum". Another name: `PERF_ERR_INVALID_CONFIG`.
+   */
+  const char *default_gauge_mode;
+  /**
+   * Per-gauge modes (`gauge_modes_len` entries; NULL if none), which
+   * take precedence over `default_gauge_mode`.
+   */
+  const struct perf_gauge_mode_entry *gauge_modes;
+  /**
+   * The number of entries of `gauge_modes`.
+   */
+  size_t gauge_modes_len;
 } perf_monitor_options;
 
 /**

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use perf_core::{compare, Baseline, PerfError, Policy, Statistic};
 
 use crate::boundary::{call, call_void};
-use crate::convert::{free_handle, handle, into_handle, owned_string, str_arg, Out};
+use crate::convert::{free_handle, handle, into_handle, owned_string, slice_arg, str_arg, Out};
 use crate::error::{perf_status, FfiError};
 use crate::monitor::perf_monitor;
 
@@ -73,11 +73,8 @@ impl perf_policy {
     /// The policy this struct describes (not yet validated).
     unsafe fn policy(&self) -> Result<Policy, FfiError> {
         let mut policy = Policy::default();
-        if self.statistics_len > 0 {
-            if self.statistics.is_null() {
-                return Err(FfiError::null("policy.statistics"));
-            }
-            let texts = std::slice::from_raw_parts(self.statistics, self.statistics_len);
+        let texts = slice_arg(self.statistics, self.statistics_len, "policy.statistics")?;
+        if !texts.is_empty() {
             let stats = texts
                 .iter()
                 .enumerate()
@@ -88,16 +85,11 @@ impl perf_policy {
                 .collect::<Result<Vec<_>, _>>()?;
             policy = policy.statistics(&stats);
         }
-        if self.thresholds_len > 0 {
-            if self.thresholds.is_null() {
-                return Err(FfiError::null("policy.thresholds"));
-            }
-            let thresholds = std::slice::from_raw_parts(self.thresholds, self.thresholds_len);
-            for (i, t) in thresholds.iter().enumerate() {
-                let what = format!("policy.thresholds[{i}].statistic");
-                let stat = statistic(str_arg(t.statistic, &what)?, &what)?;
-                policy = policy.threshold(stat, t.threshold);
-            }
+        let thresholds = slice_arg(self.thresholds, self.thresholds_len, "policy.thresholds")?;
+        for (i, t) in thresholds.iter().enumerate() {
+            let what = format!("policy.thresholds[{i}].statistic");
+            let stat = statistic(str_arg(t.statistic, &what)?, &what)?;
+            policy = policy.threshold(stat, t.threshold);
         }
         if self.default_threshold != 0.0 {
             policy = policy.default_threshold(self.default_threshold);

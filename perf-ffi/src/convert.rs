@@ -52,20 +52,33 @@ const INLINE_TAGS: usize = 4;
 /// one-shot calls allocate nothing for typical series.
 pub(crate) type Tags<'a> = SmallVec<[Tag<'a>; INLINE_TAGS]>;
 
+/// The array `ptr[0..len]`: empty if `len` is 0 (`ptr` may then be NULL).
+/// Errors: `PERF_ERR_NULL_POINTER` if `ptr` is NULL with `len > 0`.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` initialized values that outlive `'a`.
+pub(crate) unsafe fn slice_arg<'a, T>(
+    ptr: *const T,
+    len: usize,
+    what: &str,
+) -> Result<&'a [T], FfiError> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::null(format_args!("{what} (with {what}_len > 0)")));
+    }
+    Ok(std::slice::from_raw_parts(ptr, len))
+}
+
 /// The tag array `tags[0..len]` as perf-core tags.
 ///
 /// # Safety
 /// `tags` is NULL or points to `len` tags whose strings outlive `'a`.
 pub(crate) unsafe fn tags_arg<'a>(tags: *const perf_tag, len: usize) -> Result<Tags<'a>, FfiError> {
-    let mut out = Tags::new();
-    if len == 0 {
-        return Ok(out);
-    }
-    if tags.is_null() {
-        return Err(FfiError::null("tags (with tags_len > 0)"));
-    }
-    out.reserve(len);
-    for (i, tag) in std::slice::from_raw_parts(tags, len).iter().enumerate() {
+    let tags = slice_arg(tags, len, "tags")?;
+    let mut out = Tags::with_capacity(tags.len());
+    for (i, tag) in tags.iter().enumerate() {
         let key = str_arg(tag.key, format_args!("tags[{i}].key"))?;
         let value = str_arg(tag.value, format_args!("tags[{i}].value"))?;
         out.push((key, value));

@@ -2,11 +2,11 @@
 
 use std::ffi::c_char;
 
-use perf_core::{Monitor, MonitorBuilder, Precision};
+use perf_core::{GaugeMode, Monitor, MonitorBuilder, Precision};
 
 use crate::boundary::{call, call_void};
 use crate::clock::perf_clock_manual;
-use crate::convert::{free_handle, handle, into_handle, millis, str_arg, Out};
+use crate::convert::{free_handle, handle, into_handle, millis, slice_arg, str_arg, Out};
 use crate::error::{perf_status, FfiError};
 
 /// A monitor (opaque): the registry of series, its clock, rules, alerts,
@@ -56,6 +56,26 @@ pub struct perf_monitor_options {
     /// How often the monitor publishes its state to the group, in ms
     /// (default 1 000).
     pub publish_interval_ms: u64,
+    /// Multi-process mode: how gauges merge over the group's live
+    /// processes — "sum", "max", "min", "latest" or "per_process"; NULL:
+    /// "sum". Another name: `PERF_ERR_INVALID_CONFIG`.
+    pub default_gauge_mode: *const c_char,
+    /// Per-gauge modes (`gauge_modes_len` entries; NULL if none), which
+    /// take precedence over `default_gauge_mode`.
+    pub gauge_modes: *const perf_gauge_mode_entry,
+    /// The number of entries of `gauge_modes`.
+    pub gauge_modes_len: usize,
+}
+
+/// How one gauge merges in multi-process mode (`perf_monitor_options`).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug)]
+pub struct perf_gauge_mode_entry {
+    /// The gauge's name.
+    pub name: *const c_char,
+    /// "sum", "max", "min", "latest" or "per_process".
+    pub mode: *const c_char,
 }
 
 impl perf_monitor_options {
@@ -88,6 +108,18 @@ impl perf_monitor_options {
         }
         if self.publish_interval_ms != 0 {
             builder = builder.publish_interval(millis(self.publish_interval_ms));
+        }
+        if !self.default_gauge_mode.is_null() {
+            let mode = str_arg(self.default_gauge_mode, "default_gauge_mode")?;
+            builder = builder.default_gauge_mode(mode.parse::<GaugeMode>()?);
+        }
+        for (i, entry) in slice_arg(self.gauge_modes, self.gauge_modes_len, "gauge_modes")?
+            .iter()
+            .enumerate()
+        {
+            let name = str_arg(entry.name, format_args!("gauge_modes[{i}].name"))?;
+            let mode = str_arg(entry.mode, format_args!("gauge_modes[{i}].mode"))?;
+            builder = builder.gauge_mode(name, mode.parse::<GaugeMode>()?);
         }
         Ok(builder.windows(!self.disable_windows))
     }

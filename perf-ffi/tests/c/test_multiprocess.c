@@ -151,8 +151,64 @@ static void test_an_unusable_directory_is_an_io_error(void) {
     CHECK(monitor == NULL);
 }
 
+/* Gauge modes: two monitors of one group (in this process) set the same
+ * gauges; "peak" merges as max, "in_flight" as the default sum, and
+ * "rss" as one series per process. */
+static void test_gauges_merge_by_mode(void) {
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/perf-core-c-mp-gauges-%ld", (long)getpid());
+    remove_dir(dir);
+    perf_gauge_mode_entry modes[] = {{"peak", "max"}, {"rss", "per_process"}};
+    perf_monitor_options options = {0};
+    options.multiprocess_dir = dir;
+    options.gauge_modes = modes;
+    options.gauge_modes_len = 2;
+    perf_monitor *a = NULL, *b = NULL;
+    CHECK_OK(perf_monitor_new_with_options(&options, &a));
+    CHECK_OK(perf_monitor_new_with_options(&options, &b));
+    const char *names[] = {"peak", "in_flight", "rss"};
+    double values_a[] = {3, 2, 100}, values_b[] = {7, 5, 200};
+    for (int i = 0; i < 3; i++) {
+        perf_gauge *ga = NULL, *gb = NULL;
+        CHECK_OK(perf_gauge_get(a, names[i], NULL, 0, &ga));
+        CHECK_OK(perf_gauge_get(b, names[i], NULL, 0, &gb));
+        CHECK_OK(perf_gauge_set(ga, values_a[i]));
+        CHECK_OK(perf_gauge_set(gb, values_b[i]));
+        perf_gauge_free(ga);
+        perf_gauge_free(gb);
+    }
+    CHECK_OK(perf_monitor_publish(b));
+    char *text = NULL;
+    CHECK_OK(perf_export_prometheus(a, &text));
+    CHECK(strstr(text, "\npeak 7\n") != NULL);
+    CHECK(strstr(text, "\nin_flight 7\n") != NULL);
+    char pid_line[64];
+    snprintf(pid_line, sizeof pid_line, "rss{pid=\"%ld\"} 300", (long)getpid());
+    CHECK(strstr(text, pid_line) != NULL); /* both monitors are this pid */
+    perf_string_free(text);
+    perf_monitor_free(a);
+    perf_monitor_free(b);
+
+    /* An unknown mode is refused, naming it. */
+    perf_gauge_mode_entry bad[] = {{"peak", "average"}};
+    options.gauge_modes = bad;
+    options.gauge_modes_len = 1;
+    perf_monitor *refused = NULL;
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &refused), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("average");
+    options.gauge_modes = NULL;
+    options.default_gauge_mode = "median";
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &refused), PERF_ERR_INVALID_CONFIG);
+    options.default_gauge_mode = NULL;
+    options.gauge_modes_len = 1; /* with NULL gauge_modes */
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &refused), PERF_ERR_NULL_POINTER);
+    CHECK(refused == NULL);
+    remove_dir(dir);
+}
+
 int main(void) {
     RUN(test_forked_children_add_up_exactly);
+    RUN(test_gauges_merge_by_mode);
     RUN(test_an_unusable_directory_is_an_io_error);
     return harness_finish("test_multiprocess");
 }
