@@ -14,6 +14,13 @@
   seconds (default 1); notifications are logged and kept for ``/perf``.
 
 Run it:  uvicorn fastapi_service:app --app-dir examples/python --port 8000
+Under gunicorn with several workers (or ``uvicorn --workers 4``), give the
+workers one group directory and nothing else changes:
+    PERF_CORE_MULTIPROC_DIR=/dev/shm/myapp-perf gunicorn fastapi_service:app \
+        --chdir examples/python -w 4 -k uvicorn_worker.UvicornWorker
+``/metrics`` and ``/perf`` then show every worker's requests and the
+group's alerts whichever worker answers, and one worker evaluates the rules
+(docs/multiprocess.md).
 """
 
 from __future__ import annotations

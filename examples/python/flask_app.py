@@ -2,6 +2,10 @@
 docs/python.md): latency per method, route rule and status, and /metrics.
 
 Run it:  flask --app examples/python/flask_app.py run
+Under gunicorn with several workers:
+    PERF_CORE_MULTIPROC_DIR=/dev/shm/myapp-perf \
+        gunicorn --chdir examples/python -w 4 "flask_app:create_app()"
+(every worker's /metrics then shows the whole group: docs/multiprocess.md).
 """
 
 from __future__ import annotations

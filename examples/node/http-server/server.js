@@ -5,13 +5,26 @@
 //   curl localhost:3000/users/42
 //   curl localhost:3000/metrics
 //
+//   WORKERS=4 node server.js  # a `cluster` of 4 workers sharing the port
+//
+// With WORKERS, the workers form one perf-core process group
+// (PERF_CORE_MULTIPROC_DIR; a fresh directory under the system's temporary
+// directory unless set), so /metrics and /stats count every worker's
+// requests whichever worker answers, one worker evaluates the rules, and
+// emergency mode (which sheds /search) is the same in all of them. See
+// docs/multiprocess.md.
+//
 // Routes:
 //   GET /users/:id   simulated database work (1-5 ms)
 //   GET /search      slower work (5-15 ms); shed with 503 in emergency mode
 //   GET /health      always 200
 //   GET /metrics     Prometheus exposition, computed off the main thread
 //   GET /stats       per-route latency statistics as JSON
+const cluster = require('node:cluster')
+const fs = require('node:fs')
 const http = require('node:http')
+const os = require('node:os')
+const path = require('node:path')
 const { Monitor, CONTENT_TYPES } = require('perf-core')
 const { perfMiddleware } = require('./middleware')
 
@@ -68,9 +81,33 @@ function createServer(monitor = new Monitor()) {
   })
 }
 
+/** The primary of `WORKERS` cluster workers: a fresh group directory
+ * (unless PERF_CORE_MULTIPROC_DIR names one), workers restarted if they die. */
+function startPrimary(workers) {
+  if (!process.env.PERF_CORE_MULTIPROC_DIR) {
+    process.env.PERF_CORE_MULTIPROC_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-core-example-'))
+  }
+  for (let i = 0; i < workers; i++) cluster.fork()
+  cluster.on('exit', (worker, code, signal) => {
+    if (!worker.exitedAfterDisconnect && signal !== 'SIGTERM') cluster.fork()
+  })
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers)) worker.kill('SIGTERM')
+    process.exit(0)
+  })
+}
+
 if (require.main === module) {
-  const port = Number(process.env.PORT ?? 3000)
-  createServer().listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`))
+  const workers = Number(process.env.WORKERS ?? 1)
+  if (workers > 1 && cluster.isPrimary) {
+    startPrimary(workers)
+  } else {
+    const port = Number(process.env.PORT ?? 3000)
+    const server = createServer()
+    server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port} (pid ${process.pid})`))
+    // A worker ending on SIGTERM publishes its final state on the way out.
+    process.on('SIGTERM', () => server.close(() => process.exit(0)))
+  }
 }
 
 module.exports = { createServer }

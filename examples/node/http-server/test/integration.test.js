@@ -3,6 +3,11 @@
 // load with autocannon, and checks counts, percentiles and /metrics.
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const http = require('node:http')
+const os = require('node:os')
+const path = require('node:path')
 const autocannon = require('autocannon')
 const { Monitor } = require('perf-core')
 const { createServer } = require('../server')
@@ -69,5 +74,66 @@ test('per-route latency under real load, served at /metrics', async () => {
   } finally {
     await new Promise((resolve) => server.close(resolve))
     monitor.close()
+  }
+})
+
+/** A free loopback port. */
+async function freePort() {
+  const server = http.createServer()
+  const port = await listen(server)
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** The total of `http_server_duration_count` for `route` in one scrape. */
+async function scrapedCount(port, route) {
+  const { text } = await get(port, '/metrics')
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('http_server_duration_count{') && l.includes(`route="${route}"`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
+}
+
+test('WORKERS=3: every scrape counts every worker, emergency mode is shared', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-core-example-test-'))
+  const port = await freePort()
+  const primary = spawn(process.execPath, [path.join(__dirname, '..', 'server.js')], {
+    env: { ...process.env, WORKERS: '3', PORT: String(port), PERF_CORE_MULTIPROC_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    let listening = 0
+    await new Promise((resolve, reject) => {
+      primary.stdout.on('data', (chunk) => {
+        listening += String(chunk).split('listening').length - 1
+        if (listening >= 3) resolve()
+      })
+      primary.on('exit', (code) => reject(new Error(`the cluster exited with ${code}`)))
+    })
+    const result = await autocannon({ url: `http://127.0.0.1:${port}/users/7`, connections: 8, amount: 900 })
+    assert.equal(result.non2xx, 0)
+    const sent = result.requests.total
+    // At most a flush (half a publish interval) plus a publish old.
+    const deadline = Date.now() + 10_000
+    while ((await scrapedCount(port, '/users/:id')) !== sent && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const scrapes = []
+    for (let i = 0; i < 10; i++) scrapes.push(await scrapedCount(port, '/users/:id'))
+    assert.deepEqual(scrapes, Array(10).fill(sent))
+    // Turned on from this process, a member of the group too: every
+    // worker sheds /search at once.
+    const member = new Monitor({ multiprocessDir: dir })
+    member.emergency.activate('example test')
+    const statuses = new Set()
+    for (let i = 0; i < 30; i++) statuses.add((await get(port, '/search')).status)
+    member.emergency.deactivate('done')
+    member.close()
+    assert.deepEqual([...statuses], [503])
+  } finally {
+    primary.kill('SIGTERM')
+    await new Promise((resolve) => primary.once('exit', resolve))
+    fs.rmSync(dir, { recursive: true, force: true })
   }
 })
