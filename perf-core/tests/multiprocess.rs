@@ -662,3 +662,27 @@ fn a_process_joining_late_does_not_count_history_as_recent() {
     drop((early, late));
     common::remove_group_dir(&dir);
 }
+
+#[test]
+fn a_read_that_cannot_list_the_directory_keeps_the_last_state() {
+    let dir = fresh_dir("unlistable");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let (a, b) = (member(&dir, &clock), member(&dir, &clock));
+    a.counter("requests", &[]).unwrap().increment(10);
+    b.counter("requests", &[]).unwrap().increment(5);
+    b.publish().unwrap();
+    assert_eq!(a.counter_total("requests"), 15);
+
+    // The directory disappears (moved away): reads go on with the other
+    // processes' last read state, never falling back to this one's alone.
+    let moved = dir.with_extension("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    a.counter("requests", &[]).unwrap().increment(1);
+    assert_eq!(a.counter_total("requests"), 16);
+    let status = a.multiprocess().unwrap();
+    let error = status.last_error.unwrap();
+    assert!(error.contains("last read state"), "{error}");
+    std::fs::rename(&moved, &dir).unwrap();
+    drop((a, b));
+    common::remove_group_dir(&dir);
+}

@@ -243,6 +243,10 @@ struct ReadState {
     gauge_changes: HashMap<SeriesKey, (f64, u64)>,
     processes: usize,
     live_processes: usize,
+    /// The other processes' files as the last complete read found them:
+    /// what a read that cannot complete merges instead, so that a merged
+    /// counter never goes back.
+    last_sources: Vec<(Arc<StateFile>, bool)>,
 }
 
 /// The group state of a monitor in multi-process mode.
@@ -304,6 +308,7 @@ impl Group {
                 gauge_changes: HashMap::new(),
                 processes: 0,
                 live_processes: 0,
+                last_sources: Vec::new(),
             }),
             view: RwLock::new(Registry::new(limits, precision, clock)),
             first_read: AtomicBool::new(true),
@@ -506,29 +511,35 @@ impl Group {
         let own = self.member.lock().instance;
         let mut reads = self.reads.lock();
         for _ in 0..READ_ATTEMPTS {
-            if let Some(sources) = self.try_read_sources(own, &mut reads) {
-                reads.processes = sources.len() + 1;
-                reads.live_processes = 1 + sources.iter().filter(|s| s.1).count();
-                return sources;
+            match self.try_read_sources(own, &mut reads) {
+                Ok(sources) => {
+                    reads.processes = sources.len() + 1;
+                    reads.live_processes = 1 + sources.iter().filter(|s| s.1).count();
+                    reads.last_sources = sources.clone();
+                    return sources;
+                }
+                Err(Unread::Listing(e)) => {
+                    self.note_error(&format!(
+                        "{e}: the other processes' last read state is used"
+                    ));
+                    return reads.last_sources.clone();
+                }
+                Err(Unread::Vanished) => {}
             }
         }
-        self.note_error("the directory kept changing during a read: merged view not refreshed");
-        Vec::new()
+        self.note_error(
+            "the directory kept changing during a read: the other processes' last read state is used",
+        );
+        reads.last_sources.clone()
     }
 
-    /// One attempt; `None` if a listed file vanished (compacted meanwhile).
+    /// One attempt.
     fn try_read_sources(
         &self,
         own: Instance,
         reads: &mut ReadState,
-    ) -> Option<Vec<(Arc<StateFile>, bool)>> {
-        let listing = match self.dir.list() {
-            Ok(listing) => listing,
-            Err(e) => {
-                self.note_error(&e.to_string());
-                return Some(Vec::new());
-            }
-        };
+    ) -> std::result::Result<Vec<(Arc<StateFile>, bool)>, Unread> {
+        let listing = self.dir.list().map_err(Unread::Listing)?;
         let mut sources = Vec::new();
         let archive = self.read_cached(reads, self.dir.archive_path(), Role::Archive);
         let absorbed: HashSet<u64> = match &archive {
@@ -547,14 +558,14 @@ impl Group {
             live_paths.insert(path.clone());
             match self.read_cached(reads, path, Role::Process) {
                 Read::Found(file) => sources.push((file, self.dir.is_alive(instance))),
-                Read::Vanished => return None,
+                Read::Vanished => return Err(Unread::Vanished),
                 Read::Skipped => {}
             }
         }
         reads
             .cache
             .retain(|path, _| live_paths.contains(path) || *path == self.dir.archive_path());
-        Some(sources)
+        Ok(sources)
     }
 
     /// Reads and decodes a file, or reuses its decoding if unchanged.
@@ -707,6 +718,14 @@ impl Group {
             last_error: self.last_error.lock().clone(),
         }
     }
+}
+
+/// Why an attempt to read the other processes' files failed.
+enum Unread {
+    /// The directory could not be listed.
+    Listing(PerfError),
+    /// A listed file is gone: a compaction moved it (try again).
+    Vanished,
 }
 
 /// The outcome of reading one file.
