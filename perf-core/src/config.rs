@@ -197,6 +197,19 @@ impl RulesConfig {
     /// }
     /// ```
     pub fn from_json(json: &str) -> Result<RulesConfig> {
+        // serde reads a struct from an array too (fields in order): only
+        // an object is a rules document.
+        if !json.trim_start().starts_with('{') {
+            let found = json
+                .trim_start()
+                .chars()
+                .next()
+                .map_or("nothing".into(), |c| format!("{c:?}"));
+            return Err(invalid_json(
+                ".".into(),
+                format!("a rules document is a JSON object ({{...}}), found {found}"),
+            ));
+        }
         let mut reader = serde_json::Deserializer::from_str(json);
         let config = serde_path_to_error::deserialize(&mut reader)
             .map_err(|err| invalid_json(err.path().to_string(), err.into_inner()))?;
@@ -1563,5 +1576,19 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains(r#"duplicate key "info""#));
+    }
+
+    #[test]
+    fn only_an_object_is_a_rules_document() {
+        for json in ["[1]", "[1, 2]", " [] ", "1", "\"rules\"", "", "null"] {
+            match RulesConfig::from_json(json) {
+                Err(PerfError::InvalidRulesJson { path, reason }) => {
+                    assert_eq!(path, ".", "{json}");
+                    assert!(reason.contains("JSON object"), "{json}: {reason}");
+                }
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        assert!(RulesConfig::from_json(" {\"version\": 1}").is_ok());
     }
 }
