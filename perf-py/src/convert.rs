@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use perf_core::{SeriesKey, Tag, Timestamp, MAX_TAGS};
+use perf_core::{PerfError, SeriesKey, Tag, Timestamp, MAX_TAGS};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyMapping, PyString};
 
-use crate::errors::{invalid_argument, wrong_type};
+use crate::errors::{invalid_argument, to_py, wrong_type};
 
 /// Tags of one call: a positional mapping and/or keyword arguments, both
 /// `str` → `str`. Holds the Python strings so the engine can borrow them.
@@ -90,10 +90,27 @@ impl<'py> Tags<'py> {
     }
 }
 
-/// A tag as the engine borrows it.
+/// A tag as the engine borrows it. A key or value that is not valid
+/// Unicode (an unpaired surrogate) is an invalid tag.
 fn as_strs<'a>(pair: &'a (Bound<'_, PyString>, Bound<'_, PyString>)) -> PyResult<Tag<'a>> {
-    Ok((pair.0.to_str()?, pair.1.to_str()?))
+    let invalid = |_| {
+        let key = pair.0.to_string_lossy().chars().take(64).collect();
+        to_py(
+            pair.0.py(),
+            PerfError::InvalidTag {
+                key,
+                reason: NOT_UNICODE,
+            },
+        )
+    };
+    Ok((
+        pair.0.to_str().map_err(invalid)?,
+        pair.1.to_str().map_err(invalid)?,
+    ))
 }
+
+/// Why a name or tag with an unpaired surrogate is refused.
+const NOT_UNICODE: &str = "must be valid Unicode (it holds an unpaired surrogate)";
 
 /// The `str` argument `arg` (its content is the engine's to check).
 #[inline]
@@ -104,10 +121,26 @@ pub(crate) fn text<'a>(arg: &str, value: &'a Bound<'_, PyAny>) -> PyResult<&'a s
     }
 }
 
-/// A metric name.
+/// A metric name. One that is not valid Unicode (an unpaired surrogate, as
+/// `surrogateescape`-decoded bytes hold) is an invalid name.
 #[inline]
 pub(crate) fn name<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
-    text("name", value)
+    text("name", value).map_err(|err| {
+        if !err.is_instance_of::<pyo3::exceptions::PyUnicodeEncodeError>(value.py()) {
+            return err;
+        }
+        let shown = value
+            .str()
+            .map(|s| s.to_string_lossy().chars().take(64).collect());
+        let name = shown.unwrap_or_default();
+        to_py(
+            value.py(),
+            PerfError::InvalidName {
+                name,
+                reason: NOT_UNICODE,
+            },
+        )
+    })
 }
 
 /// A measurement: any real number (`float`, `int`, or with `__float__`).

@@ -316,3 +316,28 @@ def test_arity_of_record_and_timer(monitor: Monitor) -> None:
     raises(perf_core.InvalidTagError, "duplicate tag key",
            lambda: monitor.record("m", 1.0, {"x": "1"}, x="2"))
     assert monitor.series() == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, name: m.record(name, 1.0),
+    lambda m, name: m.histogram(name),
+    lambda m, name: m.counter(name),
+    lambda m, name: m.gauge(name),
+])
+def test_an_unpaired_surrogate_in_a_name_is_an_invalid_name(call) -> None:  # type: ignore[no-untyped-def]
+    monitor = perf_core.Monitor()
+    name = b"latency\xff".decode("utf-8", "surrogateescape")  # "latency\udcff"
+    with pytest.raises(perf_core.InvalidNameError, match="unpaired surrogate") as caught:
+        call(monitor, name)
+    assert isinstance(caught.value, perf_core.PerfError)
+    assert monitor.series() == []
+
+
+@pytest.mark.parametrize("tags", [{"route": "/a\ud800"}, {"rou\ud800te": "/a"}])
+def test_an_unpaired_surrogate_in_a_tag_is_an_invalid_tag(tags: dict[str, str]) -> None:
+    monitor = perf_core.Monitor()
+    with pytest.raises(perf_core.InvalidTagError, match="unpaired surrogate"):
+        monitor.record("latency", 1.0, tags)
+    with pytest.raises(perf_core.InvalidTagError):
+        monitor.histogram("latency", **tags)
+    assert monitor.series() == []
