@@ -62,6 +62,55 @@ impl fmt::Display for MetricKind {
     }
 }
 
+/// The most characters of user input an error message quotes: a 1 MiB
+/// name gives a short message, not a 1 MiB one.
+pub const MAX_QUOTED_CHARS: usize = 64;
+/// The most characters of any other text an error message shows (reasons
+/// and paths, which may quote input themselves).
+const MAX_TEXT_CHARS: usize = 256;
+
+/// `text` in quotes (escaped as `{:?}` does), cut after
+/// [`MAX_QUOTED_CHARS`] characters with its full length said.
+fn quoted(text: &str) -> Shown<'_> {
+    Shown {
+        text,
+        max: MAX_QUOTED_CHARS,
+        quote: true,
+    }
+}
+
+/// `text` as it is, cut after `MAX_TEXT_CHARS` characters.
+fn clipped(text: &str) -> Shown<'_> {
+    Shown {
+        text,
+        max: MAX_TEXT_CHARS,
+        quote: false,
+    }
+}
+
+/// Text in an error message, bounded.
+struct Shown<'a> {
+    text: &'a str,
+    max: usize,
+    quote: bool,
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cut = self.text.char_indices().nth(self.max).map(|(i, _)| i);
+        let shown = &self.text[..cut.unwrap_or(self.text.len())];
+        if self.quote {
+            write!(f, "{shown:?}")?;
+        } else {
+            f.write_str(shown)?;
+        }
+        if cut.is_some() {
+            write!(f, "… ({} bytes in all)", self.text.len())?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything that can go wrong in perf-core.
 ///
 /// No variant is ever produced by a panic: bad input is reported here and the
@@ -70,7 +119,7 @@ impl fmt::Display for MetricKind {
 #[non_exhaustive]
 pub enum PerfError {
     /// A metric name broke the naming rules (see `docs/concepts.md`).
-    #[error("invalid metric name {name:?}: {reason}")]
+    #[error("invalid metric name {}: {reason}", quoted(.name))]
     InvalidName {
         /// The name as given.
         name: String,
@@ -78,7 +127,7 @@ pub enum PerfError {
         reason: &'static str,
     },
     /// A tag key or value broke the tag rules.
-    #[error("invalid tag {key:?}: {reason}")]
+    #[error("invalid tag {}: {reason}", quoted(.key))]
     InvalidTag {
         /// The tag key as given.
         key: String,
@@ -94,7 +143,7 @@ pub enum PerfError {
         reason: InvalidValueReason,
     },
     /// A metric name is already used by a metric of another kind.
-    #[error("metric {name:?} is a {existing}, not a {requested}")]
+    #[error("metric {} is a {existing}, not a {requested}", quoted(.name))]
     KindMismatch {
         /// The metric name.
         name: String,
@@ -104,7 +153,7 @@ pub enum PerfError {
         requested: MetricKind,
     },
     /// No series with this name and tag set has been created.
-    #[error("no series {series}")]
+    #[error("no series {}", clipped(.series))]
     UnknownSeries {
         /// The series, printed as `name{k="v",...}`.
         series: String,
@@ -133,7 +182,7 @@ pub enum PerfError {
     #[error("sliding windows are disabled for this monitor")]
     WindowsDisabled,
     /// A rule (or budget) is malformed.
-    #[error("invalid rule {rule:?}: {field}: {reason}")]
+    #[error("invalid rule {}: {}: {}", quoted(.rule), clipped(.field), clipped(.reason))]
     InvalidRule {
         /// The rule's name.
         rule: String,
@@ -144,7 +193,7 @@ pub enum PerfError {
     },
     /// A rules document could not be read; `path` locates the offending
     /// field (`rules[2].for`).
-    #[error("invalid rules JSON at {path}: {reason}")]
+    #[error("invalid rules JSON at {}: {}", clipped(.path), clipped(.reason))]
     InvalidRulesJson {
         /// Where in the document (`rules[2].for`; `.` for the whole).
         path: String,
@@ -152,7 +201,7 @@ pub enum PerfError {
         reason: String,
     },
     /// A rule or budget with this name is already registered.
-    #[error("a rule named {name:?} already exists")]
+    #[error("a rule named {} already exists", quoted(.name))]
     DuplicateRule {
         /// The name.
         name: String,
@@ -165,7 +214,7 @@ pub enum PerfError {
     },
     /// An emergency configuration (or a manual reason) that cannot be
     /// used; `field` is as JSON spells it (`triggers[0].threshold`).
-    #[error("invalid emergency configuration: {field}: {reason}")]
+    #[error("invalid emergency configuration: {}: {}", clipped(.field), clipped(.reason))]
     InvalidEmergency {
         /// The offending field.
         field: String,
@@ -174,7 +223,7 @@ pub enum PerfError {
     },
     /// A baseline file (or a baseline document) cannot be used: unreadable,
     /// truncated, corrupt, or of an unknown format version.
-    #[error("invalid baseline {path}: {reason}")]
+    #[error("invalid baseline {}: {}", clipped(.path), clipped(.reason))]
     InvalidBaseline {
         /// The file (`-` for a document not read from a file).
         path: String,
@@ -184,7 +233,7 @@ pub enum PerfError {
     /// An I/O operation failed: a file could not be written (the previous
     /// file at `path`, if any, is intact) or a socket could not be bound
     /// (`path` is then the address).
-    #[error("I/O error on {path}: {reason}")]
+    #[error("I/O error on {}: {}", clipped(.path), clipped(.reason))]
     Io {
         /// The file.
         path: String,
@@ -193,19 +242,59 @@ pub enum PerfError {
     },
     /// An HdrHistogram interchange string that cannot be decoded, or a
     /// histogram that cannot be encoded with the options given.
-    #[error("invalid HdrHistogram snapshot: {reason}")]
+    #[error("invalid HdrHistogram snapshot: {}", clipped(.reason))]
     InvalidHdr {
         /// What is wrong.
         reason: String,
     },
     /// Two things that must agree do not (e.g. baselines of different
     /// precisions merged, a comparison policy with an invalid setting).
-    #[error("invalid comparison: {0}")]
+    #[error("invalid comparison: {}", clipped(.0))]
     InvalidComparison(String),
     /// A builder setting is out of its range.
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration: {}", clipped(.0))]
     InvalidConfig(String),
 }
 
 /// Shorthand for `Result<T, PerfError>`.
 pub type Result<T, E = PerfError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod bounded_message_tests {
+    use super::PerfError;
+
+    #[test]
+    fn messages_quote_a_short_prefix_of_huge_input() {
+        let name = "x".repeat(1 << 20);
+        let err = PerfError::InvalidName {
+            name: name.clone(),
+            reason: "must start with a letter",
+        };
+        let message = err.to_string();
+        assert!(message.len() < 200, "{} bytes", message.len());
+        assert!(message.contains("1048576 bytes in all"), "{message}");
+        let io = PerfError::Io {
+            path: name,
+            reason: "denied".into(),
+        };
+        assert!(io.to_string().len() < 400);
+    }
+
+    #[test]
+    fn short_input_is_quoted_whole() {
+        let err = PerfError::InvalidName {
+            name: "9lives".into(),
+            reason: "must start with a letter",
+        };
+        assert_eq!(
+            err.to_string(),
+            r#"invalid metric name "9lives": must start with a letter"#
+        );
+        // Cut on a character boundary, never inside a multi-byte one.
+        let err = PerfError::InvalidTag {
+            key: "é".repeat(100),
+            reason: "too long",
+        };
+        assert!(err.to_string().contains("… (200 bytes in all)"));
+    }
+}

@@ -320,3 +320,19 @@ test('handle flush() hands over its own records; close() flushes and stops', () 
   assert.equal(m.isEvaluating(), false)
   assert.equal(m.native.stats('lat', undefined).count, 2)
 })
+
+test('error messages quote a short prefix of huge input', () => {
+  const monitor = new Monitor()
+  const huge = '9' + 'a'.repeat(1 << 20)
+  assert.throws(() => monitor.record(huge, 1), (err) => {
+    assert.equal(err.code, 'ERR_PERF_INVALID_NAME')
+    assert.ok(err.message.length < 300, `${err.message.length} characters`)
+    assert.match(err.message, /1048577 bytes in all/)
+    return true
+  })
+  // A huge string of the wrong kind: the facade's own message is bounded too.
+  assert.throws(() => new Monitor({ defaultGaugeMode: 'x'.repeat(1 << 20) }), (err) => {
+    assert.ok(err.message.length < 300, `${err.message.length} characters`)
+    return true
+  })
+})

@@ -65,8 +65,14 @@ export function invalidValue(message: string): PerfError {
 }
 
 /** How a value reads in a message. */
+/** The most characters of a string argument a message quotes (as the core's messages). */
+const MAX_QUOTED_CHARS = 64
+
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') {
+    if (value.length <= MAX_QUOTED_CHARS) return JSON.stringify(value)
+    return `${JSON.stringify(value.slice(0, MAX_QUOTED_CHARS))}… (${value.length} characters in all)`
+  }
   if (typeof value === 'bigint') return `${value}n`
   if (value === null) return 'null'
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object'

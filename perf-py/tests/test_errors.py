@@ -341,3 +341,11 @@ def test_an_unpaired_surrogate_in_a_tag_is_an_invalid_tag(tags: dict[str, str]) 
     with pytest.raises(perf_core.InvalidTagError):
         monitor.histogram("latency", **tags)
     assert monitor.series() == []
+
+
+def test_error_messages_quote_a_short_prefix_of_huge_input() -> None:
+    monitor = perf_core.Monitor()
+    with pytest.raises(perf_core.InvalidNameError) as caught:
+        monitor.record("9" + "a" * (1 << 20), 1.0)
+    assert len(str(caught.value)) < 300
+    assert "1048577 bytes in all" in str(caught.value)

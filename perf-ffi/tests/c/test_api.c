@@ -190,6 +190,17 @@ static void test_series_identity_errors(void) {
     CHECK_STATUS(perf_record(monitor, "lat", empty_value, 1, 1.0), PERF_ERR_INVALID_TAG);
     CHECK_STATUS(perf_histogram_get(monitor, BAD_UTF8, NULL, 0, &h), PERF_ERR_INVALID_UTF8);
     CHECK_MESSAGE("name is not valid UTF-8");
+    /* A 1 MiB name: the message quotes a short prefix, not the input. */
+    size_t huge_len = 1 << 20;
+    char *huge = malloc(huge_len + 1);
+    CHECK(huge != NULL);
+    memset(huge, 'a', huge_len);
+    huge[0] = '9'; /* invalid: starts with a digit */
+    huge[huge_len] = '\0';
+    CHECK_STATUS(perf_histogram_get(monitor, huge, NULL, 0, &h), PERF_ERR_INVALID_NAME);
+    CHECK(strlen(perf_last_error_message()) < 300);
+    CHECK_MESSAGE("1048576 bytes in all");
+    free(huge);
     perf_tag bad_value[] = {{"route", BAD_UTF8}};
     CHECK_STATUS(perf_record(monitor, "lat", bad_value, 1, 1.0), PERF_ERR_INVALID_UTF8);
     CHECK_MESSAGE("tags[0].value");
