@@ -137,7 +137,8 @@ def test_emergency_mode_and_alerts_are_the_groups(tmp_path: Path) -> None:
             # turns the group's emergency mode on for every process.
             worker = member(tmp_path, clock)
             alerts = worker.alerts()
-            ok = [a.rule for a in alerts] == ["slow"] and not worker.multiprocess.leader
+            status = worker.multiprocess
+            ok = [a.rule for a in alerts] == ["slow"] and status is not None and not status.leader
             worker.acknowledge(alerts[0].id)
             worker.emergency.activate("shed load")
             code = 0 if ok and worker.emergency.is_active() else 2

@@ -271,31 +271,50 @@ impl Directory {
     }
 }
 
-/// What identifies one version of a file: replaced files get a new inode,
-/// and size and modification time tell rewrites apart even if an inode
-/// number is reused.
+/// The bytes at the start of a file that a [`Stamp`] holds: a state
+/// file's header, which names its writer, the writer's publish count and
+/// the time of the write (see `format`).
+const STAMP_HEAD: usize = super::format::HEADER_LEN;
+
+/// What identifies one version of a file. Inode, size and modification
+/// time alone do not: a replaced file's inode number is soon reused, and
+/// the modification time has the kernel's clock tick as its resolution, so
+/// two versions written within one tick can agree on all three. The first
+/// [`STAMP_HEAD`] bytes tell them apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Stamp {
     inode: u64,
     len: u64,
     modified: i64,
     modified_nanos: i64,
+    head: [u8; STAMP_HEAD],
 }
 
 impl Stamp {
+    fn of(meta: &fs::Metadata, first_bytes: &[u8]) -> Stamp {
+        let mut head = [0; STAMP_HEAD];
+        let n = first_bytes.len().min(STAMP_HEAD);
+        head[..n].copy_from_slice(&first_bytes[..n]);
+        Stamp {
+            head,
+            ..Stamp::of_metadata(meta)
+        }
+    }
+
     #[cfg(unix)]
-    fn of(meta: &fs::Metadata) -> Stamp {
+    fn of_metadata(meta: &fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
         Stamp {
             inode: meta.ino(),
             len: meta.len(),
             modified: meta.mtime(),
             modified_nanos: meta.mtime_nsec(),
+            head: [0; STAMP_HEAD],
         }
     }
 
     #[cfg(not(unix))]
-    fn of(meta: &fs::Metadata) -> Stamp {
+    fn of_metadata(meta: &fs::Metadata) -> Stamp {
         let modified = meta
             .modified()
             .ok()
@@ -306,18 +325,24 @@ impl Stamp {
             len: meta.len(),
             modified: modified.as_secs() as i64,
             modified_nanos: i64::from(modified.subsec_nanos()),
+            head: [0; STAMP_HEAD],
         }
     }
 }
 
-/// The stamp of the file at `path`, without reading it; `Ok(None)` if
-/// there is none.
+/// The stamp of the file at `path`, reading only its first bytes;
+/// `Ok(None)` if there is none.
 pub(crate) fn stamp(path: &Path) -> io::Result<Option<Stamp>> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(Some(Stamp::of(&meta))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    use std::io::Read;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    let mut head = Vec::with_capacity(STAMP_HEAD);
+    file.take(STAMP_HEAD as u64).read_to_end(&mut head)?;
+    Ok(Some(Stamp::of(&meta, &head)))
 }
 
 /// Reads a whole file with its stamp (taken from the open file, so the two
@@ -329,9 +354,10 @@ pub(crate) fn read(path: &Path) -> io::Result<Option<(Vec<u8>, Stamp)>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let stamp = Stamp::of(&file.metadata()?);
-    let mut bytes = Vec::with_capacity(stamp.len as usize);
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes)?;
+    let stamp = Stamp::of(&meta, &bytes);
     Ok(Some((bytes, stamp)))
 }
 
@@ -393,5 +419,37 @@ pub(crate) fn io_error(path: &Path, e: io::Error) -> PerfError {
     PerfError::Io {
         path: path.display().to_string(),
         reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_tell_apart_versions_with_the_same_inode_size_and_time() {
+        let dir = std::env::temp_dir().join(format!("perf-core-stamp-{}", random_id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p1-0000000000000001.state");
+        let time = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let write = |bytes: &[u8]| {
+            let mut file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(&path)
+                .unwrap();
+            file.write_all(bytes).unwrap();
+            file.set_modified(time).unwrap();
+        };
+        write(&[1u8; 64]);
+        let first = stamp(&path).unwrap().unwrap();
+        // Rewritten in place: same inode, same size, same modification time.
+        write(&[2u8; 64]);
+        let second = stamp(&path).unwrap().unwrap();
+        assert_ne!(first, second);
+        let (bytes, read_stamp) = read(&path).unwrap().unwrap();
+        assert_eq!((bytes.len(), read_stamp), (64, second));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -47,7 +47,7 @@ pub(crate) const MAGIC: [u8; 8] = *b"PERFMPv\0";
 /// The layout version this perf-core writes and reads.
 pub(crate) const FORMAT_VERSION: u16 = 1;
 /// Bytes before the body.
-const HEADER_LEN: usize = 8 + 2 + 1 + 1 + 4 + 8 + 8 + 8 + 8;
+pub(crate) const HEADER_LEN: usize = 8 + 2 + 1 + 1 + 4 + 8 + 8 + 8 + 8;
 /// Bytes after the body.
 const TRAILER_LEN: usize = 4;
 
