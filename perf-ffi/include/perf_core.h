@@ -1101,10 +1101,12 @@ enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *
 /**
  * Frees a monitor; NULL does nothing. Stops its background evaluator
  * first (waiting for a running evaluation), so no callback of this monitor
- * runs once this returns. Histogram, counter and gauge handles stay valid
- * (they keep their own series) but are no longer visible to anything.
- * Must not be called from one of the monitor's own callbacks, nor while
- * another thread uses the monitor.
+ * runs once this returns. In multi-process mode it publishes this
+ * process's state before it returns (a process that then leaves with
+ * `_exit` has published everything it recorded). Histogram, counter and
+ * gauge handles stay valid (they keep their own series) but are no longer
+ * visible to anything. Must not be called from one of the monitor's own
+ * callbacks, nor while another thread uses the monitor.
  */
 void perf_monitor_free(struct perf_monitor *monitor);
 

@@ -178,15 +178,21 @@ pub unsafe extern "C" fn perf_monitor_now(
 
 /// Frees a monitor; NULL does nothing. Stops its background evaluator
 /// first (waiting for a running evaluation), so no callback of this monitor
-/// runs once this returns. Histogram, counter and gauge handles stay valid
-/// (they keep their own series) but are no longer visible to anything.
-/// Must not be called from one of the monitor's own callbacks, nor while
-/// another thread uses the monitor.
+/// runs once this returns. In multi-process mode it publishes this
+/// process's state before it returns (a process that then leaves with
+/// `_exit` has published everything it recorded). Histogram, counter and
+/// gauge handles stay valid (they keep their own series) but are no longer
+/// visible to anything. Must not be called from one of the monitor's own
+/// callbacks, nor while another thread uses the monitor.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_free(monitor: *mut perf_monitor) {
     call_void(|| {
         if let Some(m) = monitor.as_ref() {
             m.monitor.stop();
+            // Here, not only when the monitor's memory goes: a background
+            // thread in the middle of a step may hold it a moment longer,
+            // and its last publish would then race the process's exit.
+            let _ = m.monitor.publish();
         }
         free_handle(monitor)
     });

@@ -40,9 +40,9 @@ static void remove_dir(const char *path) {
 }
 
 /* One child: records through the inherited handles, then leaves with
- * _exit. Child 0 only records after perf_after_fork (its own publisher
- * hands the values over); the others publish by hand, and child 1 turns
- * the group's emergency mode on. */
+ * _exit. Child 0 only records after perf_after_fork, and waits for its
+ * own publisher to hand the values over; the others publish by hand, and
+ * child 1 turns the group's emergency mode on. */
 static void child(int index, perf_monitor *monitor, perf_histogram *latency, perf_counter *requests) {
     if (index == 0) perf_after_fork();
     int failures = 0;
@@ -51,7 +51,16 @@ static void child(int index, perf_monitor *monitor, perf_histogram *latency, per
         failures += perf_counter_increment(requests, 1) != PERF_OK;
     }
     if (index == 0) {
-        sleep_ms(200); /* several publish intervals */
+        /* Its publisher thread hands the values over: wait (at most 10 s)
+         * for a publish that started after the last record. */
+        perf_multiprocess_status status;
+        failures += perf_monitor_multiprocess(monitor, &status) != PERF_OK;
+        uint64_t after = status.publishes + 2;
+        for (int waited = 0; status.publishes < after && waited < 10000; waited += 10) {
+            sleep_ms(10);
+            failures += perf_monitor_multiprocess(monitor, &status) != PERF_OK;
+        }
+        failures += status.publishes < after;
     } else if (index == 1) {
         /* The group's emergency mode: on for the parent too. */
         bool changed = false;
