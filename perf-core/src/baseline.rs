@@ -433,7 +433,7 @@ impl SeriesFile {
     fn parts(self) -> std::result::Result<(SeriesKey, HistogramSnapshot), String> {
         let tags: Vec<(&str, &str)> = self.tags.iter().map(|(k, v)| (&**k, &**v)).collect();
         crate::series::validate_name(&self.name).map_err(|e| e.to_string())?;
-        crate::series::validate_tags(&tags).map_err(|e| e.to_string())?;
+        crate::series::validate_stored_tags(&tags).map_err(|e| e.to_string())?;
         let precision = Precision::new(self.precision_bits).map_err(|e| e.to_string())?;
         check_buckets(precision, &self.buckets, self.zero_count, self.count)?;
         let (min, max) = self.extremes()?;
@@ -581,5 +581,24 @@ mod tests {
         assert!(err.contains("strictly increasing"), "{err}");
         let err = check_buckets(p, &[(0, 1)], 0, 1).unwrap_err();
         assert!(err.contains("outside"), "{err}");
+    }
+
+    #[test]
+    fn a_baseline_with_an_overflow_series_reads_back() {
+        let monitor = crate::Monitor::builder()
+            .max_series_per_metric(1)
+            .build()
+            .unwrap();
+        for route in ["/a", "/b", "/c"] {
+            monitor.record("latency", &[("route", route)], 5.0).unwrap();
+        }
+        let baseline = monitor.baseline("v1");
+        let json = baseline.to_json();
+        assert!(json.contains(crate::series::OVERFLOW_TAG), "{json}");
+        let read = Baseline::from_json(&json).unwrap();
+        assert_eq!(read, baseline);
+        // Only the overflow series' own tag: a user's is still refused.
+        let forged = json.replace("\"true\"", "\"yes\"");
+        assert!(Baseline::from_json(&forged).is_err());
     }
 }

@@ -67,6 +67,25 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks the tags of a series perf-core itself wrote (a multi-process
+/// state file, a baseline): the tag rules, except that a metric's overflow
+/// series keeps its own tag (`perf_overflow="true"`), reserved to users.
+/// What perf-core writes, perf-core reads back.
+pub(crate) fn validate_stored_tags(tags: &[Tag<'_>]) -> Result<()> {
+    let user: Vec<Tag<'_>> = tags
+        .iter()
+        .copied()
+        .filter(|&tag| tag != (OVERFLOW_TAG, "true"))
+        .collect();
+    if user.len() + 1 < tags.len() {
+        return Err(PerfError::InvalidTag {
+            key: OVERFLOW_TAG.to_owned(),
+            reason: "duplicate tag key",
+        });
+    }
+    validate_tags(&user)
+}
+
 /// Checks a tag set against the tag rules.
 ///
 /// ```

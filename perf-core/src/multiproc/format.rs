@@ -37,7 +37,7 @@
 //! panic, never an allocation the file's size does not justify.
 
 use crate::bucket::Precision;
-use crate::series::{validate_name, validate_tags, SeriesKey, Tag, MAX_TAGS};
+use crate::series::{validate_name, validate_stored_tags, SeriesKey, Tag, MAX_TAGS};
 use crate::snapshot::{write_varint, HistogramSnapshot};
 
 use super::GaugeMode;
@@ -318,21 +318,10 @@ fn decode_series(
     Ok((key, state))
 }
 
-/// The tag rules, except that perf-core's own reserved tags (the overflow
-/// series') are allowed: they are published like any other series.
+/// The tag rules for a series perf-core wrote (the overflow series' own
+/// tag allowed).
 fn check_tags(tags: &[Tag<'_>]) -> Result<(), DecodeError> {
-    let user: Vec<Tag<'_>> = tags
-        .iter()
-        .copied()
-        .filter(|(k, _)| !k.starts_with("perf_"))
-        .collect();
-    validate_tags(&user).map_err(|e| e.to_string())?;
-    let mut keys: Vec<&str> = tags.iter().map(|t| t.0).collect();
-    keys.sort_unstable();
-    if keys.windows(2).any(|w| w[0] == w[1]) {
-        return Err("duplicate tag key".into());
-    }
-    Ok(())
+    validate_stored_tags(tags).map_err(|e| e.to_string())
 }
 
 fn decode_histogram(r: &mut Reader<'_>, precision: Precision) -> Result<SeriesState, DecodeError> {
