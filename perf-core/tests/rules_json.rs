@@ -456,7 +456,11 @@ fn document_errors_name_the_field() {
         "unknown field",
     );
     assert_error(r#"{"version": 1} trailing"#, ".", "trailing characters");
-    assert_error(r#""rules""#, ".", "invalid type: string");
+    // Only an object is a rules document (serde reads a struct from an
+    // array too, fields in order).
+    assert_error(r#""rules""#, ".", "a rules document is a JSON object");
+    assert_error("[1]", ".", "a rules document is a JSON object");
+    assert_error("[1, 2]", ".", "a rules document is a JSON object");
 }
 
 #[test]
