@@ -121,7 +121,10 @@ pub use multiproc::{
     GaugeMode, MultiprocessStatus, DEFAULT_PUBLISH_INTERVAL, MULTIPROC_DIR_ENV, PID_TAG,
 };
 pub use registry::FOLDED_COUNTER;
-pub use regression::{compare, Comparison, Policy, RegressionReport, Verdict, DEFAULT_THRESHOLD};
+pub use regression::{
+    compare, Comparison, Policy, RegressionReport, Verdict, DEFAULT_THRESHOLD, MAX_RESAMPLES,
+    MIN_RESAMPLES,
+};
 pub use rules::{
     Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target,
     DEFAULT_RULE_WINDOW,

@@ -102,11 +102,19 @@ pub struct Policy {
     /// Relative changes within `±noise` count as no change in the test.
     /// Default 0.01.
     pub noise: f64,
-    /// Bootstrap resamples. Default 500.
+    /// Bootstrap resamples, within [`MIN_RESAMPLES`, `MAX_RESAMPLES`].
+    /// Default 500.
     pub resamples: u32,
     /// The bootstrap seed. Default 0.
     pub seed: u64,
 }
+
+/// The fewest bootstrap resamples a [`Policy`] takes.
+pub const MIN_RESAMPLES: u32 = 100;
+/// The most bootstrap resamples a [`Policy`] takes: the bootstrap keeps
+/// one ratio per resample and statistic, so this bounds its memory (a few
+/// MB) and time; more resamples would not change a verdict.
+pub const MAX_RESAMPLES: u32 = 100_000;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -211,8 +219,11 @@ impl Policy {
         if !(self.noise >= 0.0 && self.noise < 1.0) {
             return fail(format!("noise {} must be within [0, 1)", self.noise));
         }
-        if self.resamples < 100 {
-            return fail(format!("resamples {} must be at least 100", self.resamples));
+        if !(MIN_RESAMPLES..=MAX_RESAMPLES).contains(&self.resamples) {
+            return fail(format!(
+                "resamples {} must be within [{MIN_RESAMPLES}, {MAX_RESAMPLES}]",
+                self.resamples
+            ));
         }
         Ok(())
     }
@@ -829,6 +840,26 @@ mod tests {
                 matches!(policy.validate(), Err(PerfError::InvalidComparison(_))),
                 "{policy:?}"
             );
+        }
+    }
+
+    #[test]
+    fn resamples_are_bounded_so_no_input_can_abort_the_process() {
+        for n in [0, 99, MAX_RESAMPLES + 1, u32::MAX] {
+            let err = Policy::default().resamples(n).validate().unwrap_err();
+            assert!(err.to_string().contains("resamples"), "{err}");
+        }
+        let run = HistogramSnapshot::from_values(Precision::DEFAULT, &[1.0; 50]).unwrap();
+        let b = Baseline::new("a", Timestamp::ZERO)
+            .with_series("lat", &[], run)
+            .unwrap();
+        let huge = Policy::default().resamples(u32::MAX);
+        assert!(matches!(
+            compare(&b, &b, &huge),
+            Err(PerfError::InvalidComparison(_))
+        ));
+        for n in [MIN_RESAMPLES, MAX_RESAMPLES] {
+            assert!(Policy::default().resamples(n).validate().is_ok());
         }
     }
 }

@@ -231,6 +231,11 @@ fn bad_input_exits_2_and_names_the_problem() {
             "is not a number",
         ),
         (vec![&b], vec![], "required"),
+        (
+            vec![&b, &c],
+            vec!["--resamples", "4294967295"],
+            "resamples 4294967295 must be within [100, 100000]",
+        ),
     ];
     for (args, options, message) in cases {
         let out = gate(&args, &options);
