@@ -304,7 +304,51 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all(); // not supported everywhere (e.g. Windows)
     }
+    remove_stale_temporaries(dir, &name.to_string_lossy());
     Ok(())
+}
+
+/// Removes the temporary files that writers of `dir/name` killed mid-write
+/// (`kill -9`) left: those whose writer's pid names no running process.
+/// A temporary file of a live process — this one's, or another's still
+/// saving — is left alone (a reused pid only keeps a stale file longer).
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let writer = rest
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if writer.is_some_and(|pid| !process_exists(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process `pid` runs (on other platforms: assumed so).
+fn process_exists(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        if pid <= 0 || unsafe { libc::kill(pid, 0) } == 0 {
+            return true;
+        }
+        std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 /// The file document, field for field.
@@ -600,5 +644,28 @@ mod tests {
         // Only the overflow series' own tag: a user's is still refused.
         let forged = json.replace("\"true\"", "\"yes\"");
         assert!(Baseline::from_json(&forged).is_err());
+    }
+
+    #[test]
+    fn saving_removes_what_killed_writers_left_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("perf-core-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // A writer that has exited (as after kill -9 mid-write).
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.join(format!(".b.json.tmp-{dead}-0"));
+        let live = dir.join(format!(".b.json.tmp-{}-999", std::process::id()));
+        let other = dir.join(format!(".other.json.tmp-{dead}-0"));
+        for file in [&stale, &live, &other] {
+            fs::write(file, "partial").unwrap();
+        }
+        Baseline::new("v1", Timestamp::ZERO)
+            .save(dir.join("b.json"))
+            .unwrap();
+        assert!(!stale.exists(), "a dead writer's temporary file stays");
+        assert!(live.exists() && other.exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
