@@ -15,28 +15,14 @@
 const { Monitor } = require('perf-core')
 const client = require('prom-client')
 const hdr = require('hdr-histogram-js')
+const { lognormal } = require('./draws')
 
 const quick = process.argv.includes('--quick')
 const ITERS = quick ? 200_000 : 2_000_000
 const ROUNDS = quick ? 3 : 9
 const MASK = 4095
 
-function lognormal(seed) {
-  // Deterministic pseudo-random draws (mulberry32) so every run sees the same values.
-  let a = seed >>> 0
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return () => {
-    const z = Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform())
-    return Math.exp(Math.log(40) + 0.8 * z)
-  }
-}
-const draw = lognormal(42)
+const draw = lognormal(42, 40, 0.8) // median ~40 ms
 const values = Float64Array.from({ length: MASK + 1 }, draw)
 const micros = Int32Array.from(values, (v) => Math.round(v * 1000))
 

@@ -19,28 +19,17 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
+const { lognormal } = require('./draws')
+
 const METRICS = 10
 const ROUTES = 100
 const SERIES = METRICS * ROUTES
 const WORKERS = 4
 const VALUES = 100
 
-function lognormal(seed, n) {
-  // mulberry32 draws, Box-Muller: median 20 ms, sigma 1.
-  let a = seed >>> 0
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const z = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform())
-    out[i] = Math.exp(Math.log(20) + z)
-  }
-  return out
+/** `n` log-normal latencies (median 20 ms, sigma 1) from `seed`. */
+function latencies(seed, n) {
+  return Float64Array.from({ length: n }, lognormal(seed, 20, 1))
 }
 
 function* series() {
@@ -54,7 +43,7 @@ function workerRecordPerfCore(seed) {
   const monitor = new Monitor({ multiprocessDir: process.env.GROUP_DIR, maxSeriesPerMetric: ROUTES })
   for (const [i, name, route] of series()) {
     const h = monitor.histogram(name, { route })
-    for (const v of lognormal(seed * 1_000_003 + i, VALUES)) h.record(v)
+    for (const v of latencies(seed * 1_000_003 + i, VALUES)) h.record(v)
   }
   monitor.publish()
   return monitor
@@ -71,7 +60,7 @@ function workerRecordPromClient(seed) {
       histograms.set(name, new client.Histogram({ name, help: 'latency', labelNames: ['route'] }))
     }
     const child = histograms.get(name).labels(route)
-    for (const v of lognormal(seed * 1_000_003 + i, VALUES)) child.observe(v)
+    for (const v of latencies(seed * 1_000_003 + i, VALUES)) child.observe(v)
   }
   return histograms
 }

@@ -171,23 +171,16 @@ def test_preload_fires_a_rule_once_for_the_group(tmp_path: Path) -> None:
     assert 'route="/search"' in fired[0]
 
 
-def test_flask_sync_workers_count_every_request(tmp_path: Path) -> None:
-    server = start("flask_app:create_app()", tmp_path, workers=3)
+@pytest.mark.parametrize(("app", "options"), [
+    ("flask_app:create_app()", ()),
+    ("django_app:application", ("--preload",)),
+], ids=["flask", "django"])
+def test_sync_workers_count_every_request(tmp_path: Path, app: str, options: tuple[str, ...]) -> None:
+    server = start(app, tmp_path, *options, workers=3)
     try:
         n = 600
         drive(server.url, [f"/users/{i}" for i in range(n)])
-        sample = ('http_server_duration_count'
-                  '{method="GET",route="/users/<int:user_id>",status="200"}')
-        assert settled_total(server.url, sample, n) == [n] * 10
-    finally:
-        stop(server)
-
-
-def test_django_sync_workers_count_every_request(tmp_path: Path) -> None:
-    server = start("django_app:application", tmp_path, "--preload", workers=3)
-    try:
-        n = 600
-        drive(server.url, [f"/users/{i}" for i in range(n)])
+        # Flask's route rule and Django's route pattern spell it alike.
         sample = ('http_server_duration_count'
                   '{method="GET",route="/users/<int:user_id>",status="200"}')
         assert settled_total(server.url, sample, n) == [n] * 10
