@@ -40,10 +40,13 @@
 //!
 //! # Memory model
 //!
-//! [`Emergency::is_active`] is one `Acquire` load of an `AtomicBool`. The
-//! flag is written only under the state lock, with `Release`, after the
-//! transition is in the history: a thread that sees the mode on also sees
-//! the transition that turned it on in [`Emergency::history`].
+//! [`Emergency::is_active`] is one `Acquire` load of a word (0 off, 1 on):
+//! the monitor's own, or in multi-process mode the group's, in shared
+//! memory (see [`group`]). The word is written only under the state lock,
+//! with `Release`, after the transition is in the history: a thread that
+//! sees the mode on also sees the transition that turned it on in
+//! [`Emergency::history`] (in a group, the group's state document is
+//! written first, and both under the group's lock).
 //!
 //! ```
 //! use perf_core::{EmergencyConfig, ManualClock, Monitor, Op, Target, Timestamp, Trigger, TriggerCondition};
@@ -1033,19 +1036,19 @@ impl Emergency {
             if let Some(transition) = &made {
                 state.record(transition);
             }
-            group
-                .word()
-                .store(u32::from(state.is_on()), Ordering::Release);
         };
         // If the document cannot be locked, the change is made here
         // alone; if it cannot be written, the change stands here.
         let _ = group.update(|bytes| {
             state.restore(bytes.as_deref());
             step(state, f.take());
-            (Some(state.persist()), ())
+            (state.persist(), state.is_on(), ())
         });
         if f.is_some() {
             step(state, f.take());
+            group
+                .word()
+                .store(u32::from(state.is_on()), Ordering::Release);
         }
         made
     }

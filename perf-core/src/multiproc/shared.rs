@@ -166,19 +166,21 @@ impl SharedEmergency {
     }
 
     /// Runs `change` with the state document's current bytes (`None` if
-    /// there is none yet or it cannot be read) while holding the lock, and
-    /// writes back what it returns, if anything.
+    /// there is none yet or it cannot be read) while holding the lock;
+    /// writes back the document it returns, then sets the word to whether
+    /// the mode is on — both under the lock, so the word always follows
+    /// the latest document, and a reader who sees the word sees its
+    /// transition in the document.
     pub(crate) fn update<R>(
         &self,
-        change: impl FnOnce(Option<Vec<u8>>) -> (Option<Vec<u8>>, R),
+        change: impl FnOnce(Option<Vec<u8>>) -> (Vec<u8>, bool, R),
     ) -> Result<R> {
         lifecycle::background_step(|| {
             let _lock = self.dir.lock_named(EMERGENCY_LOCK)?;
-            let (bytes, out) = change(self.load());
-            if let Some(bytes) = bytes {
-                self.dir.replace_named(EMERGENCY, &bytes)?;
-            }
-            Ok(out)
+            let (bytes, on, out) = change(self.load());
+            let written = self.dir.replace_named(EMERGENCY, &bytes);
+            self.word().store(u32::from(on), Ordering::Release);
+            written.map(|()| out)
         })
     }
 
