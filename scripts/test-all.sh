@@ -77,13 +77,14 @@ ensure_interop_python() {
     export PERF_CORE_INTEROP_PYTHON="$PWD/$venv/bin/python"
 }
 
-# The optional features' integration tests and doc examples: the HTTP
-# exporter (feature `http`; also scraped by a real Prometheus server) and
-# the `metrics` facade adapter (feature `metrics`; the global recorder has
-# its own test binary).
+# The optional features' tests and doc examples: the HTTP server (feature
+# `http`: its unit tests, the attack tests, and a scrape by a real
+# Prometheus server) and the `metrics` facade adapter (feature `metrics`;
+# the global recorder has its own test binary).
 feature_tests() {
-    cargo test -p perf-core --features http --test http_exporter --test prometheus_server &&
-        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics &&
+    cargo test -p perf-core --features http --lib export::http &&
+        cargo test -p perf-core --features http --test http_exporter --test http_attacks --test prometheus_server &&
+        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics ServerLimits &&
         cargo test -p perf-core --features metrics --test metrics_adapter --test metrics_global &&
         cargo test -p perf-core --features metrics --doc -- metrics_recorder
 }

@@ -110,7 +110,7 @@ pub use export::exposition::{
 };
 pub use export::hdr::HdrOptions;
 #[cfg(feature = "http")]
-pub use export::http::MetricsServer;
+pub use export::http::{MetricsServer, ServerLimits};
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};

@@ -1,14 +1,24 @@
-//! The `/metrics` HTTP endpoint of a monitor (feature `http`):
-//! [`crate::export::http`] serving [`crate::export::exposition`] of its
-//! registry.
+//! The `/metrics` HTTP endpoint of a monitor (feature `http`): a route
+//! of [`crate::export::http`]'s server answering with
+//! [`crate::export::exposition`] of the registry.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+use hyper::header::ACCEPT;
+use hyper::http::request::Parts;
+use hyper::StatusCode;
+
 use super::Monitor;
 use crate::error::{PerfError, Result};
-use crate::export::exposition::{self, ExpositionConfig};
-use crate::export::http::{MetricsServer, Render};
+use crate::export::exposition::{self, ExpositionConfig, ExpositionFormat};
+use crate::export::http::{Handler, MetricsServer, Reply, Router, ServerLimits};
+
+/// The path the exposition is served on.
+const METRICS_PATH: &str = "/metrics";
+
+/// The media type whose presence in `Accept` selects OpenMetrics.
+const OPENMETRICS_MEDIA_TYPE: &str = "application/openmetrics-text";
 
 /// Export: a `/metrics` endpoint over HTTP.
 impl Monitor {
@@ -48,23 +58,60 @@ impl Monitor {
         addr: impl ToSocketAddrs,
         config: ExpositionConfig,
     ) -> Result<MetricsServer> {
-        let addrs = resolve(addr)?;
-        MetricsServer::start(&addrs, self.renderer(config))
+        self.serve_metrics_with_limits(addr, config, ServerLimits::new())
     }
 
-    /// Renders the registry while the monitor lives, holding only a weak
-    /// reference to it.
-    fn renderer(&self, config: ExpositionConfig) -> Render {
+    /// [`Self::serve_metrics_with`] within `limits` (connections,
+    /// timeouts, request sizes) instead of the defaults.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use perf_core::{ExpositionConfig, Monitor, ServerLimits};
+    /// let monitor = Monitor::builder().build()?;
+    /// let limits = ServerLimits::new().connection_limit_of(32)?;
+    /// let server = monitor.serve_metrics_with_limits("127.0.0.1:0", ExpositionConfig::new(), limits)?;
+    /// # drop(server);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn serve_metrics_with_limits(
+        &self,
+        addr: impl ToSocketAddrs,
+        config: ExpositionConfig,
+        limits: ServerLimits,
+    ) -> Result<MetricsServer> {
+        let addrs = resolve(addr)?;
+        let router = Router::new().get(METRICS_PATH, self.metrics_handler(config));
+        MetricsServer::start(&addrs, router, limits)
+    }
+
+    /// Answers `/metrics` from the registry while the monitor lives
+    /// (holding only a weak reference to it), with 503 once it is gone.
+    fn metrics_handler(&self, config: ExpositionConfig) -> Handler {
         let weak = Arc::downgrade(&self.inner);
         let local_only = self.local_only;
-        Box::new(move |format| {
-            let monitor = Monitor {
-                inner: weak.upgrade()?,
-                local_only,
+        Box::new(move |request| {
+            let Some(inner) = weak.upgrade() else {
+                return Reply::plain(StatusCode::SERVICE_UNAVAILABLE, "the monitor is gone\n");
             };
+            let monitor = Monitor { inner, local_only };
+            let format = negotiate(request);
             let text = exposition::render(&monitor.view(), &config, format).text;
-            Some(text)
+            Reply::ok(format.content_type(), text)
         })
+    }
+}
+
+/// OpenMetrics when an `Accept` header mentions it, else Prometheus.
+fn negotiate(request: &Parts) -> ExpositionFormat {
+    let wants_openmetrics = request.headers.get_all(ACCEPT).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains(OPENMETRICS_MEDIA_TYPE))
+    });
+    if wants_openmetrics {
+        ExpositionFormat::OpenMetrics
+    } else {
+        ExpositionFormat::Prometheus
     }
 }
 
