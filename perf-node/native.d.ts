@@ -170,6 +170,16 @@ export declare class NativeMonitor {
    */
   subscriberPanics(): number
   /**
+   * Waits (at most `timeout_ms`) until every notification made so far
+   * has been handed to the JavaScript callbacks' queue; whether all were.
+   */
+  flushNotifications(timeoutMs: number): boolean
+  /**
+   * Notifications dropped because callbacks fell `notificationCapacity`
+   * behind.
+   */
+  notificationsDropped(): number
+  /**
    * Calls `callback` with every notification, on the JavaScript thread,
    * without keeping the process alive. Returns the subscription id.
    */
@@ -391,6 +401,8 @@ export interface MonitorOptions {
   windows?: boolean
   /** Notifications and emergency transitions kept in history (default 1 000). */
   alertHistory?: number
+  /** Notifications that may wait for callbacks (default 10 000). */
+  notificationCapacity?: number
   /**
    * Multi-process mode: the process group's shared directory (else the
    * environment's `PERF_CORE_MULTIPROC_DIR`).

@@ -63,6 +63,7 @@ def main() -> None:
     clock.advance(11)
     latency.record(250.0)
     assert [e.kind for e in monitor.evaluate()] == ["fired"]
+    monitor.flush_notifications()  # callbacks run on the notification thread
     print(monitor.budget_report())
 
     # Emergency mode by hand.

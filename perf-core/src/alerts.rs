@@ -19,8 +19,9 @@
 //!   as resolved; one that outlives the inhibiting alert is then notified as
 //!   `Fired`.
 //!
-//! Subscribers are called after the evaluation's state is committed and
-//! without any lock of the engine held, so they may call back into the
+//! Subscribers are called on the monitor's notification thread (the
+//! `dispatch` module), after the evaluation's state is committed: an
+//! evaluation never waits for them, and they may call back into the
 //! monitor. One that panics is caught; the others still run, and the panic
 //! is counted in the `perf_core_alert_subscriber_panics_total` counter.
 
@@ -199,6 +200,10 @@ impl<E> Subscribers<E> {
         let id = SubscriptionId(self.next.fetch_add(1, Relaxed));
         self.list.write().push((id, f));
         id
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.read().is_empty()
     }
 
     pub(crate) fn remove(&self, id: SubscriptionId) -> bool {

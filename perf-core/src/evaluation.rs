@@ -11,6 +11,7 @@
 //! only visits active ones.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use crate::budget::Budget;
 use crate::changepoint::{detect_change_points, ChangePointConfig};
 use crate::clock::Timestamp;
 use crate::counter::CounterCore;
+use crate::dispatch::Dispatcher;
 use crate::error::{PerfError, Result};
 use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
@@ -734,28 +736,43 @@ fn latest_step(values: &[f64]) -> Option<f64> {
 }
 
 /// Everything alerting keeps in a monitor: the rule engine, the
-/// subscribers and the order of deliveries.
+/// subscribers, and the dispatcher that delivers to them.
 pub(crate) struct Alerting {
     engine: Mutex<RuleEngine>,
-    subscribers: Subscribers<AlertEvent>,
-    /// Held while an evaluation's events are delivered, so deliveries keep
-    /// evaluation order; reentrant, so a subscriber may evaluate again.
+    subscribers: Arc<Subscribers<AlertEvent>>,
+    /// Held while an evaluation runs and submits its events, so events
+    /// reach the dispatcher in evaluation order; reentrant, so code that
+    /// holds it (a monitor's `evaluate`) may evaluate the rules inside.
     delivery: ReentrantMutex<()>,
-    subscriber_panics: OnceLock<Arc<CounterCore>>,
+    dispatcher: Arc<Dispatcher>,
+    panics: Arc<AtomicU64>,
+    panics_counter: CountMirror,
+    dropped_counter: CountMirror,
 }
 
 /// Name of the counter of subscriber panics.
 pub const SUBSCRIBER_PANICS_COUNTER: &str = "perf_core_alert_subscriber_panics_total";
 
+/// Name of the counter of notifications dropped because the dispatcher's
+/// queue was full.
+pub const NOTIFICATIONS_DROPPED_COUNTER: &str = "perf_core_notifications_dropped_total";
+
 impl Alerting {
     /// No rules, no subscribers; `repeat` and `history_limit` as the
-    /// [`RuleEngine`] takes them.
-    pub(crate) fn new(repeat: RepeatIntervals, history_limit: usize) -> Self {
+    /// [`RuleEngine`] takes them; notifications go through `dispatcher`.
+    pub(crate) fn new(
+        repeat: RepeatIntervals,
+        history_limit: usize,
+        dispatcher: Arc<Dispatcher>,
+    ) -> Self {
         Alerting {
             engine: Mutex::new(RuleEngine::new(repeat, history_limit)),
-            subscribers: Subscribers::default(),
+            subscribers: Arc::default(),
             delivery: ReentrantMutex::new(()),
-            subscriber_panics: OnceLock::new(),
+            dispatcher,
+            panics: Arc::default(),
+            panics_counter: CountMirror::new(SUBSCRIBER_PANICS_COUNTER),
+            dropped_counter: CountMirror::new(NOTIFICATIONS_DROPPED_COUNTER),
         }
     }
 
@@ -764,21 +781,20 @@ impl Alerting {
         &self.engine
     }
 
-    /// Holds deliveries back until the guard drops: events of evaluations
-    /// made meanwhile on other threads are delivered after it.
+    /// Holds evaluations back until the guard drops: events of evaluations
+    /// made meanwhile on other threads are submitted after it.
     pub(crate) fn in_order(&self) -> ReentrantMutexGuard<'_, ()> {
         self.delivery.lock()
     }
 
-    /// Whether the current thread is delivering events (is in a
-    /// subscriber, or holds [`Alerting::in_order`]).
+    /// Whether the current thread holds [`Alerting::in_order`] (is
+    /// evaluating).
     pub(crate) fn delivering_here(&self) -> bool {
         self.delivery.is_owned_by_current_thread()
     }
 
-    /// Evaluates every rule at `now`, delivers the notifications to the
-    /// subscribers and returns them. A subscriber panic is counted in
-    /// [`SUBSCRIBER_PANICS_COUNTER`], created in `registry` on the first.
+    /// Evaluates every rule at `now`, hands the notifications to the
+    /// dispatcher (never waiting for a subscriber) and returns them.
     pub(crate) fn evaluate(
         &self,
         registry: &Registry,
@@ -787,13 +803,37 @@ impl Alerting {
     ) -> Vec<AlertEvent> {
         let _in_order = self.in_order();
         let events = self.engine.lock().evaluate(registry, windows, now);
-        self.subscribers.deliver(&events, || {
-            let panics = self
-                .subscriber_panics
-                .get_or_init(|| registry.internal_counter(SUBSCRIBER_PANICS_COUNTER, &[]));
-            panics.increment(1);
-        });
+        self.submit(&events);
         events
+    }
+
+    /// Queues each event for the subscribers of the moment it is
+    /// delivered; nothing when nobody is subscribed.
+    fn submit(&self, events: &[AlertEvent]) {
+        if self.subscribers.is_empty() {
+            return;
+        }
+        for event in events {
+            let subscribers = Arc::clone(&self.subscribers);
+            let panics = Arc::clone(&self.panics);
+            let event = event.clone();
+            self.dispatcher.submit(Box::new(move || {
+                subscribers.deliver(std::slice::from_ref(&event), || {
+                    panics.fetch_add(1, Ordering::Relaxed);
+                });
+            }));
+        }
+    }
+
+    /// Brings the panic and drop counts into their counters in `registry`
+    /// (each created on its first non-zero count): the process's own
+    /// registry, so in multi-process mode they are published like any
+    /// counter.
+    pub(crate) fn mirror_counts(&self, registry: &Registry) {
+        let panics = self.panics.load(Ordering::Relaxed);
+        self.panics_counter.catch_up(panics, registry);
+        self.dropped_counter
+            .catch_up(self.dispatcher.dropped(), registry);
     }
 
     /// Adds a subscriber to every notification.
@@ -808,6 +848,37 @@ impl Alerting {
 
     /// Subscriber panics caught so far.
     pub(crate) fn subscriber_panics(&self) -> u64 {
-        self.subscriber_panics.get().map_or(0, |c| c.value())
+        self.panics.load(Ordering::Relaxed)
+    }
+}
+
+/// A registry counter that follows a count kept elsewhere (an atomic
+/// updated off the registry's reach), created on the first non-zero one.
+struct CountMirror {
+    name: &'static str,
+    counter: OnceLock<Arc<CounterCore>>,
+    /// What the counter has been given so far.
+    reported: Mutex<u64>,
+}
+
+impl CountMirror {
+    fn new(name: &'static str) -> Self {
+        CountMirror {
+            name,
+            counter: OnceLock::new(),
+            reported: Mutex::new(0),
+        }
+    }
+
+    /// Adds to the counter what `total` has gained since the last call.
+    fn catch_up(&self, total: u64, registry: &Registry) {
+        let mut reported = self.reported.lock();
+        if total > *reported {
+            let counter = self
+                .counter
+                .get_or_init(|| registry.internal_counter(self.name, &[]));
+            counter.increment(total - *reported);
+            *reported = total;
+        }
     }
 }

@@ -63,6 +63,7 @@ mod changepoint;
 mod clock;
 mod config;
 mod counter;
+mod dispatch;
 mod emergency;
 mod error;
 mod evaluation;
@@ -97,13 +98,14 @@ pub use changepoint::{
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::RulesConfig;
 pub use counter::Counter;
+pub use dispatch::DEFAULT_NOTIFICATION_CAPACITY;
 pub use emergency::{
     Emergency, EmergencyChange, EmergencyConfig, EmergencySource, EmergencyStatus,
     EmergencyTransition, Trigger, TriggerCondition, TriggerSource, TriggerStatus, TriggerValue,
     DEFAULT_CLEAR_FOR, DEFAULT_FLAP_WINDOW, DEFAULT_MAX_DWELL, DEFAULT_MIN_DWELL,
 };
 pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
-pub use evaluation::SUBSCRIBER_PANICS_COUNTER;
+pub use evaluation::{NOTIFICATIONS_DROPPED_COUNTER, SUBSCRIBER_PANICS_COUNTER};
 pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,

@@ -70,11 +70,12 @@ impl Env {
     }
 
     /// Moves to second `t` and evaluates; checks that the subscriber got
-    /// exactly what `evaluate` returned.
+    /// exactly what `evaluate` returned, once delivered.
     fn eval_at(&self, t: u64) -> Vec<AlertEvent> {
         self.clock.set(at(t));
         self.delivered.lock().unwrap().clear();
         let events = self.monitor.evaluate();
+        assert!(self.monitor.flush_notifications(secs(10)));
         assert_eq!(*self.delivered.lock().unwrap(), events);
         events
     }
@@ -620,6 +621,7 @@ fn a_subscriber_may_call_back_into_the_monitor() {
     let monitor = env.monitor.clone();
     let events = within_deadline("evaluate", move || monitor.evaluate());
     assert_eq!(kinds(&events), [(Fired, Warning)]);
+    assert!(env.monitor.flush_notifications(secs(10)));
     assert_eq!(*seen.lock().unwrap(), [(Fired, true, Ok(()), 0, 1)]);
     assert!(env.monitor.alerts()[0].acknowledged);
     // Recovered and resolved in one evaluation: subscribers run after it
@@ -628,6 +630,7 @@ fn a_subscriber_may_call_back_into_the_monitor() {
     env.clock.advance(secs(1));
     let monitor = env.monitor.clone();
     within_deadline("evaluate", move || monitor.evaluate());
+    assert!(env.monitor.flush_notifications(secs(10)));
     let unknown = Err(PerfError::UnknownAlert { id: events[0].id.0 });
     assert_eq!(
         seen.lock().unwrap()[1..],
@@ -705,7 +708,7 @@ fn the_background_evaluator_fires_subscribers_and_stop_joins_it() {
         .recv_timeout(secs(10))
         .expect("an evaluation within 10 s");
     assert_eq!(kind, Fired);
-    assert_eq!(thread_name.as_deref(), Some("perf-core-evaluator"));
+    assert_eq!(thread_name.as_deref(), Some("perf-core-notify"));
     if evaluator_threads().is_some() {
         eventually("one evaluator thread", secs(10), || {
             evaluator_threads() == Some(1)
@@ -728,6 +731,7 @@ fn the_background_evaluator_fires_subscribers_and_stop_joins_it() {
         kinds(&monitor.evaluate()),
         [(Recovered, Warning), (Resolved, Warning)]
     );
+    assert!(monitor.flush_notifications(secs(10)));
     let delivered: Vec<AlertKind> = rx.try_iter().map(|(kind, _)| kind).collect();
     assert_eq!(delivered, [Recovered, Resolved]);
     // Stopping again does nothing; restarting works.
@@ -807,7 +811,7 @@ fn dropping_the_monitor_without_stop_ends_the_evaluator() {
 }
 
 #[test]
-fn a_subscriber_on_the_evaluator_thread_may_stop_it_or_evaluate() {
+fn a_subscriber_may_stop_the_evaluator_or_evaluate() {
     let _serial = evaluator_lock();
     let monitor = hot_monitor();
     let m = monitor.clone();
@@ -816,7 +820,7 @@ fn a_subscriber_on_the_evaluator_thread_may_stop_it_or_evaluate() {
         let nested = m.evaluate();
         let listed = m.alerts().len();
         let acknowledged = m.acknowledge(e.id).is_ok();
-        m.stop(); // on its own thread: asks it to stop, cannot wait
+        m.stop(); // on the notification thread: joins the evaluator
         let _ = tx.send((e.kind, nested.len(), listed, acknowledged));
     });
     monitor.start(Duration::from_millis(10)).unwrap();
@@ -831,34 +835,77 @@ fn a_subscriber_on_the_evaluator_thread_may_stop_it_or_evaluate() {
 }
 
 #[test]
-fn a_subscriber_of_a_manual_evaluation_may_stop_a_running_evaluator() {
-    let _serial = evaluator_lock();
-    let monitor = hot_monitor();
-    let m = monitor.clone();
-    let caller = Arc::new(Mutex::new(None));
-    let on = caller.clone();
-    let id = monitor.subscribe(move |_| {
-        if Some(thread::current().id()) == *on.lock().unwrap() {
-            // Long enough for the evaluator to wake and wait for this
-            // delivery to end.
-            thread::sleep(Duration::from_millis(300));
-            m.stop();
-        }
+fn a_blocking_subscriber_delays_neither_evaluation_nor_emergency_mode() {
+    let env = env();
+    env.monitor
+        .add_rule(gauge_rule("temp", "temp", &[(Warning, 10.0)]))
+        .unwrap();
+    let hot = perf_core::TriggerCondition::new(Target::gauge("temp"), perf_core::Op::Gt, 10.0);
+    env.monitor
+        .configure_emergency(
+            perf_core::EmergencyConfig::default().trigger(perf_core::Trigger::condition(hot)),
+        )
+        .unwrap();
+    let (release, blocked) = mpsc::channel::<()>();
+    let blocked = Mutex::new(blocked);
+    env.monitor.subscribe(move |_| {
+        // Blocks until the test lets go (at most 10 s).
+        let _ = blocked.lock().unwrap().recv_timeout(secs(10));
     });
-    monitor.start(Duration::from_millis(100)).unwrap();
-    let manual = monitor.clone();
-    let events = within_deadline("evaluate + stop", move || {
-        *caller.lock().unwrap() = Some(thread::current().id());
-        manual.evaluate()
-    });
-    assert_eq!(kinds(&events), [(Fired, Warning)]);
-    assert!(!monitor.is_evaluating());
-    if evaluator_threads().is_some() {
-        eventually("the evaluator thread ends", secs(10), || {
-            evaluator_threads() == Some(0)
-        });
+    env.set("temp", 15.0);
+    for t in 0..5 {
+        env.clock.set(at(t));
+        let started = Instant::now();
+        let monitor = env.monitor.clone();
+        within_deadline("evaluate", move || monitor.evaluate());
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "evaluation {t} waited {:?}",
+            started.elapsed()
+        );
     }
-    assert!(monitor.unsubscribe(id));
+    assert!(env.monitor.emergency().is_active(), "switched on at once");
+    assert!(!env.monitor.flush_notifications(Duration::from_millis(50)));
+    release.send(()).unwrap();
+    assert!(env.monitor.flush_notifications(secs(10)));
+}
+
+#[test]
+fn a_full_notification_queue_drops_and_counts_without_waiting() {
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let monitor = Monitor::builder()
+        .clock(clock.clone())
+        .notification_capacity(2)
+        .build()
+        .unwrap();
+    for i in 0..10 {
+        let name = format!("temp{i}");
+        monitor
+            .add_rule(gauge_rule(&name, &name, &[(Warning, 10.0)]))
+            .unwrap();
+        monitor.gauge(&name, &[]).unwrap().set(15.0).unwrap();
+    }
+    let (release, blocked) = mpsc::channel::<()>();
+    let blocked = Mutex::new(blocked);
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let count = delivered.clone();
+    monitor.subscribe(move |_| {
+        let _ = blocked.lock().unwrap().recv_timeout(secs(10));
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    let events = monitor.evaluate();
+    assert_eq!(events.len(), 10);
+    // One is being delivered (or waits), at most two more wait: the rest
+    // were dropped, not waited for.
+    let dropped = monitor.notifications_dropped();
+    assert!((7..=8).contains(&dropped), "{dropped} dropped");
+    drop(release);
+    assert!(monitor.flush_notifications(secs(10)));
+    assert_eq!(delivered.load(Ordering::SeqCst) as u64 + dropped, 10);
+    let exported = monitor.export_prometheus();
+    let line = format!("perf_core_notifications_dropped_total {dropped}\n");
+    assert!(exported.contains(&line), "{exported}");
+    assert!(Monitor::builder().notification_capacity(0).build().is_err());
 }
 
 #[test]

@@ -116,12 +116,14 @@ impl Env {
 
     /// The transitions delivered since the last call, as `(change, second)`.
     fn take(&self) -> Vec<(EmergencyChange, u64)> {
+        assert!(self.emergency.flush_notifications(secs(10)));
         let seen = std::mem::take(&mut *self.seen.lock().unwrap());
         seen.iter().map(|t| (t.change, sec_of(t.at))).collect()
     }
 
     /// The transitions delivered since the last call, whole.
     fn take_full(&self) -> Vec<EmergencyTransition> {
+        assert!(self.emergency.flush_notifications(secs(10)));
         std::mem::take(&mut *self.seen.lock().unwrap())
     }
 }
@@ -899,6 +901,7 @@ fn a_panicking_listener_is_isolated_and_counted() {
     e.set(0.0);
     e.run(1, 1);
     e.emergency.activate("manual").unwrap();
+    assert!(e.emergency.flush_notifications(secs(10)));
     assert_eq!(e.emergency.listener_panics(), 3);
     assert_eq!(
         *after.lock().unwrap(),
@@ -912,6 +915,7 @@ fn a_panicking_listener_is_isolated_and_counted() {
     assert!(e.emergency.unsubscribe(panicky));
     assert!(!e.emergency.unsubscribe(panicky));
     e.emergency.deactivate("manual").unwrap();
+    assert!(e.emergency.flush_notifications(secs(10)));
     assert_eq!(e.emergency.listener_panics(), 3);
     assert_eq!(after.lock().unwrap().len(), 4);
 }
@@ -949,6 +953,7 @@ fn a_listener_may_switch_the_mode_and_order_is_kept() {
     // A deadlock shows up as a failure here, not as a hung test.
     eventually("evaluate() returns", || done.load(Ordering::SeqCst));
     evaluation.join().unwrap();
+    assert!(e.emergency.flush_notifications(secs(10)));
     assert_eq!(e.emergency.listener_panics(), 0);
     assert!(e.emergency.is_active() && e.emergency.status().manual);
     let history: Vec<_> = e
@@ -1356,6 +1361,8 @@ fn feed(clock: &ManualClock, monitor: &Monitor, k: u64, s: Second) {
         monitor.record(LATENCY, &[], s.level).unwrap();
     }
     monitor.evaluate();
+    // Listeners run on the notification thread: wait for them.
+    assert!(monitor.flush_notifications(secs(10)));
 }
 
 /// The trigger's `true_since` and the mode's `clear_since` after each
@@ -1525,6 +1532,7 @@ proptest! {
                     expected
                 }
             };
+            prop_assert!(emergency.flush_notifications(secs(10)));
             let now: Vec<_> = std::mem::take(&mut *seen.lock().unwrap());
             for t in &now {
                 check_transition_basics(t)?;
@@ -1668,6 +1676,7 @@ fn a_flapping_stream_backs_off_and_recovers() {
     for (k, s) in pattern.into_iter().enumerate() {
         feed(&clock, &monitor, k as u64, s);
     }
+    assert!(monitor.flush_notifications(secs(10)));
     let dwells: Vec<(u64, u64)> = seen
         .lock()
         .unwrap()
@@ -1716,6 +1725,7 @@ fn a_listener_may_evaluate_while_another_thread_evaluates() {
     }
     switcher.join().unwrap();
     evaluator.join().unwrap();
+    assert!(e.emergency.flush_notifications(secs(60)));
     let history = e.emergency.history();
     assert!(!e.emergency.is_active());
     assert_eq!(history.last().map(|t| t.change), Some(Deactivated));

@@ -433,6 +433,7 @@ fn one_leader_evaluates_and_delivers_for_the_group() {
     }
     let events: Vec<usize> = workers.iter().map(|w| w.evaluate().len()).collect();
     assert_eq!(events, [1, 0, 0], "only the first to evaluate leads");
+    assert!(workers[0].flush_notifications(Duration::from_secs(10)));
     assert_eq!(delivered.load(std::sync::atomic::Ordering::Relaxed), 1);
     let leaders: Vec<bool> = workers
         .iter()

@@ -58,7 +58,10 @@ impl Env {
         for &v in values {
             self.monitor.record(name, tags, v).unwrap();
         }
-        self.monitor.evaluate()
+        let events = self.monitor.evaluate();
+        // Subscribers run on the notification thread: wait for them.
+        assert!(self.monitor.flush_notifications(Duration::from_secs(10)));
+        events
     }
 
     /// `step(t, values)` for every `t` of `times`; all the events.
@@ -1169,6 +1172,7 @@ fn check_stream(params: &Params, steps: &[Step]) -> Result<(), TestCaseError> {
 
         delivered.lock().unwrap().clear();
         let events = monitor.evaluate();
+        prop_assert!(monitor.flush_notifications(Duration::from_secs(10)));
         prop_assert_eq!(
             &*delivered.lock().unwrap(),
             &events,

@@ -354,12 +354,12 @@ typedef struct perf_alert_event {
 
 /**
  * An alert callback: called with each notification and the `user_data`
- * it was subscribed with, on the thread that evaluates — the caller of
- * `perf_evaluate`, or the background evaluator's thread — after each
- * evaluation, in order. It may call back into the monitor (record, read,
- * acknowledge, even `perf_evaluate`); `perf_evaluator_stop` called from it
- * only asks the evaluator to stop, without waiting. It must not call
- * `perf_monitor_free` on its own monitor.
+ * it was subscribed with, in order, on the monitor's notification thread
+ * (`perf-core-notify`): an evaluation queues its notifications and
+ * returns without waiting for callbacks (`perf_monitor_flush_notifications`
+ * waits for them). It may call back into the monitor (record, read,
+ * acknowledge, even `perf_evaluate` or `perf_evaluator_stop`). It must not
+ * call `perf_monitor_free` on its own monitor.
  */
 typedef void (*perf_alert_callback)(const struct perf_alert_event *event, void *user_data);
 
@@ -513,10 +513,10 @@ typedef struct perf_emergency_transition {
 } perf_emergency_transition;
 
 /**
- * An emergency listener: called with each transition and its `user_data`
- * on the thread that made it (`perf_emergency_activate`/`_deactivate`,
- * `perf_evaluate`, or the background evaluator's thread). It may call
- * back into the monitor, except `perf_monitor_free`.
+ * An emergency listener: called with each transition and its `user_data`,
+ * in order, on the monitor's notification thread; the thread that switched
+ * the mode does not wait for it (`perf_monitor_flush_notifications` does).
+ * It may call back into the monitor, except `perf_monitor_free`.
  */
 typedef void (*perf_emergency_callback)(const struct perf_emergency_transition *transition, void *user_data);
 
@@ -624,6 +624,12 @@ typedef struct perf_monitor_options {
    * The number of entries of `gauge_modes`.
    */
   size_t gauge_modes_len;
+  /**
+   * How many notifications (alert events, emergency transitions) may
+   * wait for the callbacks (default 10 000, at most 10 000 000); past it
+   * new ones are dropped and counted (`perf_monitor_notifications_dropped`).
+   */
+  size_t notification_capacity;
 } perf_monitor_options;
 
 /**
@@ -775,6 +781,24 @@ enum perf_status perf_alert_subscribe(const struct perf_monitor *monitor, perf_a
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
  */
 enum perf_status perf_alert_unsubscribe(const struct perf_monitor *monitor, uint64_t subscription, bool *out_existed);
+
+/**
+ * Waits until every notification made so far (alert events and emergency
+ * transitions) has reached its callbacks, at most `timeout_ms`; writes
+ * whether all have to `*out_all_delivered` (may be NULL). Called from a
+ * callback it does not wait (the callback is the delivery).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ */
+enum perf_status perf_monitor_flush_notifications(const struct perf_monitor *monitor, uint64_t timeout_ms, bool *out_all_delivered);
+
+/**
+ * Writes to `*out` how many notifications were dropped because the
+ * callbacks fell `perf_monitor_options.notification_capacity` behind.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ */
+enum perf_status perf_monitor_notifications_dropped(const struct perf_monitor *monitor, uint64_t *out);
 
 /**
  * Acknowledges the active alert `alert_id`: its repeats stop until it
@@ -1100,8 +1124,9 @@ enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *
 
 /**
  * Frees a monitor; NULL does nothing. Stops its background evaluator
- * first (waiting for a running evaluation), so no callback of this monitor
- * runs once this returns. In multi-process mode it publishes this
+ * first (waiting for a running evaluation) and waits for the callbacks of
+ * the notifications already made, so no callback of this monitor runs
+ * once this returns. In multi-process mode it publishes this
  * process's state before it returns (a process that then leaves with
  * `_exit` has published everything it recorded). Histogram, counter and
  * gauge handles stay valid (they keep their own series) but are no longer

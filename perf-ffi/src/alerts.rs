@@ -2,6 +2,7 @@
 //! the active alerts and acknowledgement.
 
 use std::ffi::{c_char, c_void, CString};
+use std::time::Duration;
 
 use perf_core::{Alert, AlertEvent, AlertId, AlertKind, AlertState, Severity, SubscriptionId};
 
@@ -122,12 +123,12 @@ pub struct perf_alert_event {
 }
 
 /// An alert callback: called with each notification and the `user_data`
-/// it was subscribed with, on the thread that evaluates — the caller of
-/// `perf_evaluate`, or the background evaluator's thread — after each
-/// evaluation, in order. It may call back into the monitor (record, read,
-/// acknowledge, even `perf_evaluate`); `perf_evaluator_stop` called from it
-/// only asks the evaluator to stop, without waiting. It must not call
-/// `perf_monitor_free` on its own monitor.
+/// it was subscribed with, in order, on the monitor's notification thread
+/// (`perf-core-notify`): an evaluation queues its notifications and
+/// returns without waiting for callbacks (`perf_monitor_flush_notifications`
+/// waits for them). It may call back into the monitor (record, read,
+/// acknowledge, even `perf_evaluate` or `perf_evaluator_stop`). It must not
+/// call `perf_monitor_free` on its own monitor.
 #[allow(non_camel_case_types)]
 pub type perf_alert_callback =
     Option<unsafe extern "C" fn(event: *const perf_alert_event, user_data: *mut c_void)>;
@@ -217,6 +218,42 @@ pub unsafe extern "C" fn perf_alert_unsubscribe(
         let out = Out::optional(out_existed);
         let monitor = &handle(monitor, "monitor")?.monitor;
         out.write(monitor.unsubscribe(SubscriptionId(subscription)));
+        Ok(())
+    })
+}
+
+/// Waits until every notification made so far (alert events and emergency
+/// transitions) has reached its callbacks, at most `timeout_ms`; writes
+/// whether all have to `*out_all_delivered` (may be NULL). Called from a
+/// callback it does not wait (the callback is the delivery).
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_flush_notifications(
+    monitor: *const perf_monitor,
+    timeout_ms: u64,
+    out_all_delivered: *mut bool,
+) -> perf_status {
+    call(|| {
+        let out = Out::optional(out_all_delivered);
+        let monitor = &handle(monitor, "monitor")?.monitor;
+        out.write(monitor.flush_notifications(Duration::from_millis(timeout_ms)));
+        Ok(())
+    })
+}
+
+/// Writes to `*out` how many notifications were dropped because the
+/// callbacks fell `perf_monitor_options.notification_capacity` behind.
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_notifications_dropped(
+    monitor: *const perf_monitor,
+    out: *mut u64,
+) -> perf_status {
+    call(|| {
+        let out = Out::required(out, "out")?;
+        out.write(handle(monitor, "monitor")?.monitor.notifications_dropped());
         Ok(())
     })
 }

@@ -48,10 +48,10 @@ pub struct perf_emergency_transition {
     pub at_unix_nanos: u64,
 }
 
-/// An emergency listener: called with each transition and its `user_data`
-/// on the thread that made it (`perf_emergency_activate`/`_deactivate`,
-/// `perf_evaluate`, or the background evaluator's thread). It may call
-/// back into the monitor, except `perf_monitor_free`.
+/// An emergency listener: called with each transition and its `user_data`,
+/// in order, on the monitor's notification thread; the thread that switched
+/// the mode does not wait for it (`perf_monitor_flush_notifications` does).
+/// It may call back into the monitor, except `perf_monitor_free`.
 #[allow(non_camel_case_types)]
 pub type perf_emergency_callback = Option<
     unsafe extern "C" fn(transition: *const perf_emergency_transition, user_data: *mut c_void),

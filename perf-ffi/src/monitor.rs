@@ -65,6 +65,10 @@ pub struct perf_monitor_options {
     pub gauge_modes: *const perf_gauge_mode_entry,
     /// The number of entries of `gauge_modes`.
     pub gauge_modes_len: usize,
+    /// How many notifications (alert events, emergency transitions) may
+    /// wait for the callbacks (default 10 000, at most 10 000 000); past it
+    /// new ones are dropped and counted (`perf_monitor_notifications_dropped`).
+    pub notification_capacity: usize,
 }
 
 /// How one gauge merges in multi-process mode (`perf_monitor_options`).
@@ -102,6 +106,9 @@ impl perf_monitor_options {
         }
         if self.alert_history != 0 {
             builder = builder.alert_history(self.alert_history);
+        }
+        if self.notification_capacity != 0 {
+            builder = builder.notification_capacity(self.notification_capacity);
         }
         if !self.multiprocess_dir.is_null() {
             builder = builder.multiprocess_dir(str_arg(self.multiprocess_dir, "multiprocess_dir")?);
@@ -177,8 +184,9 @@ pub unsafe extern "C" fn perf_monitor_now(
 }
 
 /// Frees a monitor; NULL does nothing. Stops its background evaluator
-/// first (waiting for a running evaluation), so no callback of this monitor
-/// runs once this returns. In multi-process mode it publishes this
+/// first (waiting for a running evaluation) and waits for the callbacks of
+/// the notifications already made, so no callback of this monitor runs
+/// once this returns. In multi-process mode it publishes this
 /// process's state before it returns (a process that then leaves with
 /// `_exit` has published everything it recorded). Histogram, counter and
 /// gauge handles stay valid (they keep their own series) but are no longer
@@ -189,6 +197,8 @@ pub unsafe extern "C" fn perf_monitor_free(monitor: *mut perf_monitor) {
     call_void(|| {
         if let Some(m) = monitor.as_ref() {
             m.monitor.stop();
+            m.monitor
+                .flush_notifications(std::time::Duration::from_secs(24 * 3600));
             // Here, not only when the monitor's memory goes: a background
             // thread in the middle of a step may hold it a moment longer,
             // and its last publish would then race the process's exit.

@@ -36,6 +36,8 @@ pub struct MonitorOptions {
     pub windows: Option<bool>,
     /// Notifications and emergency transitions kept in history (default 1 000).
     pub alert_history: Option<u32>,
+    /// Notifications that may wait for callbacks (default 10 000).
+    pub notification_capacity: Option<u32>,
     /// Multi-process mode: the process group's shared directory (else the
     /// environment's `PERF_CORE_MULTIPROC_DIR`).
     pub multiprocess_dir: Option<String>,
@@ -178,6 +180,9 @@ fn builder(
     }
     if let Some(n) = options.alert_history {
         b = b.alert_history(n as usize);
+    }
+    if let Some(n) = options.notification_capacity {
+        b = b.notification_capacity(n as usize);
     }
     if let Some(dir) = &options.multiprocess_dir {
         b = b.multiprocess_dir(dir);
@@ -451,6 +456,21 @@ impl NativeMonitor {
     #[napi]
     pub fn subscriber_panics(&self) -> f64 {
         count(self.inner.subscriber_panics())
+    }
+
+    /// Waits (at most `timeout_ms`) until every notification made so far
+    /// has been handed to the JavaScript callbacks' queue; whether all were.
+    #[napi]
+    pub fn flush_notifications(&self, timeout_ms: f64) -> bool {
+        let timeout = std::time::Duration::from_secs_f64(timeout_ms.clamp(0.0, 3.6e6) / 1e3);
+        self.inner.flush_notifications(timeout)
+    }
+
+    /// Notifications dropped because callbacks fell `notificationCapacity`
+    /// behind.
+    #[napi]
+    pub fn notifications_dropped(&self) -> f64 {
+        count(self.inner.notifications_dropped())
     }
 
     /// Calls `callback` with every notification, on the JavaScript thread,

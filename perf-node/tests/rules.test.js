@@ -219,3 +219,23 @@ test('the background evaluator starts, fires alerts to onAlert and stops', async
   throwsCode(() => m.start('1s'), TypeError, 'ERR_PERF_INVALID_TYPE')
   m.close()
 })
+
+test('notifications: flushNotifications waits for callbacks; the queue is bounded and checked', async () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock, notificationCapacity: 100 })
+  m.addRule(slowRule)
+  const seen = []
+  m.onAlert((e) => seen.push(e.kind))
+  const transitions = []
+  m.emergency.onChange((t) => transitions.push(t.change))
+  m.histogram('api.latency').record(700)
+  clock.advance(1000)
+  assert.equal(m.evaluate().length, 1)
+  m.emergency.activate('drill')
+  assert.equal(await m.flushNotifications(), true)
+  assert.deepEqual(seen, ['fired'])
+  assert.equal(await m.emergency.flushNotifications(1000), true)
+  assert.deepEqual(transitions, ['activated'])
+  assert.equal(m.notificationsDropped(), 0)
+  throwsCode(() => new Monitor({ notificationCapacity: 0 }), RangeError, 'ERR_PERF_INVALID_CONFIG')
+})

@@ -78,6 +78,12 @@ export interface MonitorOptions {
   windows?: boolean
   /** Notifications and emergency transitions kept in history (default 1 000). */
   alertHistory?: number
+  /**
+   * Notifications that may wait for callbacks (default 10 000, 1 to
+   * 10 000 000); past it new ones are dropped and counted
+   * (`notificationsDropped()`), never waited for.
+   */
+  notificationCapacity?: number
   /** The clock (default: the system clock). */
   clock?: ManualClock
   /** Values a histogram handle buffers before one native call (default 1 024). */
@@ -175,6 +181,9 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
     out.windows = options.windows
   }
   if (options.alertHistory !== undefined) out.alertHistory = checkCount('alertHistory', options.alertHistory, 0)
+  if (options.notificationCapacity !== undefined) {
+    out.notificationCapacity = checkCount('notificationCapacity', options.notificationCapacity, 1)
+  }
   if (options.multiprocessDir !== undefined) out.multiprocessDir = checkString('multiprocessDir', options.multiprocessDir)
   if (options.publishInterval !== undefined) out.publishInterval = checkNumber('publishInterval', options.publishInterval)
   if (options.defaultGaugeMode !== undefined) out.defaultGaugeMode = checkGaugeMode('defaultGaugeMode', options.defaultGaugeMode)
@@ -258,6 +267,14 @@ export class Emergency {
     return () => {
       this.monitor.native.offEmergency(id)
     }
+  }
+
+  /**
+   * Resolves once every transition made so far has reached the listeners
+   * (the monitor's `flushNotifications`: one queue carries both).
+   */
+  flushNotifications(timeoutMs = 5000): Promise<boolean> {
+    return this.monitor.flushNotifications(timeoutMs)
   }
 }
 
@@ -524,6 +541,26 @@ export class Monitor implements HandleOwner {
     return () => {
       this.native.offAlert(id)
     }
+  }
+
+  /**
+   * Resolves once every notification made so far (alert events and
+   * emergency transitions) has reached its callbacks, with whether all did
+   * within `timeoutMs` (default 5 000). Evaluation never waits for
+   * callbacks; tests await this between `evaluate()` and their checks.
+   */
+  async flushNotifications(timeoutMs = 5000): Promise<boolean> {
+    checkNumber('timeoutMs', timeoutMs)
+    const handedOver = this.native.flushNotifications(timeoutMs)
+    // The callbacks run from the event loop's queue: let it drain.
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    return handedOver
+  }
+
+  /** Notifications dropped because callbacks fell `notificationCapacity` behind. */
+  notificationsDropped(): number {
+    return this.native.notificationsDropped()
   }
 
   /** The active alerts. */

@@ -78,8 +78,9 @@ impl PyEmergency {
         }
     }
 
-    /// Calls `callback(transition)` on every transition, from the thread
-    /// that made it. Returns an id for `remove_listener`.
+    /// Calls `callback(transition)` on every transition, in order, on the
+    /// monitor's notification thread (switching never waits for it).
+    /// Returns an id for `remove_listener`.
     fn on_change(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<u64> {
         let cb = Callback::new(callback, "emergency", self.callback_errors.clone())?;
         let e = self.monitor.emergency();
@@ -89,6 +90,20 @@ impl PyEmergency {
             })
         });
         Ok(id.0)
+    }
+
+    /// Waits (at most `timeout` seconds, default 5) until every transition
+    /// made so far has reached the listeners; returns whether all have.
+    #[pyo3(signature = (timeout = None))]
+    fn flush_notifications(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let timeout = crate::convert::opt_duration("timeout", timeout)?
+            .unwrap_or(std::time::Duration::from_secs(5));
+        let e = self.monitor.emergency();
+        Ok(py.detach(|| e.flush_notifications(timeout)))
     }
 
     /// Removes a listener. Returns whether it was subscribed.

@@ -110,6 +110,9 @@ fn configure(
             "window_retention" => builder.window_retention(duration("window_retention", &value)?),
             "windows" => builder.windows(value.is_truthy()?),
             "alert_history" => builder.alert_history(usize_arg("alert_history", &value)?),
+            "notification_capacity" => {
+                builder.notification_capacity(usize_arg("notification_capacity", &value)?)
+            }
             "repeat_intervals" => builder.repeat_intervals(repeat_intervals(&value)?),
             "multiprocess_dir" => {
                 let dir: PathBuf = value.extract().map_err(|_| {
@@ -200,7 +203,8 @@ impl PyMonitor {
     /// (a ManualClock), `precision` (bits, 2..=10, default 7),
     /// `max_metrics`, `max_series_per_metric`, `window_interval` and
     /// `window_retention` (seconds or timedelta), `windows` (bool),
-    /// `alert_history`, `repeat_intervals` ({severity: seconds}), and for
+    /// `alert_history`, `notification_capacity` (callbacks' queue, default
+    /// 10 000), `repeat_intervals` ({severity: seconds}), and for
     /// multi-process mode `multiprocess_dir` (else the environment's
     /// `PERF_CORE_MULTIPROC_DIR`), `publish_interval` (seconds),
     /// `default_gauge_mode` and `gauge_modes` ({name: mode}).
@@ -504,10 +508,11 @@ impl PyMonitor {
         self.inner.is_evaluating()
     }
 
-    /// Calls `callback(event)` with every alert notification, after each
-    /// evaluation, from the evaluating thread. An exception is logged on
-    /// the `perf_core` logger and counted in `callback_errors`. Returns an
-    /// id for `remove_alert_callback`.
+    /// Calls `callback(event)` with every alert notification, in order, on
+    /// the monitor's notification thread: evaluation never waits for it
+    /// (see `flush_notifications`). An exception is logged on the
+    /// `perf_core` logger and counted in `callback_errors`. Returns an id
+    /// for `remove_alert_callback`.
     fn on_alert(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<u64> {
         let cb = Callback::new(callback, "on_alert", self.callback_errors.clone())?;
         let m = &self.inner;
@@ -524,6 +529,28 @@ impl PyMonitor {
         let id = count("id", id)?;
         let m = &self.inner;
         Ok(py.detach(|| m.unsubscribe(SubscriptionId(id))))
+    }
+
+    /// Waits (at most `timeout` seconds, default 5) until every
+    /// notification made so far — alert events and emergency transitions —
+    /// has reached its callbacks; returns whether all have. The GIL is
+    /// released meanwhile, so the callbacks can run.
+    #[pyo3(signature = (timeout = None))]
+    fn flush_notifications(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let timeout = opt_duration("timeout", timeout)?.unwrap_or(Duration::from_secs(5));
+        let m = &self.inner;
+        Ok(py.detach(|| m.flush_notifications(timeout)))
+    }
+
+    /// Notifications dropped because callbacks fell `notification_capacity`
+    /// behind.
+    #[getter]
+    fn notifications_dropped(&self) -> u64 {
+        self.inner.notifications_dropped()
     }
 
     /// Exceptions raised by this monitor's callbacks so far.

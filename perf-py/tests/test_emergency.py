@@ -26,6 +26,7 @@ def test_triggers_switch_the_mode_on_and_off(monitor: Monitor, clock: ManualCloc
     monitor.record("api.latency", 2000.0)
     monitor.evaluate()
     assert monitor.emergency.is_active() and bool(monitor.emergency)
+    assert monitor.flush_notifications()  # listeners run on their own thread
     [on] = seen
     assert (on.change, on.source, on.triggers, on.at, on.dwell) == (
         "activated", "triggers", ["slow-api"], 1031.0, 120.0)
@@ -40,6 +41,7 @@ def test_triggers_switch_the_mode_on_and_off(monitor: Monitor, clock: ManualCloc
         monitor.evaluate()
     assert not monitor.emergency.is_active()
     assert [t.change for t in monitor.emergency.history()] == ["activated", "deactivated"]
+    assert monitor.emergency.flush_notifications(timeout=5)
     assert seen == monitor.emergency.history()
 
 
@@ -78,9 +80,11 @@ def test_raising_listener_is_isolated(monitor: Monitor, caplog: pytest.LogCaptur
     monitor.emergency.on_change(lambda t: calls.append(t.change))
     with caplog.at_level(logging.ERROR, logger="perf_core"):
         monitor.emergency.activate("x")
+        assert monitor.flush_notifications()
     assert calls == ["activated"] and monitor.callback_errors == 1
     assert any("emergency callback" in r.getMessage() for r in caplog.records)
     assert monitor.emergency.remove_listener(first)
     assert not monitor.emergency.remove_listener(first)
     monitor.emergency.deactivate("y")
+    assert monitor.flush_notifications()
     assert calls == ["activated", "deactivated"] and monitor.callback_errors == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -141,11 +142,13 @@ def test_on_alert_callbacks_receive_events_in_order(
     monitor.add_rule(slow_rule())
     monitor.record("api.latency", 1000.0)
     events = monitor.evaluate()
+    assert monitor.flush_notifications()  # callbacks run on their own thread
     assert seen == events and [e.kind for e in seen] == ["fired"]
     assert monitor.remove_alert_callback(sub) and not monitor.remove_alert_callback(sub)
     clock.advance(3600)
     monitor.record("api.latency", 1000.0)
     monitor.evaluate()
+    assert monitor.flush_notifications()
     assert len(seen) == 1
 
 
@@ -163,6 +166,7 @@ def test_a_raising_callback_is_logged_and_isolated(
     monitor.record("api.latency", 1000.0)
     with caplog.at_level(logging.ERROR, logger="perf_core"):
         events = monitor.evaluate()
+        assert monitor.flush_notifications()
     assert [e.kind for e in events] == ["fired"] and after == ["fired"]
     assert monitor.callback_errors == 1
     [log] = [r for r in caplog.records if r.name == "perf_core"]
@@ -212,7 +216,44 @@ def test_a_callback_may_call_back_into_the_monitor(monitor: Monitor) -> None:
     monitor.add_rule(slow_rule())
     monitor.record("api.latency", 1000.0)
     monitor.evaluate()
+    assert monitor.flush_notifications()
     assert seen == [1]
+
+
+def test_a_blocking_callback_delays_neither_evaluation_nor_emergency_mode(
+    monitor: Monitor, clock: ManualClock
+) -> None:
+    release = threading.Event()
+    monitor.on_alert(lambda event: release.wait(10))
+    monitor.load_rules({"version": 1, "rules": [slow_rule()],
+                        "emergency": {"triggers": [{"rule": "slow", "severity": "warning"}]}})
+    monitor.record("api.latency", 1000.0)
+    started = time.monotonic()
+    for _ in range(5):
+        clock.advance(1)
+        monitor.evaluate()
+    assert time.monotonic() - started < 0.5
+    assert monitor.emergency.is_active()
+    assert not monitor.flush_notifications(timeout=0.05)
+    release.set()
+    assert monitor.flush_notifications()
+    assert monitor.notifications_dropped == 0
+
+
+def test_a_full_notification_queue_drops_and_counts() -> None:
+    monitor = Monitor(clock=ManualClock(0), notification_capacity=1)
+    release = threading.Event()
+    monitor.on_alert(lambda event: release.wait(10))
+    for i in range(5):
+        monitor.add_rule(Rule(f"slow{i}", f"lat{i}", stat="p95", threshold=500))
+        monitor.record(f"lat{i}", 1000.0)
+    assert len(monitor.evaluate()) == 5
+    assert monitor.notifications_dropped in (3, 4)
+    release.set()
+    assert monitor.flush_notifications()
+    assert "perf_core_notifications_dropped_total" in monitor.export_prometheus()
+    with pytest.raises(perf_core.InvalidConfigError):
+        Monitor(notification_capacity=0)
 
 
 def test_budget_report(monitor: Monitor) -> None:

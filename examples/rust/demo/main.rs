@@ -121,6 +121,8 @@ fn main() -> Result<(), PerfError> {
         timeline.observe(elapsed)?;
         alerting.observe(elapsed)
     })?;
+    // Subscribers run on the monitor's notification thread: let them finish.
+    monitor.flush_notifications(Duration::from_secs(10));
     alerting.print();
     emergency.print(service.shed());
 

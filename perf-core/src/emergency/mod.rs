@@ -28,10 +28,10 @@
 //!   deactivation, before the mode re-enters.
 //! * Every change is an [`EmergencyTransition`] with a reason, its source,
 //!   a timestamp and the triggering values, kept in a bounded history and
-//!   delivered to listeners in history order. No lock is held while
-//!   listeners run, so they may switch the mode or evaluate; a transition
-//!   made during a delivery is delivered right after it, by the delivering
-//!   thread. A listener that panics is caught and counted; the others
+//!   delivered to listeners in history order, on the monitor's
+//!   notification thread: switching the mode never waits for a listener,
+//!   and no lock is held while listeners run, so they may switch the mode
+//!   or evaluate. A listener that panics is caught and counted; the others
 //!   still run.
 //!
 //! Triggers are read by [`Monitor::evaluate`](crate::Monitor::evaluate)
@@ -85,6 +85,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Subscribers, SubscriptionId};
 use crate::clock::{Clock, Timestamp};
+use crate::dispatch::Dispatcher;
 use crate::error::{PerfError, Result};
 use crate::evaluation::{RuleEngine, SeriesReader};
 use crate::multiproc::SharedEmergency;
@@ -597,6 +598,8 @@ struct Shared {
     listeners: Subscribers<EmergencyTransition>,
     listener_panics: AtomicU64,
     clock: Arc<dyn Clock>,
+    /// Delivers transitions to the listeners, off the switching thread.
+    dispatcher: Arc<Dispatcher>,
 }
 
 /// Everything behind the lock.
@@ -612,13 +615,6 @@ struct State {
     last_dwell: Option<Duration>,
     history: VecDeque<EmergencyTransition>,
     history_limit: usize,
-    /// Made but not yet delivered, oldest first: a transition made while
-    /// another is being delivered (by a listener, or by another thread)
-    /// waits for it to reach every listener.
-    undelivered: VecDeque<EmergencyTransition>,
-    /// Whether a thread is delivering `undelivered`; it delivers every one,
-    /// including those queued meanwhile, before it clears this.
-    delivering: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -723,8 +719,6 @@ impl State {
             last_dwell: None,
             history: VecDeque::new(),
             history_limit,
-            undelivered: VecDeque::new(),
-            delivering: false,
         }
     }
 
@@ -922,6 +916,7 @@ impl Emergency {
         clock: Arc<dyn Clock>,
         history_limit: usize,
         group: Option<Arc<SharedEmergency>>,
+        dispatcher: Arc<Dispatcher>,
     ) -> Emergency {
         Emergency {
             shared: Arc::new(Shared {
@@ -931,6 +926,7 @@ impl Emergency {
                 listeners: Subscribers::default(),
                 listener_panics: AtomicU64::new(0),
                 clock,
+                dispatcher,
             }),
         }
     }
@@ -984,27 +980,30 @@ impl Emergency {
         Ok(self.transition(|state| change(state, reason, now)))
     }
 
-    /// Makes the transition `f` returns (if any) under the lock, then
-    /// delivers it — unless a delivery is under way (a listener switching
-    /// the mode, or another thread), which then delivers it next. No lock
-    /// is held while listeners run, so they may call back into the monitor.
-    /// Returns whether there was a transition.
+    /// Makes the transition `f` returns (if any) under the lock and hands
+    /// it to the dispatcher there, so transitions reach listeners in the
+    /// order they were made; never waits for a listener. Returns whether
+    /// there was a transition.
     fn transition(&self, f: impl FnOnce(&mut State) -> Option<EmergencyTransition>) -> bool {
         let shared = &self.shared;
-        let deliver = {
-            let mut state = shared.state.lock();
-            let made = match &shared.group {
-                Some(group) => Self::group_transition(group, &mut state, f),
-                None => Self::local_transition(shared, &mut state, f),
-            };
-            let Some(transition) = made else {
-                return false;
-            };
-            state.undelivered.push_back(transition);
-            !std::mem::replace(&mut state.delivering, true)
+        let mut state = shared.state.lock();
+        let made = match &shared.group {
+            Some(group) => Self::group_transition(group, &mut state, f),
+            None => Self::local_transition(shared, &mut state, f),
         };
-        if deliver {
-            self.deliver_undelivered();
+        let Some(transition) = made else {
+            return false;
+        };
+        if !shared.listeners.is_empty() {
+            let deliverer = Arc::clone(shared);
+            shared.dispatcher.submit(Box::new(move || {
+                let panics = &deliverer.listener_panics;
+                deliverer
+                    .listeners
+                    .deliver(std::slice::from_ref(&transition), || {
+                        panics.fetch_add(1, Ordering::Relaxed);
+                    });
+            }));
         }
         true
     }
@@ -1062,29 +1061,6 @@ impl Emergency {
         state
     }
 
-    /// Delivers every undelivered transition, in order, including those
-    /// made meanwhile; then gives up the delivering role.
-    fn deliver_undelivered(&self) {
-        let shared = &self.shared;
-        loop {
-            let next = {
-                let mut state = shared.state.lock();
-                let next = state.undelivered.pop_front();
-                state.delivering = next.is_some();
-                next
-            };
-            let Some(transition) = next else {
-                return;
-            };
-            let panics = &shared.listener_panics;
-            shared
-                .listeners
-                .deliver(std::slice::from_ref(&transition), || {
-                    panics.fetch_add(1, Ordering::Relaxed);
-                });
-        }
-    }
-
     /// The latest transitions, oldest first (at most the monitor's
     /// `alert_history`, 1 000 by default).
     pub fn history(&self) -> Vec<EmergencyTransition> {
@@ -1102,8 +1078,9 @@ impl Emergency {
         self.shared.state.lock().config.clone()
     }
 
-    /// Calls `f` with every transition, in order, from the thread that made
-    /// it (or, if a delivery was under way, from the thread delivering). A panic in `f` is caught and counted
+    /// Calls `f` with every transition, in order, on the monitor's
+    /// notification thread (never on the thread that switched the mode,
+    /// which does not wait for it). A panic in `f` is caught and counted
     /// ([`Emergency::listener_panics`]); other listeners still run.
     pub fn subscribe(
         &self,
@@ -1115,6 +1092,25 @@ impl Emergency {
     /// Removes a listener. Returns whether it was subscribed.
     pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
         self.shared.listeners.remove(id)
+    }
+
+    /// Waits until every notification made so far (this mode's
+    /// transitions and the monitor's alert events, which share one
+    /// notification thread) has reached its callbacks, at most `timeout`;
+    /// returns whether all have. See
+    /// [`Monitor::flush_notifications`](crate::Monitor::flush_notifications).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let monitor = perf_core::Monitor::builder().build()?;
+    /// let emergency = monitor.emergency();
+    /// emergency.subscribe(|t| println!("{:?}: {}", t.change, t.reason));
+    /// emergency.activate("drill")?;
+    /// assert!(emergency.flush_notifications(Duration::from_secs(5)));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn flush_notifications(&self, timeout: Duration) -> bool {
+        self.shared.dispatcher.flush(timeout)
     }
 
     /// Listener panics caught so far.

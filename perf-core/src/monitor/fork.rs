@@ -53,6 +53,7 @@ impl Monitor {
         }
         let inner = &self.inner;
         inner.abandon_threads();
+        inner.dispatcher.after_fork();
         let evaluator = inner.evaluator.lock().take();
         let interval = evaluator.map(|e| {
             let interval = e.interval();

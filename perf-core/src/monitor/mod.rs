@@ -16,6 +16,7 @@ use parking_lot::{Mutex, RwLockReadGuard};
 use crate::bucket::Precision;
 use crate::clock::{Clock, SystemClock, TimeListener, Timestamp};
 use crate::counter::Counter;
+use crate::dispatch::{Dispatcher, DEFAULT_NOTIFICATION_CAPACITY, MAX_NOTIFICATION_CAPACITY};
 use crate::emergency::Emergency;
 use crate::error::{MetricKind, PerfError, Result};
 use crate::evaluation::Alerting;
@@ -78,6 +79,7 @@ pub struct MonitorBuilder {
     windows: bool,
     repeat_intervals: RepeatIntervals,
     alert_history: usize,
+    notification_capacity: usize,
     multiprocess: MultiprocessOptions,
 }
 
@@ -93,6 +95,7 @@ impl Default for MonitorBuilder {
             windows: true,
             repeat_intervals: RepeatIntervals::default(),
             alert_history: 1_000,
+            notification_capacity: DEFAULT_NOTIFICATION_CAPACITY,
             multiprocess: MultiprocessOptions::default(),
         }
     }
@@ -161,6 +164,23 @@ impl MonitorBuilder {
         self
     }
 
+    /// How many notifications (alert events and emergency transitions)
+    /// may wait for delivery to callbacks (default 10 000, range
+    /// 1 ..= 10 000 000; [`Self::build`] checks it). Callbacks run on the
+    /// monitor's notification thread; when they fall this far behind, new
+    /// notifications are dropped and counted
+    /// ([`Monitor::notifications_dropped`]), never waited for.
+    ///
+    /// ```
+    /// let monitor = perf_core::Monitor::builder().notification_capacity(100).build()?;
+    /// assert!(perf_core::Monitor::builder().notification_capacity(0).build().is_err());
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn notification_capacity(mut self, n: usize) -> Self {
+        self.notification_capacity = n;
+        self
+    }
+
     /// Turns multi-process mode on: this monitor joins the process group
     /// whose shared directory is `dir` (created if needed), publishes its
     /// state there and reads every process's state in the merged view
@@ -210,6 +230,12 @@ impl MonitorBuilder {
     /// monitor is dropped; in multi-process mode with a real clock, one
     /// publisher thread too.
     pub fn build(self) -> Result<Monitor> {
+        if !(1..=MAX_NOTIFICATION_CAPACITY).contains(&self.notification_capacity) {
+            return Err(PerfError::InvalidConfig(format!(
+                "notification_capacity must be in 1 ..= {MAX_NOTIFICATION_CAPACITY}, got {}",
+                self.notification_capacity
+            )));
+        }
         if self.max_metrics == 0 || self.max_series_per_metric == 0 {
             return Err(PerfError::InvalidConfig(
                 "max_metrics and max_series_per_metric must be at least 1".into(),
@@ -229,13 +255,24 @@ impl MonitorBuilder {
         };
         let group = self.join_group(limits, &clock)?;
         let shared_emergency = group.as_ref().map(Group::emergency);
+        let dispatcher = Arc::new(Dispatcher::new(self.notification_capacity));
         let inner = Arc::new(MonitorInner {
             registry: Registry::new(limits, self.precision, clock.clone()),
             group,
             clock: clock.clone(),
             windows,
-            alerting: Alerting::new(self.repeat_intervals, self.alert_history),
-            emergency: Emergency::new(clock.clone(), self.alert_history, shared_emergency),
+            alerting: Alerting::new(
+                self.repeat_intervals,
+                self.alert_history,
+                Arc::clone(&dispatcher),
+            ),
+            emergency: Emergency::new(
+                clock.clone(),
+                self.alert_history,
+                shared_emergency,
+                Arc::clone(&dispatcher),
+            ),
+            dispatcher,
             evaluator: Mutex::new(None),
             regression_policy: Mutex::new(Policy::default()),
             threads: Mutex::new(Threads::default()),
@@ -322,6 +359,8 @@ struct MonitorInner {
     alerting: Alerting,
     /// The emergency mode.
     emergency: Emergency,
+    /// Delivers alert events and emergency transitions to callbacks.
+    dispatcher: Arc<Dispatcher>,
     /// The background evaluator, while one runs.
     evaluator: Mutex<Option<Evaluator>>,
     /// The regression policy of the rules documents loaded (default until

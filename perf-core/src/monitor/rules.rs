@@ -2,6 +2,7 @@
 //! face of the rule engine in [`crate::evaluation`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::Monitor;
 use crate::alerts::{Alert, AlertEvent, AlertId, SubscriptionId};
@@ -104,14 +105,19 @@ impl Monitor {
     /// subscribers and returns them.
     pub(super) fn evaluate_rules(&self, now: Timestamp) -> Vec<AlertEvent> {
         let inner = &self.inner;
-        inner
+        let events = inner
             .alerting
-            .evaluate(&self.view(), inner.windows.as_ref(), now)
+            .evaluate(&self.view(), inner.windows.as_ref(), now);
+        inner.alerting.mirror_counts(&inner.registry);
+        events
     }
 
-    /// Calls `f` with every notification, after each evaluation, in order.
-    /// A panic in `f` is caught and counted in
-    /// `perf_core_alert_subscriber_panics_total`; other subscribers still run.
+    /// Calls `f` with every notification, in order, on the monitor's
+    /// notification thread: an evaluation hands its notifications over
+    /// and returns without waiting for `f` (see
+    /// [`Monitor::flush_notifications`]). A panic in `f` is caught and
+    /// counted in `perf_core_alert_subscriber_panics_total`; other
+    /// subscribers still run.
     pub fn subscribe(&self, f: impl Fn(&AlertEvent) + Send + Sync + 'static) -> SubscriptionId {
         self.inner.alerting.subscribe(Arc::new(f))
     }
@@ -124,6 +130,48 @@ impl Monitor {
     /// Subscriber panics caught so far.
     pub fn subscriber_panics(&self) -> u64 {
         self.inner.alerting.subscriber_panics()
+    }
+
+    /// Waits until every notification made so far (alert events and
+    /// emergency transitions) has reached its callbacks, at most
+    /// `timeout`; returns whether all have. From inside a callback it does
+    /// not wait (the callback is the delivery) and returns whether nothing
+    /// else is waiting. Also brings the subscriber-panic and drop counts
+    /// into their exported counters.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use perf_core::{ManualClock, Monitor, Rule, Severity, Target, Timestamp};
+    /// let clock = ManualClock::new(Timestamp::ZERO);
+    /// let monitor = Monitor::builder().clock(clock.clone()).build()?;
+    /// monitor.add_rule(Rule::new("slow", Target::percentile("api", 50.0)).level(Severity::Warning, 10.0))?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// monitor.subscribe(move |event| sink.lock().unwrap().push(event.rule.clone()));
+    /// monitor.record("api", &[], 50.0)?;
+    /// assert_eq!(monitor.evaluate().len(), 1); // returns without waiting
+    /// assert!(monitor.flush_notifications(Duration::from_secs(5)));
+    /// assert_eq!(seen.lock().unwrap().len(), 1);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn flush_notifications(&self, timeout: Duration) -> bool {
+        let delivered = self.inner.dispatcher.flush(timeout);
+        self.inner.alerting.mirror_counts(&self.inner.registry);
+        delivered
+    }
+
+    /// Notifications dropped because callbacks fell
+    /// [`MonitorBuilder::notification_capacity`](crate::MonitorBuilder::notification_capacity)
+    /// behind (also exported as `perf_core_notifications_dropped_total`).
+    ///
+    /// ```
+    /// let monitor = perf_core::Monitor::builder().build()?;
+    /// assert_eq!(monitor.notifications_dropped(), 0);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn notifications_dropped(&self) -> u64 {
+        self.inner.dispatcher.dropped()
     }
 
     /// The active alerts (firing or recovering), by rule then series.

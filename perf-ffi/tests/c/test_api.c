@@ -22,6 +22,14 @@
 static const char BAD_UTF8[] = "caf\xe9";
 
 /* A monitor on a manual clock standing at START_NANOS. */
+/* Callbacks run on the monitor's notification thread: wait for them. */
+#define CHECK_DELIVERED(monitor)                                                \
+    do {                                                                       \
+        bool all_delivered_ = false;                                           \
+        CHECK_OK(perf_monitor_flush_notifications((monitor), 10000, &all_delivered_)); \
+        CHECK(all_delivered_);                                                 \
+    } while (0)
+
 static perf_monitor *manual_monitor(perf_clock_manual **clock) {
     perf_monitor *monitor = NULL;
     CHECK_OK(perf_clock_manual_new(START_NANOS, clock));
@@ -433,6 +441,7 @@ static void test_rules_evaluation_and_alerts(void) {
 
     size_t events = 99;
     CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK_DELIVERED(monitor);
     CHECK(events == 0 && log.count == 0);
 
     perf_tag tags[] = {{"route", "/a"}};
@@ -441,6 +450,7 @@ static void test_rules_evaluation_and_alerts(void) {
     }
     CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
     CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK_DELIVERED(monitor);
     CHECK(events == 1 && log.count == 1);
     CHECK(log.kinds[0] == PERF_ALERT_FIRED);
     CHECK(log.severities[0] == PERF_SEVERITY_WARNING);
@@ -483,6 +493,7 @@ static void test_rules_evaluation_and_alerts(void) {
     }
     CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
     CHECK_OK(perf_evaluate(monitor, NULL));
+    CHECK_DELIVERED(monitor);
     CHECK(log.count == 2);
     CHECK(log.kinds[1] == PERF_ALERT_ESCALATED);
     CHECK(log.severities[1] == PERF_SEVERITY_CRITICAL);
@@ -493,6 +504,7 @@ static void test_rules_evaluation_and_alerts(void) {
     }
     CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
     CHECK_OK(perf_evaluate(monitor, NULL));
+    CHECK_DELIVERED(monitor);
     CHECK(log.count >= 3);
     CHECK(log.kinds[log.count - 1] == PERF_ALERT_RESOLVED);
     CHECK_OK(perf_alerts_active(monitor, &alerts, &n));
@@ -513,6 +525,7 @@ static void test_rules_evaluation_and_alerts(void) {
     }
     CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
     CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK_DELIVERED(monitor);
     CHECK(events == 1 && log.count == before);
 
     /* The document round-trips; names are unique. */
@@ -752,6 +765,7 @@ static void test_callbacks_may_reenter(void) {
         CHECK_OK(perf_evaluator_is_running(monitor, &running));
     }
     CHECK(!running); /* the callback stopped it */
+    CHECK_DELIVERED(monitor);
     CHECK(atomic_load(&log.calls) == 1);
     CHECK(atomic_load(&log.failures) == 0);
     perf_alert *alerts = NULL;
@@ -760,6 +774,73 @@ static void test_callbacks_may_reenter(void) {
     CHECK(n == 1 && alerts[0].acknowledged);
     perf_alerts_free(alerts, n);
     perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
+/* A callback that blocks until released: evaluation must not wait for it. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t released_cond;
+    bool released;
+    int calls;
+} blocking_log;
+
+static void block_until_released(const perf_alert_event *e, void *user_data) {
+    (void)e;
+    blocking_log *log = user_data;
+    pthread_mutex_lock(&log->lock);
+    while (!log->released) {
+        pthread_cond_wait(&log->released_cond, &log->lock);
+    }
+    log->calls++;
+    pthread_mutex_unlock(&log->lock);
+}
+
+static double elapsed_ms(struct timespec since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since.tv_sec) * 1e3 + (now.tv_nsec - since.tv_nsec) / 1e6;
+}
+
+static void test_a_blocking_callback_delays_no_evaluation(void) {
+    perf_clock_manual *clock = NULL;
+    CHECK_OK(perf_clock_manual_new(START_NANOS, &clock));
+    perf_monitor_options options = {.clock = clock, .notification_capacity = 2};
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    blocking_log log = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                        .released_cond = PTHREAD_COND_INITIALIZER};
+    CHECK_OK(perf_alert_subscribe(monitor, block_until_released, &log, NULL));
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    perf_tag routes[6][1] = {{{"route", "/0"}}, {{"route", "/1"}}, {{"route", "/2"}},
+                             {{"route", "/3"}}, {{"route", "/4"}}, {{"route", "/5"}}};
+    for (int r = 0; r < 6; r++) {
+        CHECK_OK(perf_record(monitor, "api.latency", routes[r], 1, 500.0));
+    }
+    size_t events = 0;
+    CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK(events == 6);
+    CHECK(elapsed_ms(started) < 500.0);
+    bool all = true;
+    CHECK_OK(perf_monitor_flush_notifications(monitor, 20, &all));
+    CHECK(!all);
+    uint64_t dropped = 0;
+    CHECK_OK(perf_monitor_notifications_dropped(monitor, &dropped));
+    CHECK(dropped == 3 || dropped == 4);
+    pthread_mutex_lock(&log.lock);
+    log.released = true;
+    pthread_cond_broadcast(&log.released_cond);
+    pthread_mutex_unlock(&log.lock);
+    CHECK_DELIVERED(monitor);
+    CHECK((uint64_t)log.calls + dropped == 6);
+    CHECK_STATUS(perf_monitor_flush_notifications(NULL, 1, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_notifications_dropped(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    options.notification_capacity = 20000000;
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("notification_capacity");
     perf_clock_manual_free(clock);
 }
 
@@ -805,6 +886,7 @@ static void test_emergency_by_hand(void) {
     CHECK_OK(perf_emergency_deactivate(monitor, "failover done", NULL));
     CHECK_OK(perf_emergency_is_active(monitor, &active));
     CHECK(!active);
+    CHECK_DELIVERED(monitor);
     CHECK(log.count == 2);
     CHECK(log.changes[0] == PERF_EMERGENCY_ACTIVATED && log.manual[0]);
     CHECK(strcmp(log.reasons[0], "database failover") == 0);
@@ -836,6 +918,7 @@ static void test_emergency_by_hand(void) {
     CHECK(existed);
     CHECK_OK(perf_emergency_unsubscribe(monitor, subscription, NULL));
     CHECK_OK(perf_emergency_activate(monitor, "unheard", NULL));
+    CHECK_DELIVERED(monitor);
     CHECK(log.count == 2);
     perf_monitor_free(monitor);
 }
@@ -856,6 +939,7 @@ static void test_emergency_from_triggers(void) {
     }
     CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
     CHECK_OK(perf_evaluate(monitor, NULL));
+    CHECK_DELIVERED(monitor);
     bool active = false;
     CHECK_OK(perf_emergency_is_active(monitor, &active));
     CHECK(active);
@@ -1109,6 +1193,7 @@ int main(void) {
     RUN(test_budgets);
     RUN(test_background_evaluator);
     RUN(test_callbacks_may_reenter);
+    RUN(test_a_blocking_callback_delays_no_evaluation);
     RUN(test_emergency_by_hand);
     RUN(test_emergency_from_triggers);
     RUN(test_baselines_and_compare);
