@@ -23,17 +23,37 @@ impl CounterCore {
         }
     }
 
+    /// Adds `n`, saturating at `u64::MAX`: an add that wraps the stripe
+    /// puts it at `u64::MAX`, where every later add (which wraps too)
+    /// puts it again, so a saturated stripe stays saturated.
     #[inline]
     pub(crate) fn increment(&self, n: u64) {
-        self.stripes[thread_slot::current() % STRIPES].fetch_add(n, Relaxed);
+        let stripe = &self.stripes[thread_slot::current() % STRIPES];
+        if stripe.fetch_add(n, Relaxed).checked_add(n).is_none() {
+            saturate(stripe);
+        }
     }
 
-    /// The total. Wraps only after 2^64 increments in all.
+    /// Makes the total exactly `total`. Only for a merged view's series,
+    /// which nothing increments: the caller keeps readers out meanwhile.
+    pub(crate) fn replace_with(&self, total: u64) {
+        for (i, stripe) in self.stripes.iter().enumerate() {
+            stripe.store(if i == 0 { total } else { 0 }, Relaxed);
+        }
+    }
+
+    /// The total, saturating at `u64::MAX`.
     pub(crate) fn value(&self) -> u64 {
         self.stripes
             .iter()
-            .fold(0u64, |total, s| total.wrapping_add(s.load(Relaxed)))
+            .fold(0u64, |total, s| total.saturating_add(s.load(Relaxed)))
     }
+}
+
+/// Puts a stripe whose add wrapped at `u64::MAX`.
+#[cold]
+fn saturate(stripe: &AtomicU64) {
+    stripe.store(u64::MAX, Relaxed);
 }
 
 /// A handle to one counter series: monotonic, cheap to clone and share.
@@ -53,7 +73,16 @@ pub struct Counter {
 }
 
 impl Counter {
-    /// Adds `n`.
+    /// Adds `n`. The total saturates at `u64::MAX`: it never wraps.
+    ///
+    /// ```
+    /// # let monitor = perf_core::Monitor::builder().build()?;
+    /// let c = monitor.counter("bytes", &[])?;
+    /// c.increment(u64::MAX);
+    /// c.increment(5);
+    /// assert_eq!(c.value(), u64::MAX);
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
     #[inline]
     pub fn increment(&self, n: u64) {
         self.core.increment(n);
@@ -88,5 +117,29 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(core.value(), 120_000);
+    }
+
+    #[test]
+    fn the_total_saturates_instead_of_wrapping() {
+        let core = CounterCore::new();
+        core.increment(u64::MAX);
+        core.increment(2);
+        assert_eq!(core.value(), u64::MAX);
+        // Stripes saturate on their own, and their sum does too.
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let core = CounterCore::new();
+                    core.increment(u64::MAX / 2);
+                    core
+                })
+            })
+            .collect();
+        for t in threads {
+            let other = t.join().unwrap();
+            other.increment(u64::MAX / 2);
+            other.increment(u64::MAX / 2);
+            assert_eq!(other.value(), u64::MAX);
+        }
     }
 }

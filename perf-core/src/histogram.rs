@@ -48,14 +48,16 @@ use parking_lot::Mutex;
 use crate::bucket::{accepted_bits, bucket_of_bits, Bucket, Precision, OCTAVES};
 use crate::clock::{Clock, Timestamp};
 use crate::error::Result;
-use crate::snapshot::{combined_m2, compensated_add, shifted_m2, HistogramSnapshot};
+use crate::snapshot::{
+    combined_m2, compensated_add, saturating_total, shifted_m2, HistogramSnapshot,
+};
 use crate::stats::Stats;
 use crate::thread_slot::{self, EXCLUSIVE_SLOTS, SHARED_SLOT, SLOT_COUNT};
 
 /// Adds `n` to a counter that has a single writer.
 #[inline(always)]
 fn add(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Relaxed) + n, Relaxed);
+    counter.store(counter.load(Relaxed).saturating_add(n), Relaxed);
 }
 
 /// One thread slot's counts. Aligned to 128 bytes (two cache lines, the
@@ -133,7 +135,7 @@ impl Shard {
                 if old == 0 {
                     mark_occupied(&chunk[self.chunk_len..], sub);
                 }
-                count.store(old + n, Relaxed);
+                count.store(old.saturating_add(n), Relaxed);
             }
         }
         let v = f64::from_bits(bits);
@@ -156,7 +158,8 @@ impl Shard {
         }
         // Last, with `Release`: a tick that sees the new count (`Acquire` in
         // `fingerprint`) then sees everything above in its snapshot.
-        self.count.store(self.count.load(Relaxed) + n, Release);
+        self.count
+            .store(self.count.load(Relaxed).saturating_add(n), Release);
     }
 
     /// Makes this shard hold exactly the sum of `parts`, whose summary
@@ -447,7 +450,7 @@ impl HistogramCore {
             // The shard's own count (stored last by its writer, so the sum
             // and squares read after it include at least these values).
             let shard_count = shard.count.load(Acquire);
-            snap.zero_count += shard.zero.load(Relaxed);
+            snap.zero_count = snap.zero_count.saturating_add(shard.zero.load(Relaxed));
             let shard_sum = f64::from_bits(shard.sum.load(Relaxed));
             let shard_m2 = shifted_m2(
                 shard_count,
@@ -459,14 +462,14 @@ impl HistogramCore {
                 (count, sum + compensation, m2),
                 (shard_count, shard_sum, shard_m2),
             );
-            count += shard_count;
+            count = u64::saturating_add(count, shard_count);
             (sum, compensation) = compensated_add(sum, compensation, shard_sum);
             compensation += f64::from_bits(shard.sum_compensation.load(Relaxed));
             min_bits = min_bits.min(shard.min_bits.load(Relaxed));
             max_bits = max_bits.max(shard.max_bits.load(Relaxed));
         }
         self.collect_buckets(&shards, &mut snap.buckets);
-        snap.count = snap.zero_count + snap.buckets.iter().map(|b| b.1).sum::<u64>();
+        snap.count = saturating_total(snap.zero_count, &snap.buckets);
         (snap.sum, snap.sum_compensation) = (sum, compensation);
         snap.m2 = m2;
         if snap.count > 0 {
@@ -501,7 +504,9 @@ impl HistogramCore {
             out.reserve(occupied.iter().map(|bits| bits.count_ones() as usize).sum());
             for (w, &bits) in occupied.iter().enumerate() {
                 for sub in set_bits(bits).map(|bit| w * 64 + bit) {
-                    let total: u64 = chunks.iter().map(|c| c[sub].load(Relaxed)).sum();
+                    let total = chunks
+                        .iter()
+                        .fold(0u64, |t, c| t.saturating_add(c[sub].load(Relaxed)));
                     if total > 0 {
                         out.push((self.precision.join(octave, sub), total));
                     }

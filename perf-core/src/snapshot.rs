@@ -27,7 +27,8 @@ pub(crate) fn compensated_add(sum: f64, compensation: f64, v: f64) -> (f64, f64)
 /// # Invariants
 ///
 /// * `buckets` is sorted by key, keys are distinct, counts are non-zero.
-/// * `count == zero_count + Σ bucket counts`.
+/// * `count == zero_count + Σ bucket counts`, every addition saturating at
+///   `u64::MAX` (counts never wrap).
 /// * For a non-empty snapshot, `min <= max` and every recorded value lies in
 ///   `[min, max]`; for an empty one both are NaN.
 ///
@@ -245,7 +246,7 @@ impl HistogramSnapshot {
     /// count.
     pub fn merge(&mut self, other: &HistogramSnapshot) {
         let precision = self.precision.min(other.precision);
-        let add = |a, b| a + b;
+        let add = u64::saturating_add;
         let union = self.buckets.len() + other.buckets.len();
         self.buckets = if self.precision == other.precision {
             merge_sorted(&self.buckets, &other.buckets, add, union)
@@ -262,8 +263,8 @@ impl HistogramSnapshot {
     /// extremes.
     pub(crate) fn merge_summary(&mut self, other: &HistogramSnapshot) {
         self.m2 = combined_m2(self.moments(), other.moments());
-        self.zero_count += other.zero_count;
-        self.count += other.count;
+        self.zero_count = self.zero_count.saturating_add(other.zero_count);
+        self.count = self.count.saturating_add(other.count);
         let (sum, compensation) = compensated_add(self.sum, self.sum_compensation, other.sum);
         self.sum = sum;
         self.sum_compensation = compensation + other.sum_compensation;
@@ -312,7 +313,7 @@ impl HistogramSnapshot {
         self.merge_summary(&delta.summary);
         delta.for_each_bucket(|key, count| {
             match self.buckets.binary_search_by_key(&key, |b| b.0) {
-                Ok(i) => self.buckets[i].1 += count,
+                Ok(i) => self.buckets[i].1 = self.buckets[i].1.saturating_add(count),
                 Err(i) => self.buckets.insert(i, (key, count)),
             }
         });
@@ -365,11 +366,7 @@ impl HistogramSnapshot {
             }
             previous = Some(key);
         }
-        let total = self
-            .buckets
-            .iter()
-            .try_fold(self.zero_count, |t, b| t.checked_add(b.1));
-        if total != Some(self.count) {
+        if saturating_total(self.zero_count, &self.buckets) != self.count {
             return Err("count is not the sum of the buckets".into());
         }
         if self.count == 0 {
@@ -553,7 +550,10 @@ impl PackedSnapshot {
         total.buckets = if range <= DENSE_RANGE.max(8 * pairs) {
             let mut dense = vec![0u64; range];
             for d in deltas {
-                d.for_each_bucket(|key, count| dense[(key - lo) as usize] += count);
+                d.for_each_bucket(|key, count| {
+                    let total = &mut dense[(key - lo) as usize];
+                    *total = total.saturating_add(count);
+                });
             }
             let nonzero = dense.iter().enumerate().filter(|(_, &c)| c > 0);
             nonzero.map(|(i, &c)| (lo + i as u32, c)).collect()
@@ -569,6 +569,15 @@ impl PackedSnapshot {
     }
 }
 
+/// `zero + Σ bucket counts`, saturating at `u64::MAX`: how every count is
+/// added up, so `count == saturating_total(zero_count, buckets)` holds even
+/// for a saturated histogram.
+pub(crate) fn saturating_total(zero: u64, buckets: &[(u32, u64)]) -> u64 {
+    buckets
+        .iter()
+        .fold(zero, |total, &(_, count)| total.saturating_add(count))
+}
+
 /// Key ranges up to this many buckets are summed in a dense array.
 const DENSE_RANGE: usize = 4096;
 
@@ -577,7 +586,7 @@ fn coalesce(sorted: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
     let mut out: Vec<(u32, u64)> = Vec::with_capacity(sorted.len());
     for (key, count) in sorted {
         match out.last_mut() {
-            Some((last, total)) if *last == key => *total += count,
+            Some((last, total)) if *last == key => *total = total.saturating_add(count),
             _ => out.push((key, count)),
         }
     }
@@ -644,7 +653,7 @@ impl<'a> RankCursor<'a> {
                 return s.max;
             };
             self.next_bucket += 1;
-            self.seen += count;
+            self.seen = self.seen.saturating_add(count);
             self.current = s.precision.representative(key);
         }
         clamp_lenient(self.current, s.min, s.max)
@@ -662,7 +671,7 @@ fn coarsened(buckets: &[(u32, u64)], from: Precision, to: Precision) -> Vec<(u32
     for &(key, count) in buckets {
         let key = from.coarsen(key, to);
         match out.last_mut() {
-            Some((last, total)) if *last == key => *total += count,
+            Some((last, total)) if *last == key => *total = total.saturating_add(count),
             _ => out.push((key, count)),
         }
     }

@@ -336,3 +336,13 @@ test('error messages quote a short prefix of huge input', () => {
     return true
   })
 })
+
+test('counts saturate at 2^64 - 1 instead of wrapping', () => {
+  const m = new Monitor()
+  const c = m.counter('bytes')
+  // 2050 increments of 2^53 - 1 pass 2^64: the total stays at its largest.
+  for (let i = 0; i < 2050; i++) c.inc(Number.MAX_SAFE_INTEGER)
+  c.inc(7)
+  assert.equal(c.value(), 2 ** 64) // u64::MAX, as the nearest double
+  assert.match(m.exportPrometheus(), /^bytes_total 18446744073709551615$/m)
+})

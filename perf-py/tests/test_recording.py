@@ -304,3 +304,16 @@ def test_record_n_and_record_many(monitor: Monitor) -> None:
     with pytest.raises(perf_core.InvalidArgumentError, match="n: must be within"):
         h.record_n(1.0, -3)
     assert h.stats().count == 1012 and h.rejected == 5
+
+
+def test_counts_saturate_instead_of_wrapping(monitor: Monitor) -> None:
+    top = 2**64 - 1
+    h = monitor.histogram("bulk")
+    h.record_n(1.0, top)
+    h.record_n(1.0, 2)
+    assert monitor.stats("bulk").count == top
+    c = monitor.counter("bytes")
+    c.inc(top - 1)
+    c.inc(5)
+    assert c.value == top
+    assert f"bytes_total {top}\n" in monitor.export_prometheus()

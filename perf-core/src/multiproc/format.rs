@@ -38,7 +38,7 @@
 
 use crate::bucket::Precision;
 use crate::series::{validate_name, validate_stored_tags, SeriesKey, Tag, MAX_TAGS};
-use crate::snapshot::{write_varint, HistogramSnapshot};
+use crate::snapshot::{saturating_total, write_varint, HistogramSnapshot};
 
 use super::GaugeMode;
 
@@ -338,10 +338,8 @@ fn decode_histogram(r: &mut Reader<'_>, precision: Precision) -> Result<SeriesSt
             .ok_or("bucket key out of range")?;
         buckets.push((key as u32, r.varint()?));
     }
-    let count = buckets
-        .iter()
-        .try_fold(zero_count, |total, &(_, c)| total.checked_add(c))
-        .ok_or("bucket counts overflow")?;
+    // Counts saturate, as the histograms that wrote them do.
+    let count = saturating_total(zero_count, &buckets);
     let snapshot = HistogramSnapshot {
         precision,
         zero_count,

@@ -159,7 +159,7 @@ impl<'a> Merge<'a> {
                 let merging = Merging::Merged(SeriesState::Counter(n));
                 self.series.insert(key, merging);
             }
-            Some(Merging::Merged(SeriesState::Counter(total))) => *total = total.wrapping_add(n),
+            Some(Merging::Merged(SeriesState::Counter(total))) => *total = total.saturating_add(n),
             Some(_) => self.dropped.conflicts += 1,
         }
     }
@@ -272,8 +272,7 @@ fn write(metric: &Metric, merging: &Merging<'_>) -> bool {
             core.replace_with_sum(parts, *rejected);
         }
         (Metric::Counter(core), Merging::Merged(SeriesState::Counter(n))) => {
-            // Striped: move the total to `n` by the (wrapping) difference.
-            core.increment(n.wrapping_sub(core.value()));
+            core.replace_with(*n);
         }
         (Metric::Gauge(core), Merging::Merged(SeriesState::Gauge { value, .. })) => {
             let gauge = Gauge { core: core.clone() };

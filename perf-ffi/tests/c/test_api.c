@@ -242,6 +242,28 @@ static void test_one_shot_record(void) {
     perf_monitor_free(monitor);
 }
 
+static void test_counts_saturate(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_counter *c = NULL;
+    CHECK_OK(perf_counter_get(monitor, "bytes", NULL, 0, &c));
+    CHECK_OK(perf_counter_increment(c, UINT64_MAX - 1));
+    CHECK_OK(perf_counter_increment(c, 5));
+    uint64_t value = 0;
+    CHECK_OK(perf_counter_value(c, &value));
+    CHECK(value == UINT64_MAX);
+    perf_counter_free(c);
+    perf_histogram *h = NULL;
+    CHECK_OK(perf_histogram_get(monitor, "bulk", NULL, 0, &h));
+    CHECK_OK(perf_histogram_record_n(h, 1.0, UINT64_MAX));
+    CHECK_OK(perf_histogram_record_n(h, 1.0, 2));
+    perf_stats stats;
+    CHECK_OK(perf_stats_get(monitor, "bulk", NULL, 0, &stats));
+    CHECK(stats.count == UINT64_MAX);
+    perf_histogram_free(h);
+    perf_monitor_free(monitor);
+}
+
 static void test_counters_and_gauges(void) {
     perf_clock_manual *clock = NULL;
     perf_monitor *monitor = manual_monitor(&clock);
@@ -1186,6 +1208,7 @@ int main(void) {
     RUN(test_series_identity_errors);
     RUN(test_one_shot_record);
     RUN(test_counters_and_gauges);
+    RUN(test_counts_saturate);
     RUN(test_window_stats_and_percentiles);
     RUN(test_metric_limit);
     RUN(test_rules_evaluation_and_alerts);
