@@ -133,6 +133,24 @@ impl Precision {
         lo + (hi - lo) / 2.0
     }
 
+    /// Whether a histogram of this precision cannot tell `a` from `b`:
+    /// both are in `[0, 2^64)` and fall in the same bucket.
+    ///
+    /// ```
+    /// use perf_core::Precision;
+    /// let p = Precision::DEFAULT; // buckets [200, 201), [201, 202), …
+    /// assert!(p.indistinguishable(200.0, 200.5));
+    /// assert!(!p.indistinguishable(200.0, 201.0));
+    /// assert!(!p.indistinguishable(-1.0, -1.0)); // not a histogram value
+    /// ```
+    pub fn indistinguishable(self, a: f64, b: f64) -> bool {
+        let bucket = |v: f64| {
+            let bits = v.to_bits();
+            (bits < MAX_BITS).then(|| bucket_of_bits(self, bits))
+        };
+        bucket(a).is_some_and(|bucket_a| Some(bucket_a) == bucket(b))
+    }
+
     /// The key of the same range at a coarser precision `to` (`to <= self`).
     /// Coarser buckets are unions of finer ones, so this loses no count.
     pub(crate) const fn coarsen(self, key: u32, to: Precision) -> u32 {

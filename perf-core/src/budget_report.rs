@@ -68,7 +68,8 @@ impl BudgetRow {
         series: Option<&SeriesKey>,
         values: Option<&HistogramSnapshot>,
     ) -> BudgetRow {
-        let value = values.and_then(|s| item.stat.of(s));
+        let limits = [Some(item.good), item.poor];
+        let value = values.and_then(|s| item.stat.compared_with(s, limits.into_iter().flatten()));
         BudgetRow {
             budget: budget.name.clone(),
             metric: item.metric.clone(),

@@ -620,7 +620,11 @@ impl<'a> SeriesReader<'a> {
         let value = |v: Option<f64>| Some(v.map_or(Reading::NoData, Reading::Value));
         match &rule.target {
             Target::Histogram { stat, .. } => {
-                let stat = |s: &HistogramSnapshot| enough(s.count()).then(|| stat.of(s)).flatten();
+                let stat = |s: &HistogramSnapshot| {
+                    enough(s.count())
+                        .then(|| stat.compared_with(s, rule.limits()))
+                        .flatten()
+                };
                 value(self.histogram(rule.window, stat)?)
             }
             Target::CounterRate { .. } => {

@@ -201,6 +201,29 @@ impl Statistic {
 }
 
 impl Statistic {
+    /// The statistic of `snapshot` as compared with `limits` (thresholds,
+    /// budget limits): a percentile that the histogram cannot tell from a
+    /// limit — it lies in the limit's bucket — reads as that limit (the
+    /// nearest, if several), so a tie within the bucket resolution compares
+    /// as equal and goes to the better side of a strict comparison. Other
+    /// statistics are exact enough to compare as they are.
+    pub(crate) fn compared_with(
+        self,
+        snapshot: &crate::HistogramSnapshot,
+        limits: impl IntoIterator<Item = f64>,
+    ) -> Option<f64> {
+        let value = self.of(snapshot)?;
+        if !matches!(self, Statistic::Percentile(_)) {
+            return Some(value);
+        }
+        let precision = snapshot.precision();
+        let tie = limits
+            .into_iter()
+            .filter(|&limit| precision.indistinguishable(value, limit))
+            .min_by(|a, b| (a - value).abs().total_cmp(&(b - value).abs()));
+        Some(tie.unwrap_or(value))
+    }
+
     /// `Err(reason)` for a percentile outside `[0, 100]` (or NaN).
     pub(crate) fn check(self) -> std::result::Result<(), String> {
         match self {
@@ -673,6 +696,14 @@ impl Rule {
             .rev()
             .find(|l| l.holds(self.op, value))
             .map(|l| l.severity)
+    }
+
+    /// Every threshold and clear threshold of the ladder: what a reading is
+    /// compared with.
+    pub(crate) fn limits(&self) -> impl Iterator<Item = f64> + '_ {
+        self.levels
+            .iter()
+            .flat_map(|l| [l.threshold, l.clear_threshold()])
     }
 
     /// The highest severity of the ladder.
