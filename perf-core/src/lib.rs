@@ -125,7 +125,7 @@ pub use multiproc::{
 pub use registry::FOLDED_COUNTER;
 pub use regression::{
     compare, Comparison, Policy, RegressionReport, Verdict, DEFAULT_THRESHOLD, MAX_RESAMPLES,
-    MIN_RESAMPLES,
+    MIN_RESAMPLES, TAIL_SAMPLES,
 };
 pub use rules::{
     Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target,

@@ -27,8 +27,10 @@
 //! 4. **Many comparisons**: the p-values of every (series, statistic) row
 //!    are adjusted together by Benjamini–Hochberg (`q_value`), which bounds
 //!    the expected share of false "regressed"/"improved" verdicts at `alpha`.
-//! 5. **Verdict**: *insufficient data* if either side has fewer than
-//!    `min_samples` values (or a baseline statistic of 0); *regressed* if
+//! 5. **Verdict**: *insufficient data* if either side has fewer values
+//!    than the statistic needs ([`Policy::min_samples_for`]: `min_samples`,
+//!    and for a percentile at least [`TAIL_SAMPLES`] values beyond it) or
+//!    the baseline statistic is 0; *regressed* if
 //!    `change > threshold` **and** `q_value <= alpha` **and** the interval's
 //!    lower bound is above `1 + noise`; *improved* symmetrically
 //!    (`change < -threshold`, upper bound below `1 - noise`); otherwise
@@ -109,6 +111,14 @@ pub struct Policy {
     pub seed: u64,
 }
 
+/// How many values must lie beyond a percentile, on each side of a
+/// comparison, for the percentile to be compared: below that, the bootstrap
+/// keeps redrawing the same few extreme values, its interval is too narrow,
+/// and identical runs "regress" far more often than `alpha` (with 50 values
+/// a p99 is the sample maximum on both sides: 3.5 % of identical pairs
+/// failed). See [`Policy::min_samples_for`].
+pub const TAIL_SAMPLES: u64 = 10;
+
 /// The fewest bootstrap resamples a [`Policy`] takes.
 pub const MIN_RESAMPLES: u32 = 100;
 /// The most bootstrap resamples a [`Policy`] takes: the bootstrap keeps
@@ -166,6 +176,34 @@ impl Policy {
     pub fn min_samples(mut self, n: u64) -> Self {
         self.min_samples = n;
         self
+    }
+
+    /// The fewest values each side needs for `statistic` to be compared:
+    /// `min_samples`, and for a percentile `q` enough values that
+    /// [`TAIL_SAMPLES`] lie beyond it — `⌈10 / (1 - q/100)⌉` for upper
+    /// percentiles (p50: 20, p90: 100, p95: 200, p99: 1 000, p99.9:
+    /// 10 000), `⌈10 / (q/100)⌉` for lower ones. p0 and p100 (the extremes)
+    /// and the other statistics need `min_samples` only.
+    ///
+    /// ```
+    /// use perf_core::{Policy, Statistic};
+    /// let policy = Policy::default(); // min_samples 30
+    /// assert_eq!(policy.min_samples_for(Statistic::Percentile(50.0)), 30);
+    /// assert_eq!(policy.min_samples_for(Statistic::Percentile(99.0)), 1_000);
+    /// assert_eq!(policy.min_samples_for(Statistic::Mean), 30);
+    /// ```
+    pub fn min_samples_for(&self, statistic: Statistic) -> u64 {
+        let floor = self.min_samples.max(1);
+        let Statistic::Percentile(q) = statistic else {
+            return floor;
+        };
+        let tail = (1.0 - q / 100.0).min(q / 100.0);
+        if tail <= 0.0 {
+            return floor;
+        }
+        // Rounded first: 10 / 0.01 is 1000.0000000000001 in binary.
+        let needed = (TAIL_SAMPLES as f64 / tail * 1e6).round() / 1e6;
+        floor.max(needed.ceil() as u64)
     }
 
     /// Sets the noise band.
@@ -418,7 +456,10 @@ fn compare_series(base: &BaselineSeries, cur: &BaselineSeries, policy: &Policy) 
                 threshold: policy.threshold_for(statistic),
                 verdict: Verdict::InsufficientData,
             };
-            if let Some(ratios) = ratios.as_ref().filter(|_| b > 0.0 && c.is_finite()) {
+            let needed = policy.min_samples_for(statistic);
+            let enough_here = base.snapshot.count() >= needed && cur.snapshot.count() >= needed;
+            let ratios = ratios.as_ref().filter(|_| enough_here);
+            if let Some(ratios) = ratios.filter(|_| b > 0.0 && c.is_finite()) {
                 row.change = c / b - 1.0;
                 fill_interval(&mut row, &ratios[i], policy);
             }
@@ -812,6 +853,61 @@ mod tests {
         assert!(support
             .statistic(Statistic::Mean, &vec![0; out.len()])
             .is_nan());
+    }
+
+    /// Lognormal latencies (median 100 ms), `n` of them, from `seed`.
+    fn lognormal_run(n: usize, seed: u64) -> HistogramSnapshot {
+        use rand::SeedableRng;
+        use rand_distr::Distribution;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let dist = rand_distr::LogNormal::new(100f64.ln(), 0.5).unwrap();
+        let values: Vec<f64> = (0..n).map(|_| dist.sample(&mut rng)).collect();
+        HistogramSnapshot::from_values(Precision::DEFAULT, &values).unwrap()
+    }
+
+    /// The issue's case: identical 50-value runs failed 3.5 % of the time
+    /// on p99 (the sample maximum). Now p95 and p99 are insufficient data
+    /// there; p50 and the mean still compare, failing identical pairs no
+    /// more often than `alpha`.
+    #[test]
+    fn small_runs_do_not_compare_tail_percentiles() {
+        let policy = Policy::default();
+        let mut failed = 0;
+        for seed in 0..400 {
+            let side = |s| {
+                Baseline::new("x", Timestamp::ZERO)
+                    .with_series("lat", &[], lognormal_run(50, s))
+                    .unwrap()
+            };
+            let report = compare(&side(2 * seed), &side(2 * seed + 1), &policy).unwrap();
+            for stat in ["p95", "p99"] {
+                let row = report.row("lat", &[], stat).unwrap();
+                assert_eq!(row.verdict, Verdict::InsufficientData, "{stat}");
+            }
+            failed += usize::from(!report.passed());
+        }
+        assert!(failed <= 20, "{failed} of 400 identical pairs failed");
+    }
+
+    /// At the minimum it asks for (1 000 values), p99 fails identical runs
+    /// no more often than `alpha`.
+    #[test]
+    fn p99_at_its_minimum_sample_is_calibrated() {
+        let policy = Policy::default().statistics(&[Statistic::Percentile(99.0)]);
+        let n = policy.min_samples_for(Statistic::Percentile(99.0)) as usize;
+        let failed = (0..200)
+            .filter(|seed| {
+                let side = |s| {
+                    Baseline::new("x", Timestamp::ZERO)
+                        .with_series("lat", &[], lognormal_run(n, s))
+                        .unwrap()
+                };
+                !compare(&side(2 * seed), &side(2 * seed + 1), &policy)
+                    .unwrap()
+                    .passed()
+            })
+            .count();
+        assert!(failed <= 10, "{failed} of 200 identical pairs failed");
     }
 
     #[test]
