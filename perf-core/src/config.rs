@@ -970,12 +970,15 @@ impl EmergencySpec {
                 invalid_json(element_path("emergency.triggers", i, field), reason)
             })
         });
+        let min_dwell = or_default(self.min_dwell, defaults.min_dwell);
         let config = EmergencyConfig {
             triggers: triggers.collect::<Result<_>>()?,
             clear_for: or_default(self.clear_for, defaults.clear_for),
-            min_dwell: or_default(self.min_dwell, defaults.min_dwell),
+            min_dwell,
             flap_window: or_default(self.flap_window, defaults.flap_window),
-            max_dwell: or_default(self.max_dwell, defaults.max_dwell),
+            // Unset, it is at least min_dwell: a long min_dwell alone is
+            // not an error about a field the document does not have.
+            max_dwell: or_default(self.max_dwell, defaults.max_dwell.max(min_dwell)),
             evaluate_every: self.evaluate_every.map(|interval| interval.0),
         };
         config.validate().map_err(in_emergency)?;
@@ -1044,9 +1047,9 @@ impl RegressionSpec {
                 .map_err(|reason| invalid_json(format!("regression.thresholds.{text}"), reason))?;
             policy = policy.threshold(stat, ratio);
         }
-        policy
-            .validate()
-            .map_err(|err| invalid_json("regression".into(), err))?;
+        if let Some((setting, reason)) = policy.problem() {
+            return Err(invalid_json(format!("regression.{setting}"), reason));
+        }
         Ok(policy)
     }
 

@@ -230,40 +230,61 @@ impl Policy {
         own.map_or(self.default_threshold, |&(_, t)| t)
     }
 
-    /// Checks the settings. Errors: [`PerfError::InvalidComparison`].
+    /// Checks the settings. Errors: [`PerfError::InvalidComparison`], its
+    /// text starting with the setting's name (`alpha: …`).
     pub fn validate(&self) -> Result<()> {
-        let fail = |what: String| Err(PerfError::InvalidComparison(what));
+        match self.problem() {
+            Some((setting, reason)) => {
+                Err(PerfError::InvalidComparison(format!("{setting}: {reason}")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The first setting out of its range, named as the rules schema
+    /// names it (`thresholds.p99`), and why.
+    pub(crate) fn problem(&self) -> Option<(String, String)> {
+        let problem = |setting: &str, reason: String| Some((setting.to_owned(), reason));
         if self.statistics.is_empty() {
-            return fail("the policy compares no statistic".into());
+            return problem("statistics", "the policy compares no statistic".into());
         }
         for stat in &self.statistics {
             if !matches!(stat, Statistic::Percentile(_) | Statistic::Mean) {
-                return fail(format!(
-                    "{stat} cannot be compared: use percentiles and the mean"
-                ));
+                let reason = format!("{stat} cannot be compared: use percentiles and the mean");
+                return problem("statistics", reason);
             }
-            stat.check().or_else(fail)?;
+            if let Err(reason) = stat.check() {
+                return problem("statistics", reason);
+            }
         }
-        let thresholds = self.thresholds.iter().map(|&(_, t)| t);
-        if !std::iter::once(self.default_threshold)
-            .chain(thresholds)
-            .all(|t| t.is_finite() && t > 0.0)
-        {
-            return fail("thresholds must be finite and positive".into());
+        let positive = |t: f64| t.is_finite() && t > 0.0;
+        let must_be_positive = |t: f64| format!("{} must be finite and above 0", compact(t));
+        if !positive(self.default_threshold) {
+            return problem("threshold", must_be_positive(self.default_threshold));
+        }
+        if let Some(&(stat, t)) = self.thresholds.iter().find(|(_, t)| !positive(*t)) {
+            return problem(&format!("thresholds.{stat}"), must_be_positive(t));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return fail(format!("alpha {} must be within (0, 1)", self.alpha));
+            return problem(
+                "alpha",
+                format!("{} must be within (0, 1)", compact(self.alpha)),
+            );
         }
         if !(self.noise >= 0.0 && self.noise < 1.0) {
-            return fail(format!("noise {} must be within [0, 1)", self.noise));
+            return problem(
+                "noise",
+                format!("{} must be within [0, 1)", compact(self.noise)),
+            );
         }
         if !(MIN_RESAMPLES..=MAX_RESAMPLES).contains(&self.resamples) {
-            return fail(format!(
-                "resamples {} must be within [{MIN_RESAMPLES}, {MAX_RESAMPLES}]",
+            let reason = format!(
+                "{} must be within [{MIN_RESAMPLES}, {MAX_RESAMPLES}]",
                 self.resamples
-            ));
+            );
+            return problem("resamples", reason);
         }
-        Ok(())
+        None
     }
 }
 

@@ -77,13 +77,17 @@ fn errors_name_the_field() {
         error_path(&doc(r#"{"treshold": 0.2}"#)),
         "regression.treshold"
     );
-    for invalid in [
-        r#"{"alpha": 1.5}"#,
-        r#"{"statistics": ["count"]}"#,
-        r#"{"resamples": 10}"#,
-        r#"{"threshold": -1}"#,
+    // Out of range: the setting itself is named.
+    for (invalid, path) in [
+        (r#"{"alpha": 1.5}"#, "regression.alpha"),
+        (r#"{"statistics": ["count"]}"#, "regression.statistics"),
+        (r#"{"resamples": 10}"#, "regression.resamples"),
+        (r#"{"resamples": 4294967295}"#, "regression.resamples"),
+        (r#"{"threshold": -1}"#, "regression.threshold"),
+        (r#"{"thresholds": {"p99": 0}}"#, "regression.thresholds.p99"),
+        (r#"{"noise": 1}"#, "regression.noise"),
     ] {
-        assert_eq!(error_path(&doc(invalid)), "regression", "{invalid}");
+        assert_eq!(error_path(&doc(invalid)), path, "{invalid}");
     }
 }
 

@@ -218,7 +218,7 @@ fn bad_input_exits_2_and_names_the_problem() {
         (
             vec![&b, &c],
             vec!["--alpha", "2"],
-            "alpha 2 must be within (0, 1)",
+            "alpha: 2 must be within (0, 1)",
         ),
         (
             vec![&b, &c],
@@ -234,7 +234,33 @@ fn bad_input_exits_2_and_names_the_problem() {
         (
             vec![&b, &c],
             vec!["--resamples", "4294967295"],
-            "resamples 4294967295 must be within [100, 100000]",
+            "resamples: 4294967295 must be within [100, 100000]",
+        ),
+        (
+            vec![&b, &c],
+            vec!["--resamples", "4294967296"],
+            "--resamples",
+        ),
+        (
+            vec![&b, &c],
+            vec!["--noise", "1"],
+            "noise: 1 must be within [0, 1)",
+        ),
+        (
+            vec![&b, &c],
+            vec!["--threshold=-1"],
+            "threshold: -1 must be finite and above 0",
+        ),
+        (
+            vec![&b, &c],
+            vec!["--threshold", "p99=1e308", "--threshold", "p95=0"],
+            "thresholds.p95: 0 must be finite and above 0",
+        ),
+        (vec![&b, &c], vec!["--min-samples=-1"], "--min-samples"),
+        (
+            vec![&b, &c],
+            vec!["--alpha", "1e400"],
+            "alpha: inf must be within (0, 1)",
         ),
     ];
     for (args, options, message) in cases {

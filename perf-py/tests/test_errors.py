@@ -267,7 +267,7 @@ def test_bad_baselines_and_policies(monitor: Monitor, tmp_path: Any) -> None:
            lambda: perf_core.Baseline.from_json("{}"))
     raises(perf_core.PerfIOError, "I/O error on /no/such/dir/b.json",
            lambda: monitor.baseline("v").save("/no/such/dir/b.json"))
-    raises(perf_core.InvalidConfigError, "alpha 2 must be within", lambda: perf_core.Policy(alpha=2))
+    raises(perf_core.InvalidConfigError, "alpha: 2 must be within", lambda: perf_core.Policy(alpha=2))
     raises(perf_core.InvalidArgumentError, 'statistics: percentile "p101"',
            lambda: perf_core.Policy(statistics=["p101"]))
     raises(perf_core.InvalidArgumentError, "thresholds: ",

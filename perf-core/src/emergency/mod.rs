@@ -205,7 +205,7 @@ impl EmergencyConfig {
     /// ```
     pub fn validate(&self) -> Result<()> {
         if self.max_dwell < self.min_dwell {
-            let reason = format!("must be at least min_dwell ({:?})", self.min_dwell);
+            let reason = format!("must be at least min_dwell ({})", text(self.min_dwell));
             return Err(invalid("max_dwell".into(), reason));
         }
         if self
