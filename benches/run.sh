@@ -55,6 +55,10 @@ echo "== multi-process mode: merged scrape vs one process, record with the mode 
 cargo bench -p perf-core-benches --bench multiprocess -- \
     --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
 
+echo "== a scrape of /metrics over HTTP (1,000 series, loopback)"
+cargo bench -p perf-core-benches --features http --bench http -- \
+    --warm-up-time "$WARMUP" --measurement-time "$MEASURE" "$@"
+
 echo "== memory"
 cargo bench -p perf-core-benches --bench memory | tee "$OUT/memory.md"
 

@@ -93,7 +93,7 @@ feature_tests() {
 # bench targets; otherwise just check that it builds.
 bench_smoke() {
     if compgen -G 'benches/benches/*.rs' >/dev/null; then
-        cargo bench -p perf-core-benches -- --test
+        cargo bench -p perf-core-benches --features http -- --test
     else
         cargo bench -p perf-core-benches --no-run
     fi
