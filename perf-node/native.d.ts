@@ -108,19 +108,19 @@ export declare class NativeMonitor {
   /** This monitor seen from this process alone. */
   local(): NativeMonitor
   /** The histogram series `name{tags}`, created on first use. */
-  histogram(name: string, tags: JsTags): NativeHistogram
+  histogram(name: string, tags?: Record<string, string> | undefined | null): NativeHistogram
   /** The counter series `name{tags}`, created on first use. */
-  counter(name: string, tags: JsTags): NativeCounter
+  counter(name: string, tags?: Record<string, string> | undefined | null): NativeCounter
   /** The gauge series `name{tags}`, created on first use. */
-  gauge(name: string, tags: JsTags): NativeGauge
+  gauge(name: string, tags?: Record<string, string> | undefined | null): NativeGauge
   /** Cumulative statistics of a histogram series. */
-  stats(name: string, tags: JsTags): StatsObject
+  stats(name: string, tags?: Record<string, string> | undefined | null): StatsObject
   /** Statistics over the last `window_ms` milliseconds. */
-  windowStats(name: string, tags: JsTags, windowMs: number): StatsObject
+  windowStats(name: string, tags: Record<string, string> | undefined | null, windowMs: number): StatsObject
   /** Any percentile `q` in [0, 100], cumulative or over `window_ms`. */
-  percentile(name: string, tags: JsTags, q: number, windowMs?: number | undefined | null): number
+  percentile(name: string, tags: Record<string, string> | undefined | null, q: number, windowMs?: number | undefined | null): number
   /** The rate per second of a counter over the last `window_ms` milliseconds. */
-  counterRate(name: string, tags: JsTags, windowMs: number): number
+  counterRate(name: string, tags: Record<string, string> | undefined | null, windowMs: number): number
   /** Every series, sorted by name and tags. */
   series(): Array<SeriesObject>
   /** The monitor's clock, in ms since the epoch. */
@@ -216,12 +216,12 @@ export declare class NativeMonitor {
    * the compressed encoding), which other processes and HdrHistogram
    * implementations merge exactly.
    */
-  exportHdr(name: string, tags: JsTags, options?: HdrExportOptions | undefined | null): string
+  exportHdr(name: string, tags?: Record<string, string> | undefined | null, options?: HdrExportOptions | undefined | null): string
   /**
    * Merges an HdrHistogram V2 string into the histogram `name{tags}`
    * (created if needed); all or nothing.
    */
-  importHdr(name: string, tags: JsTags, encoded: string, options?: HdrExportOptions | undefined | null): void
+  importHdr(name: string, tags: Record<string, string> | undefined | null, encoded: string, options?: HdrExportOptions | undefined | null): void
   /** Prometheus text exposition, OpenMetrics, JSON or CSV, computed now. */
   exportSync(format: string): string
   /**

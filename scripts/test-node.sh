@@ -5,7 +5,8 @@
 # first failure.
 #
 #   1. perf-node: npm ci, build the addon (debug) and the TypeScript facade,
-#      node --test tests/
+#      node --test tests/; the generated native.d.ts is the committed one,
+#      and the shipped types compile under tsc --strict (no skipLibCheck)
 #   2. examples/node/http-server: npm ci, integration test under autocannon load
 #   3. examples/node/nextjs-app: npm ci, next build + next start + checks
 #
@@ -33,6 +34,19 @@ started=$SECONDS
 echo "=== test-node: perf-node (build + node --test)"
 npm_ci "$root/perf-node"
 (cd "$root/perf-node" && npm run build && node --test tests/)
+
+# The shipped types: the generated native.d.ts must be the committed one
+# (rebuild and commit it after changing the addon's API), and everything
+# a TypeScript user imports must compile under --strict without
+# skipLibCheck.
+echo "=== test-node: shipped types (native.d.ts up to date, tsc --strict)"
+if ! git -C "$root" diff --quiet -- perf-node/native.d.ts 2>/dev/null; then
+    echo "test-node: perf-node/native.d.ts differs from what the build generates:"
+    git -C "$root" diff --stat -- perf-node/native.d.ts
+    exit 1
+fi
+(cd "$root/perf-node" && node_modules/.bin/tsc --noEmit --strict --skipLibCheck false \
+    --types node lib/index.d.ts native.d.ts)
 
 echo "=== test-node: examples/node/http-server (integration under load)"
 npm_ci "$root/examples/node/http-server"

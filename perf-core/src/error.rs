@@ -256,8 +256,219 @@ pub enum PerfError {
     InvalidConfig(String),
 }
 
+/// Every kind of [`PerfError`], as a stable code for bindings.
+///
+/// `PerfError` is `#[non_exhaustive]`, so code outside perf-core must match
+/// it with a wildcard and a new variant would slip through silently. This
+/// enum is **exhaustive on purpose**: a binding matches
+/// [`PerfError::code`] without a wildcard, and a new kind of error fails to
+/// compile in every binding until each has decided what it is.
+///
+/// ```
+/// use perf_core::{ErrorCategory, ErrorCode, PerfError};
+/// let err = PerfError::TooManyMetrics { limit: 10 };
+/// assert_eq!(err.code(), ErrorCode::TooManyMetrics);
+/// assert_eq!(err.code().as_str(), "too_many_metrics");
+/// assert_eq!(err.code().category(), ErrorCategory::Limit);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// [`PerfError::InvalidName`].
+    InvalidName,
+    /// [`PerfError::InvalidTag`].
+    InvalidTag,
+    /// [`PerfError::InvalidValue`].
+    InvalidValue,
+    /// [`PerfError::KindMismatch`].
+    KindMismatch,
+    /// [`PerfError::UnknownSeries`].
+    UnknownSeries,
+    /// [`PerfError::TooManyMetrics`].
+    TooManyMetrics,
+    /// [`PerfError::InvalidPercentile`].
+    InvalidPercentile,
+    /// [`PerfError::InvalidWindow`].
+    InvalidWindow,
+    /// [`PerfError::WindowsDisabled`].
+    WindowsDisabled,
+    /// [`PerfError::InvalidRule`].
+    InvalidRule,
+    /// [`PerfError::InvalidRulesJson`].
+    InvalidRulesJson,
+    /// [`PerfError::DuplicateRule`].
+    DuplicateRule,
+    /// [`PerfError::UnknownAlert`].
+    UnknownAlert,
+    /// [`PerfError::InvalidEmergency`].
+    InvalidEmergency,
+    /// [`PerfError::InvalidBaseline`].
+    InvalidBaseline,
+    /// [`PerfError::Io`].
+    Io,
+    /// [`PerfError::InvalidHdr`].
+    InvalidHdr,
+    /// [`PerfError::InvalidComparison`].
+    InvalidComparison,
+    /// [`PerfError::InvalidConfig`].
+    InvalidConfig,
+}
+
+/// What kind of mistake an [`ErrorCode`] reports, for bindings that group
+/// errors (exception base classes, `RangeError` vs `TypeError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCategory {
+    /// An argument or a value is not acceptable (names, tags, values,
+    /// percentiles, windows, HDR strings).
+    InvalidInput,
+    /// A rule, rules document, emergency, comparison or builder setting is
+    /// not acceptable.
+    InvalidConfig,
+    /// Something asked for does not exist (a series, an alert).
+    NotFound,
+    /// A limit was reached (the metric cap).
+    Limit,
+    /// The request does not fit the monitor's state (windows disabled, a
+    /// name taken by another kind or rule).
+    Conflict,
+    /// A file could not be read or written, or is not what it should be.
+    Storage,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidTag,
+        ErrorCode::InvalidValue,
+        ErrorCode::KindMismatch,
+        ErrorCode::UnknownSeries,
+        ErrorCode::TooManyMetrics,
+        ErrorCode::InvalidPercentile,
+        ErrorCode::InvalidWindow,
+        ErrorCode::WindowsDisabled,
+        ErrorCode::InvalidRule,
+        ErrorCode::InvalidRulesJson,
+        ErrorCode::DuplicateRule,
+        ErrorCode::UnknownAlert,
+        ErrorCode::InvalidEmergency,
+        ErrorCode::InvalidBaseline,
+        ErrorCode::Io,
+        ErrorCode::InvalidHdr,
+        ErrorCode::InvalidComparison,
+        ErrorCode::InvalidConfig,
+    ];
+
+    /// The snake_case name, stable across releases (`"too_many_metrics"`):
+    /// Node's codes are `ERR_PERF_` and its upper case.
+    ///
+    /// ```
+    /// assert_eq!(perf_core::ErrorCode::InvalidRulesJson.as_str(), "invalid_rules_json");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidTag => "invalid_tag",
+            ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::KindMismatch => "kind_mismatch",
+            ErrorCode::UnknownSeries => "unknown_series",
+            ErrorCode::TooManyMetrics => "too_many_metrics",
+            ErrorCode::InvalidPercentile => "invalid_percentile",
+            ErrorCode::InvalidWindow => "invalid_window",
+            ErrorCode::WindowsDisabled => "windows_disabled",
+            ErrorCode::InvalidRule => "invalid_rule",
+            ErrorCode::InvalidRulesJson => "invalid_rules_json",
+            ErrorCode::DuplicateRule => "duplicate_rule",
+            ErrorCode::UnknownAlert => "unknown_alert",
+            ErrorCode::InvalidEmergency => "invalid_emergency",
+            ErrorCode::InvalidBaseline => "invalid_baseline",
+            ErrorCode::Io => "io",
+            ErrorCode::InvalidHdr => "invalid_hdr",
+            ErrorCode::InvalidComparison => "invalid_comparison",
+            ErrorCode::InvalidConfig => "invalid_config",
+        }
+    }
+
+    /// The category.
+    ///
+    /// ```
+    /// use perf_core::{ErrorCategory, ErrorCode};
+    /// assert_eq!(ErrorCode::UnknownAlert.category(), ErrorCategory::NotFound);
+    /// ```
+    pub const fn category(self) -> ErrorCategory {
+        match self {
+            ErrorCode::InvalidName
+            | ErrorCode::InvalidTag
+            | ErrorCode::InvalidValue
+            | ErrorCode::InvalidPercentile
+            | ErrorCode::InvalidWindow
+            | ErrorCode::InvalidHdr => ErrorCategory::InvalidInput,
+            ErrorCode::InvalidRule
+            | ErrorCode::InvalidRulesJson
+            | ErrorCode::InvalidEmergency
+            | ErrorCode::InvalidComparison
+            | ErrorCode::InvalidConfig => ErrorCategory::InvalidConfig,
+            ErrorCode::UnknownSeries | ErrorCode::UnknownAlert => ErrorCategory::NotFound,
+            ErrorCode::TooManyMetrics => ErrorCategory::Limit,
+            ErrorCode::KindMismatch | ErrorCode::WindowsDisabled | ErrorCode::DuplicateRule => {
+                ErrorCategory::Conflict
+            }
+            ErrorCode::InvalidBaseline | ErrorCode::Io => ErrorCategory::Storage,
+        }
+    }
+}
+
+impl PerfError {
+    /// The error's [`ErrorCode`]: what bindings map, exhaustively.
+    ///
+    /// ```
+    /// use perf_core::{ErrorCode, PerfError};
+    /// assert_eq!(PerfError::WindowsDisabled.code(), ErrorCode::WindowsDisabled);
+    /// ```
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            PerfError::InvalidName { .. } => ErrorCode::InvalidName,
+            PerfError::InvalidTag { .. } => ErrorCode::InvalidTag,
+            PerfError::InvalidValue { .. } => ErrorCode::InvalidValue,
+            PerfError::KindMismatch { .. } => ErrorCode::KindMismatch,
+            PerfError::UnknownSeries { .. } => ErrorCode::UnknownSeries,
+            PerfError::TooManyMetrics { .. } => ErrorCode::TooManyMetrics,
+            PerfError::InvalidPercentile { .. } => ErrorCode::InvalidPercentile,
+            PerfError::InvalidWindow { .. } => ErrorCode::InvalidWindow,
+            PerfError::WindowsDisabled => ErrorCode::WindowsDisabled,
+            PerfError::InvalidRule { .. } => ErrorCode::InvalidRule,
+            PerfError::InvalidRulesJson { .. } => ErrorCode::InvalidRulesJson,
+            PerfError::DuplicateRule { .. } => ErrorCode::DuplicateRule,
+            PerfError::UnknownAlert { .. } => ErrorCode::UnknownAlert,
+            PerfError::InvalidEmergency { .. } => ErrorCode::InvalidEmergency,
+            PerfError::InvalidBaseline { .. } => ErrorCode::InvalidBaseline,
+            PerfError::Io { .. } => ErrorCode::Io,
+            PerfError::InvalidHdr { .. } => ErrorCode::InvalidHdr,
+            PerfError::InvalidComparison(_) => ErrorCode::InvalidComparison,
+            PerfError::InvalidConfig(_) => ErrorCode::InvalidConfig,
+        }
+    }
+}
+
 /// Shorthand for `Result<T, PerfError>`.
 pub type Result<T, E = PerfError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod code_tests {
+    use super::ErrorCode;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_is_listed_once_with_a_distinct_name() {
+        let names: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        let codes: HashSet<ErrorCode> = ErrorCode::ALL.into_iter().collect();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            // Declaration order: the list is the enum, nothing skipped.
+            assert_eq!(ErrorCode::ALL[code as usize], code);
+        }
+    }
+}
 
 #[cfg(test)]
 mod bounded_message_tests {

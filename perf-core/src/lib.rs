@@ -104,7 +104,7 @@ pub use emergency::{
     EmergencyTransition, Trigger, TriggerCondition, TriggerSource, TriggerStatus, TriggerValue,
     DEFAULT_CLEAR_FOR, DEFAULT_FLAP_WINDOW, DEFAULT_MAX_DWELL, DEFAULT_MIN_DWELL,
 };
-pub use error::{InvalidValueReason, MetricKind, PerfError, Result};
+pub use error::{ErrorCategory, ErrorCode, InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::{NOTIFICATIONS_DROPPED_COUNTER, SUBSCRIBER_PANICS_COUNTER};
 pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,

@@ -128,8 +128,9 @@ typedef enum perf_status {
    */
   PERF_ERR_PANIC = 22,
   /**
-   * An error of a newer perf-core than this binding knows about; the
-   * message says what it is.
+   * Reserved, never returned since every perf-core error has its own
+   * status (the mapping is exhaustive: a new kind of error gets a new
+   * status with the release that adds it). Kept so the numbering stays.
    */
   PERF_ERR_UNKNOWN = 23,
 } perf_status;

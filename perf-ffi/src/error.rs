@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::str::Utf8Error;
 
-use perf_core::PerfError;
+use perf_core::{ErrorCode, PerfError};
 
 /// What a call did: `PERF_OK`, or why it failed. Every function that can
 /// fail returns one; `perf_last_error_message()` then says more.
@@ -74,8 +74,9 @@ pub enum perf_status {
     /// perf-core panicked (a bug): the panic was stopped at the C boundary.
     /// The objects the call touched are still safe to use and to free.
     PERF_ERR_PANIC = 22,
-    /// An error of a newer perf-core than this binding knows about; the
-    /// message says what it is.
+    /// Reserved, never returned since every perf-core error has its own
+    /// status (the mapping is exhaustive: a new kind of error gets a new
+    /// status with the release that adds it). Kept so the numbering stays.
     PERF_ERR_UNKNOWN = 23,
 }
 
@@ -171,31 +172,29 @@ impl From<PerfError> for FfiError {
     }
 }
 
-/// The status of a perf-core error.
+/// The status of a perf-core error. Exhaustive over [`ErrorCode`]: a new
+/// kind of error does not compile until it has its status here.
 pub(crate) fn status_of(err: &PerfError) -> perf_status {
-    match err {
-        PerfError::InvalidName { .. } => PERF_ERR_INVALID_NAME,
-        PerfError::InvalidTag { .. } => PERF_ERR_INVALID_TAG,
-        PerfError::InvalidValue { .. } => PERF_ERR_INVALID_VALUE,
-        PerfError::KindMismatch { .. } => PERF_ERR_KIND_MISMATCH,
-        PerfError::UnknownSeries { .. } => PERF_ERR_UNKNOWN_SERIES,
-        PerfError::TooManyMetrics { .. } => PERF_ERR_LIMIT,
-        PerfError::InvalidPercentile { .. } => PERF_ERR_INVALID_PERCENTILE,
-        PerfError::InvalidWindow { .. } => PERF_ERR_INVALID_WINDOW,
-        PerfError::WindowsDisabled => PERF_ERR_WINDOWS_DISABLED,
-        PerfError::InvalidRule { .. } => PERF_ERR_INVALID_RULE,
-        PerfError::InvalidRulesJson { .. } => PERF_ERR_INVALID_JSON,
-        PerfError::DuplicateRule { .. } => PERF_ERR_DUPLICATE_RULE,
-        PerfError::UnknownAlert { .. } => PERF_ERR_UNKNOWN_ALERT,
-        PerfError::InvalidEmergency { .. } => PERF_ERR_INVALID_EMERGENCY,
-        PerfError::InvalidBaseline { .. } => PERF_ERR_INVALID_BASELINE,
-        PerfError::Io { .. } => PERF_ERR_IO,
-        PerfError::InvalidComparison(_) => PERF_ERR_INVALID_COMPARISON,
-        PerfError::InvalidConfig(_) => PERF_ERR_INVALID_CONFIG,
-        PerfError::InvalidHdr { .. } => PERF_ERR_INVALID_HDR,
-        // PerfError is #[non_exhaustive]: a variant added after this
-        // binding was written.
-        _ => PERF_ERR_UNKNOWN,
+    match err.code() {
+        ErrorCode::InvalidName => PERF_ERR_INVALID_NAME,
+        ErrorCode::InvalidTag => PERF_ERR_INVALID_TAG,
+        ErrorCode::InvalidValue => PERF_ERR_INVALID_VALUE,
+        ErrorCode::KindMismatch => PERF_ERR_KIND_MISMATCH,
+        ErrorCode::UnknownSeries => PERF_ERR_UNKNOWN_SERIES,
+        ErrorCode::TooManyMetrics => PERF_ERR_LIMIT,
+        ErrorCode::InvalidPercentile => PERF_ERR_INVALID_PERCENTILE,
+        ErrorCode::InvalidWindow => PERF_ERR_INVALID_WINDOW,
+        ErrorCode::WindowsDisabled => PERF_ERR_WINDOWS_DISABLED,
+        ErrorCode::InvalidRule => PERF_ERR_INVALID_RULE,
+        ErrorCode::InvalidRulesJson => PERF_ERR_INVALID_JSON,
+        ErrorCode::DuplicateRule => PERF_ERR_DUPLICATE_RULE,
+        ErrorCode::UnknownAlert => PERF_ERR_UNKNOWN_ALERT,
+        ErrorCode::InvalidEmergency => PERF_ERR_INVALID_EMERGENCY,
+        ErrorCode::InvalidBaseline => PERF_ERR_INVALID_BASELINE,
+        ErrorCode::Io => PERF_ERR_IO,
+        ErrorCode::InvalidHdr => PERF_ERR_INVALID_HDR,
+        ErrorCode::InvalidComparison => PERF_ERR_INVALID_COMPARISON,
+        ErrorCode::InvalidConfig => PERF_ERR_INVALID_CONFIG,
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`TYPE_CODES`] into `TypeError` (see `ts/errors.ts`), keeping the
 //! message and the code; every other code stays a plain `Error`.
 
-use perf_core::PerfError;
+use perf_core::{ErrorCode, PerfError};
 
 /// A JavaScript error with an `ERR_PERF_*` code.
 pub type JsError = napi::Error<String>;
@@ -30,31 +30,35 @@ pub const TYPE_CODES: [&str; 3] = [
     "ERR_PERF_KIND_MISMATCH",
 ];
 
-/// The `ERR_PERF_*` code of an error.
+/// The `ERR_PERF_*` code of an error. Exhaustive over [`ErrorCode`]: a new
+/// kind of error does not compile until it has its code here.
 pub fn code(err: &PerfError) -> &'static str {
-    match err {
-        PerfError::InvalidName { .. } => "ERR_PERF_INVALID_NAME",
-        PerfError::InvalidTag { .. } => "ERR_PERF_INVALID_TAG",
-        PerfError::InvalidValue { .. } => "ERR_PERF_INVALID_VALUE",
-        PerfError::KindMismatch { .. } => "ERR_PERF_KIND_MISMATCH",
-        PerfError::UnknownSeries { .. } => "ERR_PERF_UNKNOWN_SERIES",
-        PerfError::TooManyMetrics { .. } => "ERR_PERF_TOO_MANY_METRICS",
-        PerfError::InvalidPercentile { .. } => "ERR_PERF_INVALID_PERCENTILE",
-        PerfError::InvalidWindow { .. } => "ERR_PERF_INVALID_WINDOW",
-        PerfError::WindowsDisabled => "ERR_PERF_WINDOWS_DISABLED",
-        PerfError::InvalidRule { .. } => "ERR_PERF_INVALID_RULE",
-        PerfError::InvalidRulesJson { .. } => "ERR_PERF_INVALID_RULES_JSON",
-        PerfError::DuplicateRule { .. } => "ERR_PERF_DUPLICATE_RULE",
-        PerfError::UnknownAlert { .. } => "ERR_PERF_UNKNOWN_ALERT",
-        PerfError::InvalidEmergency { .. } => "ERR_PERF_INVALID_EMERGENCY",
-        PerfError::InvalidBaseline { .. } => "ERR_PERF_INVALID_BASELINE",
-        PerfError::Io { .. } => "ERR_PERF_IO",
-        PerfError::InvalidComparison(_) => "ERR_PERF_INVALID_COMPARISON",
-        PerfError::InvalidConfig(_) => "ERR_PERF_INVALID_CONFIG",
-        PerfError::InvalidHdr { .. } => "ERR_PERF_INVALID_HDR",
-        // PerfError is non-exhaustive: a variant added later is still a
-        // coded error, just a generic one until it gets its own code.
-        _ => "ERR_PERF_ERROR",
+    code_of(err.code())
+}
+
+/// The `ERR_PERF_*` code of an [`ErrorCode`]: `ERR_PERF_` and its name in
+/// upper case.
+fn code_of(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidName => "ERR_PERF_INVALID_NAME",
+        ErrorCode::InvalidTag => "ERR_PERF_INVALID_TAG",
+        ErrorCode::InvalidValue => "ERR_PERF_INVALID_VALUE",
+        ErrorCode::KindMismatch => "ERR_PERF_KIND_MISMATCH",
+        ErrorCode::UnknownSeries => "ERR_PERF_UNKNOWN_SERIES",
+        ErrorCode::TooManyMetrics => "ERR_PERF_TOO_MANY_METRICS",
+        ErrorCode::InvalidPercentile => "ERR_PERF_INVALID_PERCENTILE",
+        ErrorCode::InvalidWindow => "ERR_PERF_INVALID_WINDOW",
+        ErrorCode::WindowsDisabled => "ERR_PERF_WINDOWS_DISABLED",
+        ErrorCode::InvalidRule => "ERR_PERF_INVALID_RULE",
+        ErrorCode::InvalidRulesJson => "ERR_PERF_INVALID_RULES_JSON",
+        ErrorCode::DuplicateRule => "ERR_PERF_DUPLICATE_RULE",
+        ErrorCode::UnknownAlert => "ERR_PERF_UNKNOWN_ALERT",
+        ErrorCode::InvalidEmergency => "ERR_PERF_INVALID_EMERGENCY",
+        ErrorCode::InvalidBaseline => "ERR_PERF_INVALID_BASELINE",
+        ErrorCode::Io => "ERR_PERF_IO",
+        ErrorCode::InvalidHdr => "ERR_PERF_INVALID_HDR",
+        ErrorCode::InvalidComparison => "ERR_PERF_INVALID_COMPARISON",
+        ErrorCode::InvalidConfig => "ERR_PERF_INVALID_CONFIG",
     }
 }
 
@@ -122,6 +126,14 @@ mod tests {
             code(&PerfError::WindowsDisabled),
             "ERR_PERF_WINDOWS_DISABLED"
         );
+    }
+
+    #[test]
+    fn every_code_is_err_perf_and_the_core_name() {
+        for code in ErrorCode::ALL {
+            let expected = format!("ERR_PERF_{}", code.as_str().to_ascii_uppercase());
+            assert_eq!(code_of(code), expected);
+        }
     }
 
     #[test]

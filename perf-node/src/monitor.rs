@@ -5,13 +5,14 @@
 use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
 use napi_derive::napi;
 use perf_core::{Budget, Monitor, Precision, WEB_VITALS_METRICS};
+use std::collections::HashMap;
 
 use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
 use crate::clock::NativeManualClock;
 use crate::convert::{
     count, duration_from_ms, positive_duration_from_ms, tag_slice, timestamp_ms, AlertEventObject,
-    AlertObject, BudgetRowObject, EmergencyStatusObject, EmergencyTransitionObject, JsTags,
-    SeriesObject, StatsObject,
+    AlertObject, BudgetRowObject, EmergencyStatusObject, EmergencyTransitionObject, SeriesObject,
+    StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
 use crate::export::{hdr_options, ExportFormat, ExportTask, HdrExportOptions};
@@ -245,35 +246,56 @@ impl NativeMonitor {
 
     /// The histogram series `name{tags}`, created on first use.
     #[napi]
-    pub fn histogram(&self, name: String, tags: JsTags) -> Result<NativeHistogram> {
+    pub fn histogram(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<NativeHistogram> {
         let inner = self.inner.histogram(&name, &tag_slice(&tags)).js()?;
         Ok(NativeHistogram { inner })
     }
 
     /// The counter series `name{tags}`, created on first use.
     #[napi]
-    pub fn counter(&self, name: String, tags: JsTags) -> Result<NativeCounter> {
+    pub fn counter(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<NativeCounter> {
         let inner = self.inner.counter(&name, &tag_slice(&tags)).js()?;
         Ok(NativeCounter { inner })
     }
 
     /// The gauge series `name{tags}`, created on first use.
     #[napi]
-    pub fn gauge(&self, name: String, tags: JsTags) -> Result<NativeGauge> {
+    pub fn gauge(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<NativeGauge> {
         let inner = self.inner.gauge(&name, &tag_slice(&tags)).js()?;
         Ok(NativeGauge { inner })
     }
 
     /// Cumulative statistics of a histogram series.
     #[napi]
-    pub fn stats(&self, name: String, tags: JsTags) -> Result<StatsObject> {
+    pub fn stats(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<StatsObject> {
         let stats = self.inner.stats(&name, &tag_slice(&tags)).js()?;
         Ok(StatsObject::from(&stats))
     }
 
     /// Statistics over the last `window_ms` milliseconds.
     #[napi]
-    pub fn window_stats(&self, name: String, tags: JsTags, window_ms: f64) -> Result<StatsObject> {
+    pub fn window_stats(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+        window_ms: f64,
+    ) -> Result<StatsObject> {
         let window = duration_from_ms("window", window_ms)?;
         let stats = self
             .inner
@@ -287,7 +309,7 @@ impl NativeMonitor {
     pub fn percentile(
         &self,
         name: String,
-        tags: JsTags,
+        tags: Option<HashMap<String, String>>,
         q: f64,
         window_ms: Option<f64>,
     ) -> Result<f64> {
@@ -304,7 +326,12 @@ impl NativeMonitor {
 
     /// The rate per second of a counter over the last `window_ms` milliseconds.
     #[napi]
-    pub fn counter_rate(&self, name: String, tags: JsTags, window_ms: f64) -> Result<f64> {
+    pub fn counter_rate(
+        &self,
+        name: String,
+        tags: Option<HashMap<String, String>>,
+        window_ms: f64,
+    ) -> Result<f64> {
         let window = duration_from_ms("window", window_ms)?;
         self.inner
             .counter_rate(&name, &tag_slice(&tags), window)
@@ -557,7 +584,7 @@ impl NativeMonitor {
     pub fn export_hdr(
         &self,
         name: String,
-        tags: JsTags,
+        tags: Option<HashMap<String, String>>,
         options: Option<HdrExportOptions>,
     ) -> Result<String> {
         let options = hdr_options(options);
@@ -572,7 +599,7 @@ impl NativeMonitor {
     pub fn import_hdr(
         &self,
         name: String,
-        tags: JsTags,
+        tags: Option<HashMap<String, String>>,
         encoded: String,
         options: Option<HdrExportOptions>,
     ) -> Result<()> {

@@ -7,7 +7,7 @@
 //! `TypeError`; lookups of things that do not exist are also `LookupError`;
 //! I/O failures are also `OSError`. Messages name the offending argument.
 
-use perf_core::PerfError;
+use perf_core::{ErrorCode, PerfError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -147,29 +147,29 @@ pub(crate) fn wrong_type(
     )
 }
 
-/// The class a core error maps to.
+/// The class a core error maps to. Exhaustive over [`ErrorCode`]: a new
+/// kind of error does not compile until it has its class here.
 fn kind_of(err: &PerfError) -> Class {
-    match err {
-        PerfError::InvalidName { .. } => Class::InvalidName,
-        PerfError::InvalidTag { .. } => Class::InvalidTag,
-        PerfError::InvalidValue { .. }
-        | PerfError::InvalidPercentile { .. }
-        | PerfError::InvalidHdr { .. } => Class::InvalidValue,
-        PerfError::InvalidWindow { .. } => Class::InvalidWindow,
-        PerfError::WindowsDisabled => Class::WindowsDisabled,
-        PerfError::KindMismatch { .. } => Class::KindMismatch,
-        PerfError::UnknownSeries { .. } => Class::UnknownSeries,
-        PerfError::UnknownAlert { .. } => Class::UnknownAlert,
-        PerfError::TooManyMetrics { .. } => Class::TooManyMetrics,
-        PerfError::InvalidRule { .. }
-        | PerfError::InvalidRulesJson { .. }
-        | PerfError::DuplicateRule { .. } => Class::InvalidRule,
-        PerfError::InvalidEmergency { .. }
-        | PerfError::InvalidComparison(_)
-        | PerfError::InvalidConfig(_) => Class::InvalidConfig,
-        PerfError::InvalidBaseline { .. } => Class::InvalidBaseline,
-        PerfError::Io { .. } => Class::Io,
-        _ => Class::Perf,
+    match err.code() {
+        ErrorCode::InvalidName => Class::InvalidName,
+        ErrorCode::InvalidTag => Class::InvalidTag,
+        ErrorCode::InvalidValue | ErrorCode::InvalidPercentile | ErrorCode::InvalidHdr => {
+            Class::InvalidValue
+        }
+        ErrorCode::InvalidWindow => Class::InvalidWindow,
+        ErrorCode::WindowsDisabled => Class::WindowsDisabled,
+        ErrorCode::KindMismatch => Class::KindMismatch,
+        ErrorCode::UnknownSeries => Class::UnknownSeries,
+        ErrorCode::UnknownAlert => Class::UnknownAlert,
+        ErrorCode::TooManyMetrics => Class::TooManyMetrics,
+        ErrorCode::InvalidRule | ErrorCode::InvalidRulesJson | ErrorCode::DuplicateRule => {
+            Class::InvalidRule
+        }
+        ErrorCode::InvalidEmergency | ErrorCode::InvalidComparison | ErrorCode::InvalidConfig => {
+            Class::InvalidConfig
+        }
+        ErrorCode::InvalidBaseline => Class::InvalidBaseline,
+        ErrorCode::Io => Class::Io,
     }
 }
 
