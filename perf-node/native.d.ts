@@ -543,6 +543,20 @@ export interface TriggerValueObject {
   threshold: number
 }
 
+/** The core's histogram value range. */
+export declare function valueRange(): ValueRange
+
+/**
+ * The range of histogram values, from the core (the facade checks values
+ * against it before buffering them, without a copy of the numbers).
+ */
+export interface ValueRange {
+  /** Values at or above this (2^64) are refused. */
+  maxExclusive: number
+  /** Values below this (2^-64) are counted as 0. */
+  minBucketed: number
+}
+
 /** Web Vitals values (ms; CLS unitless), or their ratings. */
 export interface WebVitals {
   /** Largest Contentful Paint. */

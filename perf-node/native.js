@@ -842,3 +842,4 @@ module.exports.NativeHistogram = nativeBinding.NativeHistogram
 module.exports.NativeManualClock = nativeBinding.NativeManualClock
 module.exports.NativeMonitor = nativeBinding.NativeMonitor
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.valueRange = nativeBinding.valueRange

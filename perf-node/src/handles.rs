@@ -8,6 +8,25 @@ use perf_core::{Counter, Gauge, Histogram};
 
 use crate::error::{binding_error, IntoJs, Result};
 
+/// The range of histogram values, from the core (the facade checks values
+/// against it before buffering them, without a copy of the numbers).
+#[napi(object)]
+pub struct ValueRange {
+    /// Values at or above this (2^64) are refused.
+    pub max_exclusive: f64,
+    /// Values below this (2^-64) are counted as 0.
+    pub min_bucketed: f64,
+}
+
+/// The core's histogram value range.
+#[napi]
+pub fn value_range() -> ValueRange {
+    ValueRange {
+        max_exclusive: perf_core::MAX_EXCLUSIVE,
+        min_bucketed: perf_core::MIN_BUCKETED,
+    }
+}
+
 /// A histogram series (`monitor.histogram(name, tags)` in the facade).
 #[napi]
 pub struct NativeHistogram {

@@ -6,6 +6,7 @@
  * and every `flushInterval` ms), or when the handle's own `flush()` is
  * called.
  */
+import native = require('./native')
 import type { NativeCounter, NativeGauge, NativeHistogram } from '../native'
 import { call, checkNumber, describe, invalidType, invalidValue } from './errors'
 
@@ -23,8 +24,8 @@ export interface HandleOwner {
   clockNow(): number
 }
 
-/** Values at or above this (2^64) are out of the histograms' range. */
-const MAX_VALUE = 18446744073709551616
+/** Values at or above this (2^64, from the core) are out of the histograms' range. */
+const MAX_VALUE = native.valueRange().maxExclusive
 
 /** A histogram series: `monitor.histogram(name, tags)`. */
 export class Histogram implements Flushable {
