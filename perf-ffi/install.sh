@@ -5,6 +5,8 @@
 #   PREFIX/lib/libperf_core.so.0, libperf_core.so shared library (SONAME libperf_core.so.0)
 #   PREFIX/lib/pkgconfig/perf_core.pc             pkg-config, shared
 #   PREFIX/lib/pkgconfig/perf_core-static.pc      pkg-config, static
+#   PREFIX/share/perf_core/valgrind.supp          suppressions for valgrind runs
+#                                                 of programs using the library
 #
 # Usage: perf-ffi/install.sh [--release] PREFIX
 # The Rust crate's library is named perf_core_ffi (perf_core is the engine
@@ -42,12 +44,13 @@ if [[ -z $native ]]; then
 fi
 version=$(cd "$root" && cargo pkgid -p perf-ffi | sed 's/.*[#@]//')
 
-mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+mkdir -p "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/share/perf_core"
 prefix=$(cd "$prefix" && pwd)
 install -m 644 "$crate/include/perf_core.h" "$prefix/include/perf_core.h"
 install -m 644 "$built/libperf_core_ffi.a" "$prefix/lib/libperf_core.a"
 install -m 755 "$built/libperf_core_ffi.so" "$prefix/lib/libperf_core.so.0"
 ln -sf libperf_core.so.0 "$prefix/lib/libperf_core.so"
+install -m 644 "$crate/tests/c/valgrind.supp" "$prefix/share/perf_core/valgrind.supp"
 for pc in perf_core perf_core-static; do
     sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@NATIVE_LIBS@|$native|" \
         "$crate/$pc.pc.in" >"$prefix/lib/pkgconfig/$pc.pc"

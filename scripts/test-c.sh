@@ -35,7 +35,7 @@ build=$target/c-tests
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O1 -pthread)
 valgrind=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible
-    --suppressions="$root/perf-ffi/tests/c/valgrind.supp" -q)
+    --suppressions="$prefix/share/perf_core/valgrind.supp" -q)
 
 passed=0
 failed=0
@@ -98,6 +98,26 @@ check_coverage() {
     done
     echo "$(wc -w <<<"$functions") functions declared, $missing not tested"
     ((missing == 0))
+}
+
+# The installed pkg-config files: `pkg-config --static perf_core` lists the
+# native libraries the static library needs (Libs.private), as
+# perf_core-static.pc does; the valgrind suppressions are installed.
+check_pkg_config() {
+    local private static
+    private=$(pkg-config --static --libs perf_core) || return 1
+    static=$(pkg-config --libs perf_core-static) || return 1
+    for lib in $static; do
+        [[ $lib == *.a ]] && continue
+        grep -qw -- "$lib" <<<"$private" || {
+            echo "pkg-config --static perf_core lacks $lib: $private"
+            return 1
+        }
+    done
+    [[ -s $prefix/share/perf_core/valgrind.supp ]] || {
+        echo "valgrind.supp is not installed"
+        return 1
+    }
 }
 
 # build_tests KIND: builds tests/c/test_*.c against the KIND library.
@@ -167,6 +187,7 @@ mkdir -p "$build"
 step tools ensure_tools
 step rust cargo test -p perf-ffi
 step install perf-ffi/install.sh "$prefix"
+step pkg-config check_pkg_config
 step header check_header
 step coverage check_coverage
 step static run_tests static
