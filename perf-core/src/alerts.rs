@@ -30,7 +30,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{ReentrantMutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
@@ -181,9 +181,16 @@ pub(crate) type Subscriber<E> = Arc<dyn Fn(&E) + Send + Sync>;
 
 /// Callbacks for events of type `E`: a monitor's alert subscribers, its
 /// emergency listeners.
+///
+/// Invariant: `delivering` is held for the whole of each delivery, and
+/// [`Subscribers::remove`] takes it after taking the subscriber out of the
+/// list, so once `remove` returns the removed callback is neither running
+/// nor about to run — except when `remove` is called from a callback, on
+/// the delivering thread, where the (reentrant) lock does not wait.
 pub(crate) struct Subscribers<E> {
     list: RwLock<Vec<(SubscriptionId, Subscriber<E>)>>,
     next: AtomicU64,
+    delivering: ReentrantMutex<()>,
 }
 
 impl<E> Default for Subscribers<E> {
@@ -191,6 +198,7 @@ impl<E> Default for Subscribers<E> {
         Subscribers {
             list: RwLock::new(Vec::new()),
             next: AtomicU64::new(0),
+            delivering: ReentrantMutex::new(()),
         }
     }
 }
@@ -206,20 +214,30 @@ impl<E> Subscribers<E> {
         self.list.read().is_empty()
     }
 
+    /// Removes subscriber `id`; returns whether it was subscribed. Waits
+    /// for a delivery in progress on another thread to end, so the removed
+    /// callback is not running once this returns.
     pub(crate) fn remove(&self, id: SubscriptionId) -> bool {
-        let mut list = self.list.write();
-        let before = list.len();
-        list.retain(|(i, _)| *i != id);
-        list.len() != before
+        let removed = {
+            let mut list = self.list.write();
+            let before = list.len();
+            list.retain(|(i, _)| *i != id);
+            list.len() != before
+        };
+        drop(self.delivering.lock());
+        removed
     }
 
     /// Calls every subscriber with every event, in order. A panicking
     /// subscriber is caught and counted with `on_panic`; the others still
-    /// run. No lock is held while subscribers run.
+    /// run. The list's lock is not held while subscribers run (they may
+    /// subscribe and unsubscribe); only the delivery gate is, which makes
+    /// an unsubscribe from another thread wait for the delivery to end.
     pub(crate) fn deliver(&self, events: &[E], on_panic: impl Fn()) {
         if events.is_empty() {
             return;
         }
+        let _delivering = self.delivering.lock();
         let list: Vec<Subscriber<E>> = self.list.read().iter().map(|(_, f)| f.clone()).collect();
         for event in events {
             for f in &list {

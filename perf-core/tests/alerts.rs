@@ -871,6 +871,47 @@ fn a_blocking_subscriber_delays_neither_evaluation_nor_emergency_mode() {
 }
 
 #[test]
+fn unsubscribe_waits_for_a_delivery_in_progress() {
+    let env = env();
+    env.monitor
+        .add_rule(gauge_rule("temp", "temp", &[(Warning, 10.0)]))
+        .unwrap();
+    let (started_tx, started) = mpsc::channel();
+    let started_tx = Mutex::new(started_tx);
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = finished.clone();
+    let id = env.monitor.subscribe(move |_| {
+        started_tx.lock().unwrap().send(()).unwrap();
+        thread::sleep(Duration::from_millis(300));
+        done.store(true, Ordering::SeqCst);
+    });
+    env.set("temp", 15.0);
+    env.monitor.evaluate();
+    started.recv_timeout(secs(10)).unwrap();
+    assert!(env.monitor.unsubscribe(id));
+    // Once unsubscribe returns, the callback is not running.
+    assert!(finished.load(Ordering::SeqCst));
+    // A callback may unsubscribe itself without waiting for itself.
+    let m = env.monitor.clone();
+    let own = Arc::new(Mutex::new(None));
+    let own_id = own.clone();
+    let id = env.monitor.subscribe(move |_| {
+        if let Some(id) = own_id.lock().unwrap().take() {
+            assert!(m.unsubscribe(id));
+        }
+    });
+    *own.lock().unwrap() = Some(id);
+    env.set("temp", 5.0);
+    env.clock.advance(secs(1));
+    env.monitor.evaluate();
+    assert!(env.monitor.flush_notifications(secs(10)));
+    assert!(
+        own.lock().unwrap().is_none(),
+        "the callback ran and unsubscribed"
+    );
+}
+
+#[test]
 fn a_full_notification_queue_drops_and_counts_without_waiting() {
     let clock = ManualClock::new(Timestamp::ZERO);
     let monitor = Monitor::builder()

@@ -775,9 +775,10 @@ enum perf_status perf_alert_subscribe(const struct perf_monitor *monitor, perf_a
 
 /**
  * Removes an alert subscription. Writes whether it was subscribed to
- * `*out_existed` (may be NULL). Once this returns the callback is not
- * called again, except by an evaluation already delivering on another
- * thread.
+ * `*out_existed` (may be NULL). Waits for a delivery in progress, so once
+ * this returns the callback is neither running nor called again and its
+ * `user_data` may be freed (called from the callback itself, it does not
+ * wait for itself: the current call finishes).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
  */
@@ -998,7 +999,9 @@ enum perf_status perf_emergency_subscribe(const struct perf_monitor *monitor, pe
 
 /**
  * Removes an emergency subscription. Writes whether it was subscribed to
- * `*out_existed` (may be NULL).
+ * `*out_existed` (may be NULL). Like `perf_alert_unsubscribe`, it waits for
+ * a delivery in progress: once it returns, the callback is neither running
+ * nor called again.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
  */

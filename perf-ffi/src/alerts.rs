@@ -203,9 +203,10 @@ pub unsafe extern "C" fn perf_alert_subscribe(
 }
 
 /// Removes an alert subscription. Writes whether it was subscribed to
-/// `*out_existed` (may be NULL). Once this returns the callback is not
-/// called again, except by an evaluation already delivering on another
-/// thread.
+/// `*out_existed` (may be NULL). Waits for a delivery in progress, so once
+/// this returns the callback is neither running nor called again and its
+/// `user_data` may be freed (called from the callback itself, it does not
+/// wait for itself: the current call finishes).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
 #[no_mangle]

@@ -192,7 +192,9 @@ pub unsafe extern "C" fn perf_emergency_subscribe(
 }
 
 /// Removes an emergency subscription. Writes whether it was subscribed to
-/// `*out_existed` (may be NULL).
+/// `*out_existed` (may be NULL). Like `perf_alert_unsubscribe`, it waits for
+/// a delivery in progress: once it returns, the callback is neither running
+/// nor called again.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
 #[no_mangle]

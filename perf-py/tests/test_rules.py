@@ -240,6 +240,23 @@ def test_a_blocking_callback_delays_neither_evaluation_nor_emergency_mode(
     assert monitor.notifications_dropped == 0
 
 
+def test_remove_alert_callback_waits_for_a_delivery_in_progress(monitor: Monitor) -> None:
+    started, finished = threading.Event(), threading.Event()
+
+    def slow(event: AlertEvent) -> None:
+        started.set()
+        time.sleep(0.2)
+        finished.set()
+
+    sub = monitor.on_alert(slow)
+    monitor.add_rule(slow_rule())
+    monitor.record("api.latency", 1000.0)
+    monitor.evaluate()
+    assert started.wait(5)
+    assert monitor.remove_alert_callback(sub)
+    assert finished.is_set()  # the callback had returned
+
+
 def test_a_full_notification_queue_drops_and_counts() -> None:
     monitor = Monitor(clock=ManualClock(0), notification_capacity=1)
     release = threading.Event()

@@ -824,6 +824,45 @@ static double elapsed_ms(struct timespec since) {
     return (now.tv_sec - since.tv_sec) * 1e3 + (now.tv_nsec - since.tv_nsec) / 1e6;
 }
 
+/* A callback that says it started, then takes 200 ms. */
+typedef struct {
+    atomic_int started;
+    atomic_int finished;
+} slow_log;
+
+static void slow_callback(const perf_alert_event *e, void *user_data) {
+    (void)e;
+    slow_log *log = user_data;
+    atomic_store(&log->started, 1);
+    struct timespec pause = {0, 200000000};
+    nanosleep(&pause, NULL);
+    atomic_store(&log->finished, 1);
+}
+
+static void test_unsubscribe_waits_for_a_delivery_in_progress(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    slow_log *log = calloc(1, sizeof *log);
+    uint64_t subscription = 0;
+    CHECK_OK(perf_alert_subscribe(monitor, slow_callback, log, &subscription));
+    CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 500.0));
+    CHECK_OK(perf_evaluate(monitor, NULL));
+    for (int waited = 0; waited < 10000 && !atomic_load(&log->started); waited++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    CHECK(atomic_load(&log->started));
+    bool existed = false;
+    CHECK_OK(perf_alert_unsubscribe(monitor, subscription, &existed));
+    CHECK(existed);
+    /* The callback has returned: its user_data may go. */
+    CHECK(atomic_load(&log->finished));
+    free(log);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
 static void test_a_blocking_callback_delays_no_evaluation(void) {
     perf_clock_manual *clock = NULL;
     CHECK_OK(perf_clock_manual_new(START_NANOS, &clock));
@@ -1217,6 +1256,7 @@ int main(void) {
     RUN(test_background_evaluator);
     RUN(test_callbacks_may_reenter);
     RUN(test_a_blocking_callback_delays_no_evaluation);
+    RUN(test_unsubscribe_waits_for_a_delivery_in_progress);
     RUN(test_emergency_by_hand);
     RUN(test_emergency_from_triggers);
     RUN(test_baselines_and_compare);
