@@ -374,6 +374,20 @@ export interface ErrorCodes {
   typeError: Array<string>
 }
 
+/** One export format, as the core names it. */
+export interface ExportFormatInfo {
+  /** `prometheus`, `openmetrics`, `json` or `csv`. */
+  name: string
+  /** The HTTP `Content-Type` to serve it with. */
+  contentType: string
+}
+
+/**
+ * Every export format the core writes, with its media type (the facade's
+ * `CONTENT_TYPES` is built from this, not kept apart).
+ */
+export declare function exportFormats(): Array<ExportFormatInfo>
+
 /** How HdrHistogram strings scale values to integers; both optional. */
 export interface HdrExportOptions {
   /** Integers per unit of the series (default 1000: microseconds for ms). */

@@ -842,4 +842,5 @@ module.exports.NativeHistogram = nativeBinding.NativeHistogram
 module.exports.NativeManualClock = nativeBinding.NativeManualClock
 module.exports.NativeMonitor = nativeBinding.NativeMonitor
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.exportFormats = nativeBinding.exportFormats
 module.exports.valueRange = nativeBinding.valueRange

@@ -46,7 +46,7 @@ class PerfMiddleware:
 def metrics(request: HttpRequest) -> HttpResponse:
     """The Prometheus text exposition."""
     return HttpResponse(monitor.export_prometheus(),
-                        content_type="text/plain; version=0.0.4; charset=utf-8")
+                        content_type=perf_core.CONTENT_TYPES["prometheus"])
 
 
 def get_user(request: HttpRequest, user_id: int) -> JsonResponse:

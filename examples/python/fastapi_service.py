@@ -146,7 +146,7 @@ def create_app(monitor: perf_core.Monitor | None = None,
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(monitor.export_prometheus(),
-                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+                                 media_type=perf_core.CONTENT_TYPES["prometheus"])
 
     @app.get("/perf")
     def perf() -> dict[str, Any]:

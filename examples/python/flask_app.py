@@ -44,6 +44,6 @@ def create_app(monitor: perf_core.Monitor | None = None) -> flask.Flask:
     @app.get("/metrics")
     def metrics() -> flask.Response:
         return flask.Response(monitor.export_prometheus(),
-                              content_type="text/plain; version=0.0.4; charset=utf-8")
+                              content_type=perf_core.CONTENT_TYPES["prometheus"])
 
     return app

@@ -110,6 +110,7 @@ pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
 };
+pub use export::format::ExportFormat;
 pub use export::hdr::HdrOptions;
 #[cfg(feature = "http")]
 pub use export::http::{MetricsServer, ServerLimits};

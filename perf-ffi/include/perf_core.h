@@ -1029,6 +1029,18 @@ const char *perf_last_error_message(void);
 const char *perf_status_name(int status);
 
 /**
+ * Writes every series in `format` — `"prometheus"`, `"openmetrics"`,
+ * `"json"` or `"csv"`, what the four `perf_export_*` functions write — to
+ * `*out`, and the HTTP `Content-Type` to serve it with to
+ * `*out_content_type` (may be NULL; else free it with `perf_string_free`
+ * too).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `format`, `out`),
+ * `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (another format name).
+ */
+enum perf_status perf_export(const struct perf_monitor *monitor, const char *format, char **out, char **out_content_type);
+
+/**
  * Writes every series in the Prometheus text exposition format 0.0.4 to
  * `*out` (serve it as `text/plain; version=0.0.4`). Names, units and
  * buckets: docs/export.md.

@@ -4,7 +4,7 @@
 
 use std::ffi::c_char;
 
-use perf_core::{JsonExportOptions, Monitor};
+use perf_core::{ExportFormat, JsonExportOptions, Monitor};
 
 use crate::boundary::{call, call_void};
 use crate::convert::{free_string, handle, owned_string, perf_tag, series_arg, str_arg, Out};
@@ -20,6 +20,35 @@ unsafe fn export(
     call(|| {
         let out = Out::required(out, "out")?;
         out.write(owned_string(render(&handle(monitor, "monitor")?.monitor)));
+        Ok(())
+    })
+}
+
+/// Writes every series in `format` — `"prometheus"`, `"openmetrics"`,
+/// `"json"` or `"csv"`, what the four `perf_export_*` functions write — to
+/// `*out`, and the HTTP `Content-Type` to serve it with to
+/// `*out_content_type` (may be NULL; else free it with `perf_string_free`
+/// too).
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `format`, `out`),
+/// `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (another format name).
+#[no_mangle]
+pub unsafe extern "C" fn perf_export(
+    monitor: *const perf_monitor,
+    format: *const c_char,
+    out: *mut *mut c_char,
+    out_content_type: *mut *mut c_char,
+) -> perf_status {
+    call(|| {
+        let out = Out::required(out, "out")?;
+        let monitor = &handle(monitor, "monitor")?.monitor;
+        let format: ExportFormat = str_arg(format, "format")?.parse()?;
+        out.write(owned_string(monitor.export(format)));
+        // Allocated only when asked for: nothing to leak otherwise.
+        if !out_content_type.is_null() {
+            let content_type = owned_string(format.content_type().to_owned());
+            Out::optional(out_content_type).write(content_type);
+        }
         Ok(())
     })
 }

@@ -3,9 +3,7 @@
 
 use napi::bindgen_prelude::{Env, Task};
 use napi_derive::napi;
-use perf_core::{HdrOptions, Monitor};
-
-use crate::error::{binding_error, Result};
+use perf_core::{ExportFormat, HdrOptions, Monitor};
 
 /// How HdrHistogram strings scale values to integers; both optional.
 #[napi(object)]
@@ -30,45 +28,26 @@ pub fn hdr_options(options: Option<HdrExportOptions>) -> HdrOptions {
     out
 }
 
-/// The formats `export_sync` / `export_async` produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// Prometheus text exposition 0.0.4.
-    Prometheus,
-    /// OpenMetrics 1.0 text.
-    OpenMetrics,
-    /// perf-core's JSON export.
-    Json,
-    /// CSV, one row per series.
-    Csv,
+/// One export format, as the core names it.
+#[napi(object)]
+pub struct ExportFormatInfo {
+    /// `prometheus`, `openmetrics`, `json` or `csv`.
+    pub name: String,
+    /// The HTTP `Content-Type` to serve it with.
+    pub content_type: String,
 }
 
-impl ExportFormat {
-    /// The format named `name` (`prometheus`, `openmetrics`, `json`, `csv`).
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "prometheus" => Ok(Self::Prometheus),
-            "openmetrics" => Ok(Self::OpenMetrics),
-            "json" => Ok(Self::Json),
-            "csv" => Ok(Self::Csv),
-            other => Err(binding_error(
-                "ERR_PERF_INVALID_VALUE",
-                format!(
-                    "unknown export format {other:?}: use prometheus, openmetrics, json or csv"
-                ),
-            )),
-        }
-    }
-
-    /// The export of `monitor` in this format.
-    pub fn render(self, monitor: &Monitor) -> String {
-        match self {
-            Self::Prometheus => monitor.export_prometheus(),
-            Self::OpenMetrics => monitor.export_openmetrics(),
-            Self::Json => monitor.export_json(),
-            Self::Csv => monitor.export_csv(),
-        }
-    }
+/// Every export format the core writes, with its media type (the facade's
+/// `CONTENT_TYPES` is built from this, not kept apart).
+#[napi]
+pub fn export_formats() -> Vec<ExportFormatInfo> {
+    ExportFormat::ALL
+        .into_iter()
+        .map(|f| ExportFormatInfo {
+            name: f.as_str().to_owned(),
+            content_type: f.content_type().to_owned(),
+        })
+        .collect()
 }
 
 /// An export computed on the libuv thread pool.
@@ -89,7 +68,7 @@ impl Task for ExportTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        Ok(self.format.render(&self.monitor))
+        Ok(self.monitor.export(self.format))
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -102,11 +81,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_parse_and_render() {
-        let monitor = Monitor::builder().build().unwrap();
-        monitor.record("lat", &[], 5.0).unwrap();
-        let text = ExportFormat::parse("prometheus").unwrap().render(&monitor);
-        assert!(text.contains("lat"), "{text}");
-        assert!(ExportFormat::parse("xml").is_err());
+    fn hdr_options_take_what_is_given() {
+        let options = hdr_options(Some(HdrExportOptions {
+            scale: Some(1.0),
+            significant_digits: None,
+        }));
+        assert_eq!(options, HdrOptions::new().scale(1.0));
     }
 }

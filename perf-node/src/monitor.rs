@@ -15,7 +15,7 @@ use crate::convert::{
     StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
-use crate::export::{hdr_options, ExportFormat, ExportTask, HdrExportOptions};
+use crate::export::{hdr_options, ExportTask, HdrExportOptions};
 use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
 use crate::regression::NativeBaseline;
 
@@ -612,14 +612,15 @@ impl NativeMonitor {
     /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now.
     #[napi]
     pub fn export_sync(&self, format: String) -> Result<String> {
-        Ok(ExportFormat::parse(&format)?.render(&self.inner))
+        let format: perf_core::ExportFormat = format.parse().js()?;
+        Ok(self.inner.export(format))
     }
 
     /// The same as [`NativeMonitor::export_sync`], computed on the libuv
     /// thread pool; the promise resolves with the text.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn export_async(&self, format: String) -> Result<AsyncTask<ExportTask>> {
-        let format = ExportFormat::parse(&format)?;
+        let format: perf_core::ExportFormat = format.parse().js()?;
         Ok(AsyncTask::new(ExportTask::new(self.inner.clone(), format)))
     }
 }

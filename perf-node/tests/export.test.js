@@ -42,8 +42,8 @@ test('every format, sync and async', async () => {
 
 test('export errors: unknown formats and wrong types', async () => {
   const m = sample()
-  throwsCode(() => m.export('xml'), RangeError, 'ERR_PERF_INVALID_VALUE', /unknown export format/)
-  await assert.rejects(m.metrics('xml'), (e) => e instanceof RangeError && e.code === 'ERR_PERF_INVALID_VALUE')
+  throwsCode(() => m.export('xml'), RangeError, 'ERR_PERF_INVALID_CONFIG', /unknown export format/)
+  await assert.rejects(m.metrics('xml'), (e) => e instanceof RangeError && e.code === 'ERR_PERF_INVALID_CONFIG')
   await assert.rejects(m.metrics(5), (e) => e instanceof TypeError && e.code === 'ERR_PERF_INVALID_TYPE')
 })
 

@@ -128,12 +128,9 @@ export interface HdrOptions {
 export type ExportFormat = 'prometheus' | 'openmetrics' | 'json' | 'csv'
 
 /** The Content-Type of each export format. */
-export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Object.freeze({
-  prometheus: 'text/plain; version=0.0.4; charset=utf-8',
-  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
-  json: 'application/json',
-  csv: 'text/csv; charset=utf-8',
-})
+export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Object.freeze(
+  Object.fromEntries(native.exportFormats().map((f) => [f.name, f.contentType])) as Record<ExportFormat, string>,
+)
 
 /**
  * Flushes `monitor` when the process exits normally, so the core's exit

@@ -51,6 +51,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyRegressionReport>()?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
+    module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

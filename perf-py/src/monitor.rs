@@ -654,6 +654,15 @@ impl PyMonitor {
         py.detach(|| m.export_json_with(&JsonExportOptions::new().histograms(histograms)))
     }
 
+    /// The whole monitor in `format` (`"prometheus"`, `"openmetrics"`,
+    /// `"json"`, `"csv"`); serve it with `CONTENT_TYPES[format]`. Another
+    /// name raises `InvalidConfigError`.
+    fn export(&self, py: Python<'_>, format: &str) -> PyResult<String> {
+        let format: perf_core::ExportFormat = format.parse().arg_err(py, "format")?;
+        let m = &self.inner;
+        Ok(py.detach(|| m.export(format)))
+    }
+
     /// Every series' statistics as CSV.
     fn export_csv(&self, py: Python<'_>) -> String {
         let m = &self.inner;
@@ -753,4 +762,13 @@ impl PyEvaluator {
         self.stop(py);
         false
     }
+}
+
+/// `{format name: Content-Type}` of every export format, from the core.
+pub(crate) fn content_types(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let types = PyDict::new(py);
+    for format in perf_core::ExportFormat::ALL {
+        types.set_item(format.as_str(), format.content_type())?;
+    }
+    Ok(types)
 }

@@ -117,3 +117,15 @@ def test_bad_exposition_options() -> None:
     for exc, match, call in cases:
         with pytest.raises(exc, match=match):
             call()
+
+
+def test_export_by_format_name_and_content_types(monitor: Monitor) -> None:
+    monitor.record("api.latency", 12.0)
+    assert set(perf_core.CONTENT_TYPES) == {"prometheus", "openmetrics", "json", "csv"}
+    assert perf_core.CONTENT_TYPES["json"] == "application/json"
+    assert monitor.export("prometheus") == monitor.export_prometheus()
+    assert monitor.export("openmetrics") == monitor.export_openmetrics()
+    assert monitor.export("csv") == monitor.export_csv()
+    assert monitor.export("json").startswith("{")
+    with pytest.raises(perf_core.InvalidConfigError, match="unknown export format"):
+        monitor.export("xml")

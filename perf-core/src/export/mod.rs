@@ -1,5 +1,6 @@
 //! Exports: the monitor's series in the formats other tools read.
 //!
+//! * `format` — the formats by name, with their media types.
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
 //! * `json`, `csv` — every series' statistics as documents.
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
@@ -8,6 +9,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod exposition;
+pub(crate) mod format;
 pub(crate) mod hdr;
 #[cfg(feature = "http")]
 pub(crate) mod http;

@@ -3,10 +3,33 @@
 
 use super::Monitor;
 use crate::export::csv::export_csv;
+use crate::export::format::ExportFormat;
 use crate::export::json::{export_json, JsonExportOptions};
 
 /// Exports: JSON and CSV documents of every series.
 impl Monitor {
+    /// The whole monitor in `format`: what [`Monitor::export_prometheus`],
+    /// [`Monitor::export_openmetrics`], [`Monitor::export_json`] or
+    /// [`Monitor::export_csv`] return; serve it with
+    /// [`ExportFormat::content_type`].
+    ///
+    /// ```
+    /// use perf_core::{ExportFormat, Monitor};
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.record("api", &[], 12.0)?;
+    /// let format: ExportFormat = "csv".parse()?;
+    /// assert_eq!(monitor.export(format), monitor.export_csv());
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn export(&self, format: ExportFormat) -> String {
+        match format {
+            ExportFormat::Prometheus => self.export_prometheus(),
+            ExportFormat::OpenMetrics => self.export_openmetrics(),
+            ExportFormat::Json => self.export_json(),
+            ExportFormat::Csv => self.export_csv(),
+        }
+    }
+
     /// Every series' cumulative statistics as a versioned JSON document
     /// (format `perf-core-export`, version 1; see `docs/export.md`), taken at
     /// the clock's now, without histograms. Series are sorted by name then

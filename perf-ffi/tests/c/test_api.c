@@ -242,6 +242,37 @@ static void test_one_shot_record(void) {
     perf_monitor_free(monitor);
 }
 
+static void test_export_by_format_name(void) {
+    perf_clock_manual *clock = NULL; /* CSV rows carry the time: keep it still */
+    perf_monitor *monitor = manual_monitor(&clock);
+    CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 12.0));
+    const char *names[] = {"prometheus", "openmetrics", "json", "csv"};
+    const char *types[] = {"text/plain; version=0.0.4; charset=utf-8",
+                           "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                           "application/json", "text/csv; charset=utf-8"};
+    for (int i = 0; i < 4; i++) {
+        char *text = NULL, *type = NULL;
+        CHECK_OK(perf_export(monitor, names[i], &text, &type));
+        CHECK(text != NULL && strstr(text, "api") != NULL);
+        CHECK(type != NULL && strcmp(type, types[i]) == 0);
+        perf_string_free(text);
+        perf_string_free(type);
+    }
+    char *csv = NULL, *direct = NULL;
+    CHECK_OK(perf_export(monitor, "csv", &csv, NULL));
+    CHECK_OK(perf_export_csv(monitor, &direct));
+    CHECK(strcmp(csv, direct) == 0);
+    perf_string_free(csv);
+    perf_string_free(direct);
+    char *text = NULL;
+    CHECK_STATUS(perf_export(monitor, "xml", &text, NULL), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("unknown export format");
+    CHECK_STATUS(perf_export(monitor, NULL, &text, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export(monitor, "csv", NULL, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
 static void test_counts_saturate(void) {
     perf_monitor *monitor = NULL;
     CHECK_OK(perf_monitor_new(&monitor));
@@ -1248,6 +1279,7 @@ int main(void) {
     RUN(test_one_shot_record);
     RUN(test_counters_and_gauges);
     RUN(test_counts_saturate);
+    RUN(test_export_by_format_name);
     RUN(test_window_stats_and_percentiles);
     RUN(test_metric_limit);
     RUN(test_rules_evaluation_and_alerts);

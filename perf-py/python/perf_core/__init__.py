@@ -27,6 +27,7 @@ from typing import Any, Optional, TypeVar, Union, cast
 
 from perf_core import _native
 from perf_core._native import (
+    CONTENT_TYPES,
     ArgumentTypeError,
     Baseline,
     Budget,
@@ -143,6 +144,7 @@ if hasattr(os, "register_at_fork"):
 
 
 __all__ = [
+    "CONTENT_TYPES",
     "Alert",
     "AlertEvent",
     "ArgumentTypeError",
