@@ -100,10 +100,7 @@ impl PyEmergency {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let timeout = crate::convert::opt_duration("timeout", timeout)?
-            .unwrap_or(std::time::Duration::from_secs(5));
-        let e = self.monitor.emergency();
-        Ok(py.detach(|| e.flush_notifications(timeout)))
+        crate::monitor::flush_notifications(py, &self.monitor, timeout)
     }
 
     /// Removes a listener. Returns whether it was subscribed.

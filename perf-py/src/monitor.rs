@@ -541,9 +541,7 @@ impl PyMonitor {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let timeout = opt_duration("timeout", timeout)?.unwrap_or(Duration::from_secs(5));
-        let m = &self.inner;
-        Ok(py.detach(|| m.flush_notifications(timeout)))
+        flush_notifications(py, &self.inner, timeout)
     }
 
     /// Notifications dropped because callbacks fell `notification_capacity`
@@ -771,4 +769,16 @@ pub(crate) fn content_types(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         types.set_item(format.as_str(), format.content_type())?;
     }
     Ok(types)
+}
+
+/// `monitor.flush_notifications(timeout)` with the GIL released (the
+/// callbacks need it), `timeout` in seconds (default 5): for the monitor's
+/// and its emergency mode's `flush_notifications`.
+pub(crate) fn flush_notifications(
+    py: Python<'_>,
+    monitor: &Monitor,
+    timeout: Option<&Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    let timeout = opt_duration("timeout", timeout)?.unwrap_or(Duration::from_secs(5));
+    Ok(py.detach(|| monitor.flush_notifications(timeout)))
 }
