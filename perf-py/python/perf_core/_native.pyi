@@ -23,6 +23,7 @@ from perf_core._records import (
 __version__: str
 CONTENT_TYPES: dict[str, str]
 __all__ = [
+    "CONTENT_TYPES",
     "PerfError",
     "InvalidArgumentError",
     "ArgumentTypeError",
