@@ -115,8 +115,8 @@ pub struct Policy {
 /// comparison, for the percentile to be compared: below that, the bootstrap
 /// keeps redrawing the same few extreme values, its interval is too narrow,
 /// and identical runs "regress" far more often than `alpha` (with 50 values
-/// a p99 is the sample maximum on both sides: 3.5 % of identical pairs
-/// failed). See [`Policy::min_samples_for`].
+/// a p99 is the sample maximum on both sides; acceptance testing reported
+/// 3.5 % of identical pairs failing). See [`Policy::min_samples_for`].
 pub const TAIL_SAMPLES: u64 = 10;
 
 /// The fewest bootstrap resamples a [`Policy`] takes.
