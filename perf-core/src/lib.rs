@@ -84,6 +84,7 @@ mod series_index;
 mod snapshot;
 mod stats;
 mod thread_slot;
+mod web_vitals;
 mod window;
 
 pub use alerts::{Alert, AlertEvent, AlertId, AlertKind, AlertState, SubscriptionId};
@@ -110,6 +111,7 @@ pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
 };
+pub use export::exposition_options::ExpositionOptions;
 pub use export::format::ExportFormat;
 pub use export::hdr::HdrOptions;
 #[cfg(feature = "http")]
@@ -138,6 +140,7 @@ pub use series::{
 };
 pub use snapshot::HistogramSnapshot;
 pub use stats::{Stats, DEFAULT_PERCENTILES};
+pub use web_vitals::{WebVitals, WebVitalsRatings};
 
 /// The Rust examples of the README and the docs, compiled and run as doctests
 /// so they stay true to the API.

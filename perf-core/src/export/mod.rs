@@ -9,6 +9,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod exposition;
+pub(crate) mod exposition_options;
 pub(crate) mod format;
 pub(crate) mod hdr;
 #[cfg(feature = "http")]

@@ -51,6 +51,7 @@ mod http;
 mod metrics_facade;
 mod prometheus;
 mod rules;
+mod web_vitals;
 
 /// Configures and builds a [`Monitor`].
 ///
