@@ -807,6 +807,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{Op, Target};
 
     const S: Duration = Duration::from_secs(1);
 
