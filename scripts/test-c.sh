@@ -137,7 +137,18 @@ check_pkg_config() {
     gcc -std=c11 -Wall -Wextra -Werror "$build/pkg_config_static.c" -o "$build/pkg_config_static" \
         "$archive" "${flags[@]}" &&
         "$build/pkg_config_static" &&
-        ! ldd "$build/pkg_config_static" | grep -q libperf_core
+        loads_no_libperf_core "$build/pkg_config_static"
+}
+
+# Whether PROGRAM does not load libperf_core.so (ldd's output is read whole:
+# `ldd | grep -q` fails under pipefail when grep stops reading early).
+loads_no_libperf_core() {
+    local loaded
+    loaded=$(ldd "$1") || return 1
+    if grep -q libperf_core <<<"$loaded"; then
+        echo "$1 loads libperf_core.so"
+        return 1
+    fi
 }
 
 # A CMake project using the installed package builds and runs, with each
@@ -149,8 +160,13 @@ check_cmake() {
         -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null &&
         cmake --build "$dir" >/dev/null &&
         "$dir/consumer_shared" && "$dir/consumer_static" &&
-        ldd "$dir/consumer_shared" | grep -q "libperf_core\.so\.0 => $prefix" &&
-        ! ldd "$dir/consumer_static" | grep -q libperf_core
+        loads_no_libperf_core "$dir/consumer_static" || return 1
+    local loaded
+    loaded=$(ldd "$dir/consumer_shared") || return 1
+    grep -q "libperf_core\.so\.0 => $prefix" <<<"$loaded" || {
+        echo "consumer_shared does not load $prefix/lib/libperf_core.so.0"
+        return 1
+    }
 }
 
 # build_tests KIND: builds tests/c/test_*.c against the KIND library.
