@@ -42,8 +42,9 @@ export declare class NativeBaseline {
 /** A counter series. */
 export declare class NativeCounter {
   /**
-   * Adds `n`, a non-negative integer (the facade sums buffered
-   * increments into one call).
+   * Adds `n`, a non-negative safe integer (the facade sums buffered
+   * increments into one call, and hands over any other increment as it
+   * is, for this check to refuse).
    */
   increment(n: number): void
   /** The count so far. */
@@ -56,6 +57,14 @@ export declare class NativeGauge {
   set(value: number): void
   /** Adds `delta` (finite, may be negative). */
   add(delta: number): void
+  /**
+   * Adds the first `len` deltas of `deltas` one by one, in order, as as
+   * many [`Gauge::add`] calls (the facade buffers deltas, never their
+   * sum, so the value is exactly what those calls give). A refused delta
+   * leaves the value as it was; the others are still added and the
+   * first refusal is thrown.
+   */
+  addBatch(deltas: Float64Array, len: number): void
   /** The current value. */
   value(): number
 }
@@ -71,6 +80,17 @@ export declare class NativeHistogram {
   recordBatch(values: Float64Array, len: number): void
   /** Records one value. */
   record(value: number): void
+  /**
+   * Records `value` `n` times ([`Histogram::record_n`]); `n` is a
+   * non-negative safe integer.
+   */
+  recordN(value: number, n: number): void
+  /**
+   * Records every value of an array ([`Histogram::record_many`]): the
+   * valid ones are recorded, the others counted as rejected, and the
+   * first refusal is thrown.
+   */
+  recordMany(values: Array<number>): void
   /** Values refused so far. */
   rejected(): number
   /** Bytes of memory the series' storage uses. */
