@@ -145,13 +145,40 @@ export declare class NativeMonitor {
   series(): Array<SeriesObject>
   /** The monitor's clock, in ms since the epoch. */
   now(): number
+  /**
+   * The short names of the Web Vitals (`lcp`, `inp`, …), in the order
+   * of the metrics they are recorded under (`web_vitals.lcp`, …).
+   */
+  static webVitalsNames(): Array<string>
   /** The metric names Web Vitals are recorded under (`web_vitals.lcp`, …). */
   static webVitalsMetrics(): Array<string>
   /**
    * The ratings of Web Vitals values under Google's thresholds
-   * ([`Budget::web_vitals`]).
+   * ([`perf_core::WebVitals::rate`]).
    */
   static rateWebVitals(vitals: WebVitals): WebVitalsRatings
+  /**
+   * Records Web Vitals into `web_vitals.lcp`, … with `tags`, all or
+   * nothing ([`Monitor::record_web_vitals`]), and returns their ratings.
+   */
+  recordWebVitals(vitals: WebVitals, tags?: Record<string, string> | undefined | null): WebVitalsRatings
+  /**
+   * Adds one rule, written as an entry of a rules document's `rules`
+   * ([`Rule::from_json`], [`Monitor::add_rule`]).
+   */
+  addRule(json: string): void
+  /**
+   * Adds one budget, written as an entry of a rules document's
+   * `budgets` ([`Budget::from_json`], [`Monitor::add_budget`]).
+   */
+  addBudget(json: string): void
+  /**
+   * The rules ([`Monitor::rules`], those budgets generate included),
+   * each as a rules document's entry ([`Rule::to_json`]).
+   */
+  rules(): Array<string>
+  /** The budgets, each as a rules document's entry ([`Budget::to_json`]). */
+  budgets(): Array<string>
   /**
    * Adds the rules, budgets and emergency section of a rules document.
    * Returns how many rules and budgets were added.
@@ -220,6 +247,17 @@ export declare class NativeMonitor {
   emergencyFlag(): Uint8Array
   /** The latest emergency transitions, oldest first. */
   emergencyHistory(): Array<EmergencyTransitionObject>
+  /**
+   * Replaces the emergency configuration with the `emergency` section
+   * of a rules document ([`EmergencyConfig::from_json`],
+   * [`Monitor::configure_emergency`]).
+   */
+  emergencyConfigure(json: string): void
+  /**
+   * The emergency configuration in effect as the `emergency` section of
+   * a rules document (`{}` for the default).
+   */
+  emergencyConfig(): string
   /** The emergency mode and each trigger, now. */
   emergencyStatus(): EmergencyStatusObject
   /**

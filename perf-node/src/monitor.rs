@@ -4,7 +4,7 @@
 
 use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
 use napi_derive::napi;
-use perf_core::{Budget, Monitor, Precision, WEB_VITALS_METRICS};
+use perf_core::{Budget, EmergencyConfig, Monitor, Precision, Rating, Rule, WEB_VITALS_METRICS};
 use std::collections::HashMap;
 
 use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
@@ -134,6 +134,33 @@ pub struct WebVitalsRatings {
     pub fid: Option<String>,
 }
 
+impl From<&WebVitals> for perf_core::WebVitals {
+    fn from(v: &WebVitals) -> Self {
+        perf_core::WebVitals {
+            lcp: v.lcp,
+            inp: v.inp,
+            cls: v.cls,
+            fcp: v.fcp,
+            ttfb: v.ttfb,
+            fid: v.fid,
+        }
+    }
+}
+
+impl From<perf_core::WebVitalsRatings> for WebVitalsRatings {
+    fn from(r: perf_core::WebVitalsRatings) -> Self {
+        let text = |rating: Option<Rating>| rating.map(|r| r.as_str().to_owned());
+        WebVitalsRatings {
+            lcp: text(r.lcp),
+            inp: text(r.inp),
+            cls: text(r.cls),
+            fcp: text(r.fcp),
+            ttfb: text(r.ttfb),
+            fid: text(r.fid),
+        }
+    }
+}
+
 /// A budget report.
 #[napi(object)]
 pub struct BudgetReportObject {
@@ -198,14 +225,6 @@ fn builder(
         b = b.gauge_mode(name, mode.parse().js()?);
     }
     Ok(b)
-}
-
-/// The rating of `value` for the Web Vital `metric` (`web_vitals.lcp`)
-/// under [`Budget::web_vitals`].
-fn rate_vital(budget: &Budget, metric: &str, value: Option<f64>) -> Option<String> {
-    let value = value?;
-    let item = budget.items.iter().find(|item| item.metric == metric)?;
-    Some(item.rate(value).as_str().to_owned())
 }
 
 #[napi]
@@ -354,6 +373,16 @@ impl NativeMonitor {
         timestamp_ms(self.inner.now())
     }
 
+    /// The short names of the Web Vitals (`lcp`, `inp`, …), in the order
+    /// of the metrics they are recorded under (`web_vitals.lcp`, …).
+    #[napi]
+    pub fn web_vitals_names() -> Vec<String> {
+        perf_core::WebVitals::NAMES
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect()
+    }
+
     /// The metric names Web Vitals are recorded under (`web_vitals.lcp`, …).
     #[napi]
     pub fn web_vitals_metrics() -> Vec<String> {
@@ -361,19 +390,55 @@ impl NativeMonitor {
     }
 
     /// The ratings of Web Vitals values under Google's thresholds
-    /// ([`Budget::web_vitals`]).
+    /// ([`perf_core::WebVitals::rate`]).
     #[napi]
     pub fn rate_web_vitals(vitals: WebVitals) -> WebVitalsRatings {
-        let budget = Budget::web_vitals();
-        let [lcp, inp, cls, fcp, ttfb, fid] = WEB_VITALS_METRICS;
-        WebVitalsRatings {
-            lcp: rate_vital(&budget, lcp, vitals.lcp),
-            inp: rate_vital(&budget, inp, vitals.inp),
-            cls: rate_vital(&budget, cls, vitals.cls),
-            fcp: rate_vital(&budget, fcp, vitals.fcp),
-            ttfb: rate_vital(&budget, ttfb, vitals.ttfb),
-            fid: rate_vital(&budget, fid, vitals.fid),
-        }
+        WebVitalsRatings::from(perf_core::WebVitals::from(&vitals).rate())
+    }
+
+    /// Records Web Vitals into `web_vitals.lcp`, … with `tags`, all or
+    /// nothing ([`Monitor::record_web_vitals`]), and returns their ratings.
+    #[napi]
+    pub fn record_web_vitals(
+        &self,
+        vitals: WebVitals,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<WebVitalsRatings> {
+        let vitals = perf_core::WebVitals::from(&vitals);
+        let ratings = self
+            .inner
+            .record_web_vitals(&vitals, &tag_slice(&tags))
+            .js()?;
+        Ok(WebVitalsRatings::from(ratings))
+    }
+
+    /// Adds one rule, written as an entry of a rules document's `rules`
+    /// ([`Rule::from_json`], [`Monitor::add_rule`]).
+    #[napi]
+    pub fn add_rule(&self, json: String) -> Result<()> {
+        let rule = Rule::from_json(&json).js()?;
+        self.inner.add_rule(rule).js()
+    }
+
+    /// Adds one budget, written as an entry of a rules document's
+    /// `budgets` ([`Budget::from_json`], [`Monitor::add_budget`]).
+    #[napi]
+    pub fn add_budget(&self, json: String) -> Result<()> {
+        let budget = Budget::from_json(&json).js()?;
+        self.inner.add_budget(budget).js()
+    }
+
+    /// The rules ([`Monitor::rules`], those budgets generate included),
+    /// each as a rules document's entry ([`Rule::to_json`]).
+    #[napi]
+    pub fn rules(&self) -> Vec<String> {
+        self.inner.rules().iter().map(Rule::to_json).collect()
+    }
+
+    /// The budgets, each as a rules document's entry ([`Budget::to_json`]).
+    #[napi]
+    pub fn budgets(&self) -> Vec<String> {
+        self.inner.budgets().iter().map(Budget::to_json).collect()
     }
 
     /// Adds the rules, budgets and emergency section of a rules document.
@@ -547,6 +612,22 @@ impl NativeMonitor {
             .iter()
             .map(EmergencyTransitionObject::from)
             .collect()
+    }
+
+    /// Replaces the emergency configuration with the `emergency` section
+    /// of a rules document ([`EmergencyConfig::from_json`],
+    /// [`Monitor::configure_emergency`]).
+    #[napi]
+    pub fn emergency_configure(&self, json: String) -> Result<()> {
+        let config = EmergencyConfig::from_json(&json).js()?;
+        self.inner.configure_emergency(config).js()
+    }
+
+    /// The emergency configuration in effect as the `emergency` section of
+    /// a rules document (`{}` for the default).
+    #[napi]
+    pub fn emergency_config(&self) -> String {
+        self.inner.emergency().config().to_json()
     }
 
     /// The emergency mode and each trigger, now.

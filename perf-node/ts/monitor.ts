@@ -144,8 +144,8 @@ function flushOnExit(monitor: Monitor): void {
 
 /** Handle caches hold at most this many entries; then they start over. */
 const CACHE_LIMIT = 10_000
-const WEB_VITALS_KEYS = ['lcp', 'inp', 'cls', 'fcp', 'ttfb', 'fid'] as const
-const WEB_VITALS_METRICS = native.NativeMonitor.webVitalsMetrics()
+/** The Web Vitals' short names, from the core (`lcp`, `inp`, …). */
+const WEB_VITALS_NAMES: readonly string[] = native.NativeMonitor.webVitalsNames()
 
 /** A rule (see docs/rules.md for every field). */
 export type Rule = Record<string, unknown>
@@ -194,6 +194,11 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
   return out
 }
 
+/** A rules-document item (a rule, a budget, an emergency section) as JSON text. */
+function itemJson(what: string, item: unknown): string {
+  return typeof item === 'string' ? item : JSON.stringify(checkObject(what, item))
+}
+
 /** A gauge mode name, or a `TypeError`. */
 function checkGaugeMode(what: string, value: unknown): string {
   if (typeof value !== 'string' || !GAUGE_MODES.includes(value)) {
@@ -240,16 +245,19 @@ export class Emergency {
     return this.monitor.native.emergencyStatus()
   }
 
-  /** Replaces the emergency configuration (triggers, clear_for, min_dwell, …). */
-  configure(config: EmergencyConfig): void {
-    checkObject('emergency configuration', config)
-    this.monitor.loadRules({ version: 1, emergency: config })
+  /**
+   * Replaces the configuration: `config` is the `emergency` section of a
+   * rules document (triggers, clear_for, min_dwell, …), as an object or
+   * JSON text. Errors name the field (`triggers[0].threshold`).
+   */
+  configure(config: EmergencyConfig | string): void {
+    const json = itemJson('emergency configuration', config)
+    call(() => this.monitor.native.emergencyConfigure(json))
   }
 
-  /** The configuration in effect, as a rules document writes it (null: the default). */
-  config(): EmergencyConfig | null {
-    const doc = JSON.parse(this.monitor.native.rulesJson()) as { emergency?: EmergencyConfig }
-    return doc.emergency ?? null
+  /** The configuration in effect, as the `emergency` section of a rules document (`{}`: the default). */
+  config(): EmergencyConfig {
+    return JSON.parse(this.monitor.native.emergencyConfig()) as EmergencyConfig
   }
 
   /**
@@ -359,28 +367,22 @@ export class Monitor implements HandleOwner {
   /**
    * Records Web Vitals (ms; CLS unitless) into `web_vitals.lcp`, … with
    * `tags`, and returns each one's rating under Google's thresholds (a value
-   * on a boundary gets the better rating). Every value is checked before
-   * any is recorded.
+   * on a boundary gets the better rating). All or nothing: the core checks
+   * every value before it records any, and counts a refused one as
+   * rejected. Pending records are handed over first, so the vitals land
+   * after everything recorded before.
    */
   recordWebVitals(vitals: WebVitals, tags?: Tags): WebVitalsRatingsResult {
-    const object = checkObject('vitals', vitals)
-    for (const key of Object.keys(object)) {
-      if (!(WEB_VITALS_KEYS as readonly string[]).includes(key)) {
-        throw invalidType(`unknown Web Vital ${JSON.stringify(key)}: use ${WEB_VITALS_KEYS.join(', ')}`)
-      }
-    }
-    const handles: Array<[Histogram, number]> = []
-    WEB_VITALS_KEYS.forEach((key, i) => {
-      const value = object[key]
-      if (value === undefined) return
-      checkNumber(key, value)
-      handles.push([this.histogram(WEB_VITALS_METRICS[i], tags), value as number])
-    })
-    for (const [h, value] of handles) {
-      if (!(value >= 0 && Number.isFinite(value))) h.record(value)
-    }
-    for (const [h, value] of handles) h.record(value)
-    return native.NativeMonitor.rateWebVitals(vitals)
+    const object = checkWebVitals(vitals)
+    const normalized = normalizeTags(tags)
+    this.flush()
+    return call(() => this.native.recordWebVitals(object, normalized))
+  }
+
+  /** The ratings of Web Vitals under Google's thresholds, recording nothing. */
+  static rateWebVitals(vitals: WebVitals): WebVitalsRatingsResult {
+    const object = checkWebVitals(vitals)
+    return call(() => native.NativeMonitor.rateWebVitals(object))
   }
 
   // ---- reading ------------------------------------------------------------
@@ -453,16 +455,26 @@ export class Monitor implements HandleOwner {
     return call(() => this.native.loadRulesFile(path))
   }
 
-  /** Adds one rule, written as in a rules document (errors say `rules[0].<field>`). */
-  addRule(rule: Rule): void {
-    checkObject('rule', rule)
-    this.loadRules({ version: 1, rules: [rule] })
+  /**
+   * Adds one rule, written as an entry of a rules document's `rules` (an
+   * object, or its JSON text). Errors (`ERR_PERF_INVALID_RULE`) name the
+   * rule and the field as the entry spells it (`for`, `levels[1].clear`).
+   */
+  addRule(rule: Rule | string): void {
+    const json = itemJson('rule', rule)
+    call(() => this.native.addRule(json))
   }
 
-  /** Adds one budget, written as in a rules document, or `'web_vitals'`. */
+  /**
+   * Adds one budget, written as an entry of a rules document's `budgets`
+   * (an object or its JSON text), or `'web_vitals'` for Google's
+   * thresholds; with `alerts`, the rules that raise them too.
+   */
   addBudget(budget: BudgetSpec): void {
-    const spec = budget === 'web_vitals' ? { name: 'web_vitals', preset: 'web_vitals' } : checkObject('budget', budget)
-    this.loadRules({ version: 1, budgets: [spec] })
+    const json = budget === 'web_vitals'
+      ? JSON.stringify({ name: 'web_vitals', preset: 'web_vitals' })
+      : JSON.stringify(checkObject('budget', budget))
+    call(() => this.native.addBudget(json))
   }
 
   /** Removes a rule; returns whether it existed. */
@@ -475,14 +487,17 @@ export class Monitor implements HandleOwner {
     return this.native.removeBudget(checkString('name', name))
   }
 
-  /** The rules, as a rules document writes them. */
+  /**
+   * The rules in the order they were added, each as a rules document's
+   * entry: those that budgets with `alerts` generate included.
+   */
   rules(): Rule[] {
-    return (JSON.parse(this.native.rulesJson()) as { rules?: Rule[] }).rules ?? []
+    return this.native.rules().map((json) => JSON.parse(json) as Rule)
   }
 
-  /** The budgets, as a rules document writes them. */
+  /** The budgets in the order they were added, each as a rules document's entry. */
   budgets(): Record<string, unknown>[] {
-    return (JSON.parse(this.native.rulesJson()) as { budgets?: Record<string, unknown>[] }).budgets ?? []
+    return this.native.budgets().map((json) => JSON.parse(json) as Record<string, unknown>)
   }
 
   /** The rules, budgets and emergency configuration as one JSON document. */
@@ -770,6 +785,18 @@ export class Monitor implements HandleOwner {
     timer.unref()
     this.flushTimer = timer
   }
+}
+
+/** `vitals` if it is an object of Web Vitals only (the core checks the values). */
+function checkWebVitals(vitals: WebVitals): WebVitals {
+  const object = checkObject('vitals', vitals)
+  for (const key of Object.keys(object)) {
+    if (!WEB_VITALS_NAMES.includes(key)) {
+      throw invalidType(`unknown Web Vital ${describe(key)}: use ${WEB_VITALS_NAMES.join(', ')}`)
+    }
+    if (object[key] !== undefined) checkNumber(key, object[key])
+  }
+  return object as WebVitals
 }
 
 function defaultCallbackErrorHandler(error: unknown, source: CallbackSource): void {
