@@ -162,6 +162,18 @@ export declare class NativeMonitor {
    * nothing ([`Monitor::record_web_vitals`]), and returns their ratings.
    */
   recordWebVitals(vitals: WebVitals, tags?: Record<string, string> | undefined | null): WebVitalsRatings
+  /** The histogram precision in bits. */
+  get precision(): number
+  /**
+   * Files everything recorded so far under the current window interval
+   * ([`Monitor::tick`]).
+   */
+  tick(): void
+  /**
+   * The regression policy of the last rules document loaded with a
+   * `regression` section, or the default ([`Monitor::regression_policy`]).
+   */
+  regressionPolicy(): PolicyOptions
   /**
    * Adds one rule, written as an entry of a rules document's `rules`
    * ([`Rule::from_json`], [`Monitor::add_rule`]).
@@ -492,6 +504,12 @@ export interface MonitorOptions {
   defaultGaugeMode?: string
   /** Gauge modes per metric name. */
   gaugeModes?: Record<string, string>
+  /**
+   * How long to wait before repeating a notification of a still-active
+   * alert, per severity (`critical`, `error`, `warning`, `info`), in ms;
+   * severities left out keep their defaults (5 min, 15 min, 1 h, 4 h).
+   */
+  repeatIntervals?: Record<string, number>
 }
 
 /** The process group of a monitor in multi-process mode. */
@@ -536,13 +554,16 @@ export interface PolicyOptions {
   thresholds?: Record<string, number>
   /** The significance level. */
   alpha?: number
-  /** Fewer samples than this on either side: insufficient data. */
+  /**
+   * Fewer samples than this on either side: insufficient data (a
+   * non-negative safe integer).
+   */
   minSamples?: number
   /** Relative changes below this are never significant. */
   noise?: number
   /** Bootstrap resamples. */
   resamples?: number
-  /** The bootstrap's seed. */
+  /** The bootstrap's seed (a non-negative safe integer). */
   seed?: number
 }
 

@@ -4,7 +4,10 @@
 
 use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
 use napi_derive::napi;
-use perf_core::{Budget, EmergencyConfig, Monitor, Precision, Rating, Rule, WEB_VITALS_METRICS};
+use perf_core::{
+    Budget, EmergencyConfig, Monitor, Precision, Rating, RepeatIntervals, Rule, Severity,
+    WEB_VITALS_METRICS,
+};
 use std::collections::HashMap;
 
 use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
@@ -17,7 +20,7 @@ use crate::convert::{
 use crate::error::{binding_error, from_napi, IntoJs, Result};
 use crate::export::{hdr_options, ExportTask, HdrExportOptions};
 use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
-use crate::regression::NativeBaseline;
+use crate::regression::{NativeBaseline, PolicyOptions};
 
 /// Settings of a monitor; every field is optional.
 #[napi(object)]
@@ -50,6 +53,10 @@ pub struct MonitorOptions {
     pub default_gauge_mode: Option<String>,
     /// Gauge modes per metric name.
     pub gauge_modes: Option<std::collections::HashMap<String, String>>,
+    /// How long to wait before repeating a notification of a still-active
+    /// alert, per severity (`critical`, `error`, `warning`, `info`), in ms;
+    /// severities left out keep their defaults (5 min, 15 min, 1 h, 4 h).
+    pub repeat_intervals: Option<std::collections::HashMap<String, f64>>,
 }
 
 /// The process group of a monitor in multi-process mode.
@@ -224,7 +231,27 @@ fn builder(
     for (name, mode) in options.gauge_modes.iter().flatten() {
         b = b.gauge_mode(name, mode.parse().js()?);
     }
+    if let Some(intervals) = &options.repeat_intervals {
+        b = b.repeat_intervals(repeat_intervals(intervals)?);
+    }
     Ok(b)
+}
+
+/// `{ critical: ms, … }`: repeat intervals per severity, the others at
+/// their defaults.
+fn repeat_intervals(given: &HashMap<String, f64>) -> Result<RepeatIntervals> {
+    let mut intervals = RepeatIntervals::default();
+    for (name, ms) in given {
+        let severity: Severity = name.parse().map_err(|reason: String| {
+            binding_error(
+                "ERR_PERF_INVALID_CONFIG",
+                format!("repeatIntervals: {reason}"),
+            )
+        })?;
+        let what = format!("repeatIntervals.{name}");
+        intervals.set(severity, duration_from_ms(&what, *ms)?);
+    }
+    Ok(intervals)
 }
 
 #[napi]
@@ -410,6 +437,26 @@ impl NativeMonitor {
             .record_web_vitals(&vitals, &tag_slice(&tags))
             .js()?;
         Ok(WebVitalsRatings::from(ratings))
+    }
+
+    /// The histogram precision in bits.
+    #[napi(getter)]
+    pub fn precision(&self) -> u32 {
+        u32::from(self.inner.precision().bits())
+    }
+
+    /// Files everything recorded so far under the current window interval
+    /// ([`Monitor::tick`]).
+    #[napi]
+    pub fn tick(&self) {
+        self.inner.tick();
+    }
+
+    /// The regression policy of the last rules document loaded with a
+    /// `regression` section, or the default ([`Monitor::regression_policy`]).
+    #[napi]
+    pub fn regression_policy(&self) -> PolicyOptions {
+        PolicyOptions::from(&self.inner.regression_policy())
     }
 
     /// Adds one rule, written as an entry of a rules document's `rules`

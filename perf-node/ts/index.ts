@@ -33,6 +33,7 @@ export type {
   MultiprocessStatus,
   Rule,
   SeriesInfo,
+  Severity,
   Stats,
   WebVitals,
   WebVitalsRatingsResult,

@@ -16,11 +16,12 @@ import type {
   MonitorOptions as NativeMonitorOptions,
   MultiprocessStatusObject,
   NativeMonitor,
+  PolicyOptions,
   SeriesObject,
   StatsObject,
   WebVitalsRatings,
 } from '../native'
-import { Baseline } from './baseline'
+import { Baseline, Policy } from './baseline'
 import { ManualClock } from './clock'
 import { call, checkFunction, checkNumber, checkObject, checkString, describe, invalidType, perfError } from './errors'
 import { Counter, Flushable, Gauge, HandleOwner, Histogram } from './handles'
@@ -58,6 +59,9 @@ export interface WebVitals {
   ttfb?: number
   fid?: number
 }
+
+/** An alert severity. */
+export type Severity = 'info' | 'warning' | 'error' | 'critical'
 
 /** Where a callback that threw was registered. */
 export type CallbackSource = 'onAlert' | 'emergency.onChange'
@@ -114,6 +118,12 @@ export interface MonitorOptions {
   defaultGaugeMode?: GaugeMode
   /** Gauge modes per metric name. */
   gaugeModes?: Record<string, GaugeMode>
+  /**
+   * How long to wait before repeating a notification of a still-active
+   * alert, per severity, in ms (defaults: critical 5 min, error 15 min,
+   * warning 1 h, info 4 h); rules can override it.
+   */
+  repeatIntervals?: Partial<Record<Severity, number>>
 }
 
 /** How HdrHistogram strings scale values: `{ scale: 1000, significantDigits: 3 }` by default. */
@@ -190,6 +200,9 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
       modes[name] = checkGaugeMode(`gaugeModes.${name}`, mode)
     }
     out.gaugeModes = modes
+  }
+  if (options.repeatIntervals !== undefined) {
+    out.repeatIntervals = checkObject('repeatIntervals', options.repeatIntervals) as Record<string, number>
   }
   return out
 }
@@ -437,6 +450,22 @@ export class Monitor implements HandleOwner {
     return this.native.now()
   }
 
+  /** The histogram precision in bits (the `precision` option, or the default 7). */
+  get precision(): number {
+    return this.native.precision
+  }
+
+  /**
+   * Files everything recorded so far (pending records included) under the
+   * current window interval. The real clock and `ManualClock` do this
+   * themselves; call it only with windows read right after recording on a
+   * clock that does neither.
+   */
+  tick(): void {
+    this.flush()
+    this.native.tick()
+  }
+
   // ---- rules, budgets, alerts --------------------------------------------
 
   /**
@@ -498,6 +527,15 @@ export class Monitor implements HandleOwner {
   /** The budgets in the order they were added, each as a rules document's entry. */
   budgets(): Record<string, unknown>[] {
     return this.native.budgets().map((json) => JSON.parse(json) as Record<string, unknown>)
+  }
+
+  /**
+   * The regression policy of the last rules document loaded with a
+   * `regression` section (else the default), every setting given: what
+   * `compare(baseline, current, policy)` takes.
+   */
+  regressionPolicy(): Required<Policy> {
+    return this.native.regressionPolicy() as Required<PolicyOptions>
   }
 
   /** The rules, budgets and emergency configuration as one JSON document. */
