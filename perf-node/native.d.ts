@@ -292,13 +292,17 @@ export declare class NativeMonitor {
    * (created if needed); all or nothing.
    */
   importHdr(name: string, tags: Record<string, string> | undefined | null, encoded: string, options?: HdrExportOptions | undefined | null): void
-  /** Prometheus text exposition, OpenMetrics, JSON or CSV, computed now. */
-  exportSync(format: string): string
+  /**
+   * Prometheus text exposition, OpenMetrics, JSON or CSV, computed now;
+   * `options` is [`perf_core::ExpositionOptions`] as JSON (text formats
+   * only).
+   */
+  exportSync(format: string, options?: string | undefined | null): string
   /**
    * The same as [`NativeMonitor::export_sync`], computed on the libuv
    * thread pool; the promise resolves with the text.
    */
-  exportAsync(format: string): Promise<string>
+  exportAsync(format: string, options?: string | undefined | null): Promise<string>
 }
 
 /** A notification (`onAlert`, `evaluate()`, `alertHistory()`). */

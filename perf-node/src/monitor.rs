@@ -18,7 +18,7 @@ use crate::convert::{
     StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
-use crate::export::{hdr_options, ExportTask, HdrExportOptions};
+use crate::export::{exposition_config, hdr_options, ExportTask, HdrExportOptions};
 use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
 use crate::regression::{NativeBaseline, PolicyOptions};
 
@@ -737,18 +737,30 @@ impl NativeMonitor {
             .js()
     }
 
-    /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now.
+    /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now;
+    /// `options` is [`perf_core::ExpositionOptions`] as JSON (text formats
+    /// only).
     #[napi]
-    pub fn export_sync(&self, format: String) -> Result<String> {
+    pub fn export_sync(&self, format: String, options: Option<String>) -> Result<String> {
         let format: perf_core::ExportFormat = format.parse().js()?;
-        Ok(self.inner.export(format))
+        let config = exposition_config(format, options.as_deref())?;
+        Ok(ExportTask::new(self.inner.clone(), format, config).run())
     }
 
     /// The same as [`NativeMonitor::export_sync`], computed on the libuv
     /// thread pool; the promise resolves with the text.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn export_async(&self, format: String) -> Result<AsyncTask<ExportTask>> {
+    pub fn export_async(
+        &self,
+        format: String,
+        options: Option<String>,
+    ) -> Result<AsyncTask<ExportTask>> {
         let format: perf_core::ExportFormat = format.parse().js()?;
-        Ok(AsyncTask::new(ExportTask::new(self.inner.clone(), format)))
+        let config = exposition_config(format, options.as_deref())?;
+        Ok(AsyncTask::new(ExportTask::new(
+            self.inner.clone(),
+            format,
+            config,
+        )))
     }
 }

@@ -27,6 +27,7 @@ export type {
   EmergencyStatus,
   EmergencyTransition,
   ExportFormat,
+  ExpositionOptions,
   GaugeMode,
   HdrOptions,
   MonitorOptions,

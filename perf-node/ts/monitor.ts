@@ -63,6 +63,28 @@ export interface WebVitals {
 /** An alert severity. */
 export type Severity = 'info' | 'warning' | 'error' | 'critical'
 
+/**
+ * Options of the Prometheus and OpenMetrics expositions (`exportPrometheus`,
+ * `exportOpenMetrics`, `export`, `metrics`); all optional. The core checks
+ * them (`ExpositionOptions`); errors name the option.
+ */
+export interface ExpositionOptions {
+  /** Labels added to every series (`{ service: 'api' }`). */
+  globalLabels?: Record<string, string>
+  /** `# HELP` text per metric name. */
+  help?: Record<string, string>
+  /** Unit per metric name (`{ 'db.query': 'milliseconds' }`). */
+  units?: Record<string, string>
+  /** Bucket upper bounds per histogram, in place of the default layout. */
+  buckets?: Record<string, number[]>
+  /** Summary quantiles (0…1) per histogram, in place of buckets. */
+  summaries?: Record<string, number[]>
+  /** Bucket upper bounds of every other histogram. */
+  defaultBuckets?: number[]
+  /** Summary quantiles of every other histogram. */
+  defaultSummary?: number[]
+}
+
 /** Where a callback that threw was registered. */
 export type CallbackSource = 'onAlert' | 'emergency.onChange'
 
@@ -205,6 +227,23 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
     out.repeatIntervals = checkObject('repeatIntervals', options.repeatIntervals) as Record<string, number>
   }
   return out
+}
+
+/**
+ * Exposition options as the core reads them (`ExpositionOptions` as JSON):
+ * the camelCase keys become the core's snake_case names; the core checks
+ * everything else and names the option in its errors.
+ */
+function expositionJson(options: ExpositionOptions | undefined): string | undefined {
+  if (options === undefined) return undefined
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(checkObject('options', options))) {
+    if (key.includes('_')) {
+      throw perfError('ERR_PERF_INVALID_CONFIG', `unknown exposition option ${describe(key)}: options are camelCase`)
+    }
+    out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value
+  }
+  return JSON.stringify(out)
 }
 
 /** A rules-document item (a rule, a budget, an emergency section) as JSON text. */
@@ -645,14 +684,14 @@ export class Monitor implements HandleOwner {
 
   // ---- exports ------------------------------------------------------------
 
-  /** Prometheus text exposition (0.0.4) of every series, now. */
-  exportPrometheus(): string {
-    return this.export('prometheus')
+  /** Prometheus text exposition (0.0.4) of every series, now, with `options`. */
+  exportPrometheus(options?: ExpositionOptions): string {
+    return this.export('prometheus', options)
   }
 
-  /** OpenMetrics text of every series, now. */
-  exportOpenMetrics(): string {
-    return this.export('openmetrics')
+  /** OpenMetrics text of every series, now, with `options`. */
+  exportOpenMetrics(options?: ExpositionOptions): string {
+    return this.export('openmetrics', options)
   }
 
   /** perf-core's JSON export of every series, now. */
@@ -665,23 +704,28 @@ export class Monitor implements HandleOwner {
     return this.export('csv')
   }
 
-  /** The export in `format`, computed now on this thread. */
-  export(format: ExportFormat): string {
+  /**
+   * The export in `format`, computed now on this thread; `options` apply
+   * to the `prometheus` and `openmetrics` formats.
+   */
+  export(format: ExportFormat, options?: ExpositionOptions): string {
     checkString('format', format)
+    const json = expositionJson(options)
     this.flush()
-    return call(() => this.native.exportSync(format))
+    return call(() => this.native.exportSync(format, json))
   }
 
   /**
-   * The export in `format` (default Prometheus text), computed off the main
-   * thread; pending records are flushed first, synchronously. Serve it with
-   * `CONTENT_TYPES[format]`.
+   * The export in `format` (default Prometheus text) with `options` (text
+   * formats), computed off the main thread; pending records are flushed
+   * first, synchronously. Serve it with `CONTENT_TYPES[format]`.
    */
-  metrics(format: ExportFormat = 'prometheus'): Promise<string> {
+  metrics(format: ExportFormat = 'prometheus', options?: ExpositionOptions): Promise<string> {
     try {
       checkString('format', format)
+      const json = expositionJson(options)
       this.flush()
-      return call(() => this.native.exportAsync(format))
+      return call(() => this.native.exportAsync(format, json))
     } catch (e) {
       return Promise.reject(e)
     }
