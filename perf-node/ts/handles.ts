@@ -14,15 +14,15 @@ import { call, checkNumber, describe, invalidType, invalidValue } from './errors
 /** Something with pending records, queued with its monitor. */
 export interface Flushable {
   /** Hands the pending records to the native core and leaves the monitor's queue. */
-  drain(): void
+  _drain(): void
 }
 
 /** What a handle needs from its monitor. */
 export interface HandleOwner {
   /** Queues a handle that has pending records, to flush before reads. */
-  queue(handle: Flushable): void
+  _queue(handle: Flushable): void
   /** The monitor's clock in ms, for timers. */
-  clockNow(): number
+  _clockNow(): number
 }
 
 /** Values at or above this (2^64, from the core) are out of the histograms' range. */
@@ -56,15 +56,15 @@ export class Histogram implements Flushable {
    * count in the series' `rejected` statistic.
    */
   record(value: number): void {
-    if (typeof value !== 'number' || !(value >= 0 && value < MAX_VALUE)) return this.reject(value)
+    if (typeof value !== 'number' || !(value >= 0 && value < MAX_VALUE)) return this._reject(value)
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
     const n = this.pending
     this.buffer[n] = value
     this.pending = n + 1
-    if (n + 1 === this.capacity) this.send()
+    if (n + 1 === this.capacity) this._send()
   }
 
   /**
@@ -74,11 +74,11 @@ export class Histogram implements Flushable {
    */
   startTimer(): () => number {
     const owner = this.owner
-    const start = owner.clockNow()
+    const start = owner._clockNow()
     let elapsed = -1
     return () => {
       if (elapsed < 0) {
-        elapsed = Math.max(0, owner.clockNow() - start)
+        elapsed = Math.max(0, owner._clockNow() - start)
         this.record(elapsed)
       }
       return elapsed
@@ -117,11 +117,11 @@ export class Histogram implements Flushable {
 
   /** Hands the pending values to the native core now. */
   flush(): void {
-    if (this.pending > 0) this.send()
+    if (this.pending > 0) this._send()
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
@@ -131,14 +131,14 @@ export class Histogram implements Flushable {
     return this.native.rejected()
   }
 
-  private send(): void {
+  private _send(): void {
     const n = this.pending
     this.pending = 0
     call(() => this.native.recordBatch(this.buffer, n))
   }
 
   /** Throws the error for a value `record` refused. */
-  private reject(value: unknown): never {
+  private _reject(value: unknown): never {
     if (typeof value !== 'number') {
       throw invalidType(`a histogram value must be a number, got ${describe(value)}`)
     }
@@ -166,10 +166,10 @@ export class Counter implements Flushable {
   /** Adds `n` (a non-negative safe integer, default 1). */
   inc(n = 1): void {
     // Anything else goes to the core as it is, which refuses it.
-    if (!(Number.isSafeInteger(n) && n >= 0)) return this.incrementNow(n)
+    if (!(Number.isSafeInteger(n) && n >= 0)) return this._incrementNow(n)
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
     const sum = this.pending + n
     if (sum > Number.MAX_SAFE_INTEGER) {
@@ -187,7 +187,7 @@ export class Counter implements Flushable {
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
@@ -202,7 +202,7 @@ export class Counter implements Flushable {
   }
 
   /** Hands `n` to the core at once, for its check: a `TypeError` or the core's `RangeError`. */
-  private incrementNow(n: unknown): void {
+  private _incrementNow(n: unknown): void {
     checkNumber('a counter increment', n)
     call(() => this.native.increment(n as number))
   }
@@ -247,8 +247,8 @@ export class Gauge implements Flushable {
 
   /** Sets the value (finite; may be negative). */
   set(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return this.now('a gauge value', value, (v) => this.native.set(v))
-    this.enqueue()
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this._now('a gauge value', value, (v) => this.native.set(v))
+    this._enqueue()
     this.op = GaugeOp.Set
     this.expected = value
     this.count = 0
@@ -256,9 +256,9 @@ export class Gauge implements Flushable {
 
   /** Adds `delta` (default 1; finite, may be negative). */
   inc(delta = 1): void {
-    if (typeof delta !== 'number' || !Number.isFinite(delta)) return this.now('a gauge delta', delta, (d) => this.native.add(d))
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) return this._now('a gauge delta', delta, (d) => this.native.add(d))
     if (this.op === GaugeOp.None) {
-      this.enqueue()
+      this._enqueue()
       this.op = GaugeOp.Add
       this.expected = this.native.value()
     }
@@ -274,7 +274,7 @@ export class Gauge implements Flushable {
     if (this.op === GaugeOp.Add) {
       const deltas = (this.deltas ??= new Float64Array(GAUGE_BATCH))
       deltas[this.count++] = delta
-      if (this.count === GAUGE_BATCH) this.sendDeltas()
+      if (this.count === GAUGE_BATCH) this._sendDeltas()
     }
   }
 
@@ -299,17 +299,17 @@ export class Gauge implements Flushable {
       const v = this.expected
       call(() => this.native.set(v))
     } else {
-      this.sendDeltas()
+      this._sendDeltas()
     }
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
 
-  private sendDeltas(): void {
+  private _sendDeltas(): void {
     const n = this.count
     if (n === 0) return
     this.count = 0
@@ -317,15 +317,15 @@ export class Gauge implements Flushable {
     call(() => this.native.addBatch(deltas, n))
   }
 
-  private enqueue(): void {
+  private _enqueue(): void {
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
   }
 
   /** Hands a value the handle does not buffer to the core at once: a `TypeError`, or the core's decision. */
-  private now(what: string, value: unknown, write: (v: number) => void): void {
+  private _now(what: string, value: unknown, write: (v: number) => void): void {
     checkNumber(what, value)
     this.flush()
     call(() => write(value as number))

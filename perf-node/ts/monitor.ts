@@ -319,7 +319,7 @@ export class Emergency {
    */
   onChange(callback: (transition: EmergencyTransition) => void): () => void {
     checkFunction('callback', callback)
-    const guarded = this.monitor.guard(callback, 'emergency.onChange')
+    const guarded = this.monitor._guard(callback, 'emergency.onChange')
     const id = call(() => this.monitor.native.onEmergency(guarded))
     return () => {
       this.monitor.native.offEmergency(id)
@@ -339,8 +339,7 @@ export class Emergency {
 export class Monitor implements HandleOwner {
   /** @internal */
   readonly native: NativeMonitor
-  /** The emergency mode. */
-  readonly emergency: Emergency
+  private readonly emergencyMode: Emergency
   private readonly histograms = new HandleCache<Histogram>(CACHE_LIMIT)
   private readonly counters = new HandleCache<Counter>(CACHE_LIMIT)
   private readonly gauges = new HandleCache<Gauge>(CACHE_LIMIT)
@@ -371,22 +370,27 @@ export class Monitor implements HandleOwner {
       : multiprocess
         ? Math.min(options.windowInterval ?? 1000, options.publishInterval ?? 1000) / 2
         : (options.windowInterval ?? 1000)
-    this.emergency = new Emergency(this)
-    this.clock?.attach(this)
-    if (flushInterval > 0 && this.clock === undefined) this.startFlushTimer(flushInterval)
+    this.emergencyMode = new Emergency(this)
+    this.clock?._attach(this)
+    if (flushInterval > 0 && this.clock === undefined) this._startFlushTimer(flushInterval)
     if (multiprocess) flushOnExit(this)
+  }
+
+  /** The emergency mode. */
+  get emergency(): Emergency {
+    return this.emergencyMode
   }
 
   // ---- recording ----------------------------------------------------------
 
   /** The histogram series `name{tags}` (created on first use; the same handle each time). */
   histogram(name: string, tags?: Tags): Histogram {
-    return this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+    return this.histograms.get(name, tags) ?? this._createHistogram(name, tags)
   }
 
   /** Records `value` into `name{tags}` without keeping a handle. */
   record(name: string, value: number, tags?: Tags): void {
-    const h = this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+    const h = this.histograms.get(name, tags) ?? this._createHistogram(name, tags)
     h.record(value)
   }
 
@@ -398,7 +402,7 @@ export class Monitor implements HandleOwner {
       const normalized = normalizeTags(tags)
       const handle = call(() => this.native.counter(name, normalized))
       c = new Counter(this, handle, name, Object.freeze({ ...normalized }))
-      this.remember(this.counters, name, tags, c)
+      this._remember(this.counters, name, tags, c)
     }
     return c
   }
@@ -411,7 +415,7 @@ export class Monitor implements HandleOwner {
       const normalized = normalizeTags(tags)
       const handle = call(() => this.native.gauge(name, normalized))
       g = new Gauge(this, handle, name, Object.freeze({ ...normalized }))
-      this.remember(this.gauges, name, tags, g)
+      this._remember(this.gauges, name, tags, g)
     }
     return g
   }
@@ -445,7 +449,7 @@ export class Monitor implements HandleOwner {
     let error: unknown
     for (let i = 0; i < dirty.length; i++) {
       try {
-        dirty[i].drain()
+        dirty[i]._drain()
       } catch (e) {
         error ??= e
       }
@@ -456,26 +460,26 @@ export class Monitor implements HandleOwner {
 
   /** Cumulative statistics of the histogram `name{tags}`. */
   stats(name: string, tags?: Tags): Stats {
-    return this.read(name, tags, (n, t) => this.native.stats(n, t))
+    return this._read(name, tags, (n, t) => this.native.stats(n, t))
   }
 
   /** Statistics of the values recorded into `name{tags}` over the last `windowMs` ms. */
   windowStats(name: string, tags: Tags | undefined, windowMs: number): Stats {
     checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.windowStats(n, t, windowMs))
+    return this._read(name, tags, (n, t) => this.native.windowStats(n, t, windowMs))
   }
 
   /** Any percentile `q` in [0, 100] of `name{tags}`, cumulative or over the last `windowMs` ms. */
   percentile(name: string, q: number, tags?: Tags, windowMs?: number): number {
     checkNumber('q', q)
     if (windowMs !== undefined) checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.percentile(n, t, q, windowMs))
+    return this._read(name, tags, (n, t) => this.native.percentile(n, t, q, windowMs))
   }
 
   /** The rate per second of the counter `name{tags}` over the last `windowMs` ms. */
   counterRate(name: string, tags: Tags | undefined, windowMs: number): number {
     checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.counterRate(n, t, windowMs))
+    return this._read(name, tags, (n, t) => this.native.counterRate(n, t, windowMs))
   }
 
   /** Every series, sorted by name and tags. */
@@ -626,7 +630,7 @@ export class Monitor implements HandleOwner {
    */
   onAlert(callback: (event: AlertEvent) => unknown): () => void {
     checkFunction('callback', callback)
-    const id = call(() => this.native.onAlert(this.guard(callback, 'onAlert')))
+    const id = call(() => this.native.onAlert(this._guard(callback, 'onAlert')))
     return () => {
       this.native.offAlert(id)
     }
@@ -740,7 +744,7 @@ export class Monitor implements HandleOwner {
    */
   exportHdr(name: string, tags?: Tags, options?: HdrOptions): string {
     if (options !== undefined) checkObject('options', options)
-    return this.read(name, tags, (n, t) => this.native.exportHdr(n, t, options))
+    return this._read(name, tags, (n, t) => this.native.exportHdr(n, t, options))
   }
 
   /**
@@ -802,30 +806,30 @@ export class Monitor implements HandleOwner {
   // ---- internals ----------------------------------------------------------
 
   /** @internal Queues a handle with pending records. */
-  queue(handle: Flushable): void {
+  _queue(handle: Flushable): void {
     this.dirty.push(handle)
   }
 
   /** @internal The clock in ms, for timers. */
-  clockNow(): number {
+  _clockNow(): number {
     return this.clock === undefined ? performance.now() : this.clock.now()
   }
 
   /** @internal `callback`, made unable to throw into the engine. */
-  guard<T>(callback: (value: T) => unknown, source: CallbackSource): (value: T) => void {
+  _guard<T>(callback: (value: T) => unknown, source: CallbackSource): (value: T) => void {
     return (value: T) => {
       try {
         const result = callback(value)
         if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-          ;(result as Promise<unknown>).then(undefined, (e: unknown) => this.callbackFailed(e, source))
+          ;(result as Promise<unknown>).then(undefined, (e: unknown) => this._callbackFailed(e, source))
         }
       } catch (e) {
-        this.callbackFailed(e, source)
+        this._callbackFailed(e, source)
       }
     }
   }
 
-  private callbackFailed(error: unknown, source: CallbackSource): void {
+  private _callbackFailed(error: unknown, source: CallbackSource): void {
     this.callbackErrorCount++
     try {
       this.onCallbackError(error, source)
@@ -834,30 +838,30 @@ export class Monitor implements HandleOwner {
     }
   }
 
-  private createHistogram(name: string, tags: Tags | undefined): Histogram {
+  private _createHistogram(name: string, tags: Tags | undefined): Histogram {
     checkString('name', name)
     const normalized = normalizeTags(tags)
     const handle = call(() => this.native.histogram(name, normalized))
     const h = new Histogram(this, handle, name, Object.freeze({ ...normalized }), this.batchSize)
-    this.remember(this.histograms, name, tags, h)
+    this._remember(this.histograms, name, tags, h)
     return h
   }
 
   /** Caches a new handle (validated: its tags are well-typed). */
-  private remember<H>(cache: HandleCache<H>, name: string, tags: Tags | undefined, handle: H): void {
+  private _remember<H>(cache: HandleCache<H>, name: string, tags: Tags | undefined, handle: H): void {
     // A full cache starts over; the handles dropped from it hand over
     // their pending records now, so none lingers in the queue.
     if (!cache.set(name, tags, handle)) this.flush()
   }
 
-  private read<T>(name: string, tags: Tags | undefined, f: (name: string, tags: Record<string, string> | undefined) => T): T {
+  private _read<T>(name: string, tags: Tags | undefined, f: (name: string, tags: Record<string, string> | undefined) => T): T {
     checkString('name', name)
     const normalized = normalizeTags(tags)
     this.flush()
     return call(() => f(name, normalized))
   }
 
-  private startFlushTimer(intervalMs: number): void {
+  private _startFlushTimer(intervalMs: number): void {
     const self = new WeakRef<Monitor>(this)
     const timer = setInterval(() => {
       const monitor = self.deref()
