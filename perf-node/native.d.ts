@@ -18,6 +18,12 @@ export declare class NativeBaseline {
   static load(path: string): NativeBaseline
   /** Reads a baseline document. */
   static fromJson(json: string): NativeBaseline
+  /**
+   * Several runs merged into one baseline of `version`
+   * ([`Baseline::from_runs`]): per series, the histograms of every run
+   * added together.
+   */
+  static fromRuns(version: string, runs: Array<NativeBaseline>): NativeBaseline
   /** Writes the baseline to `path` atomically. */
   save(path: string): void
   /** The baseline as a JSON document. */
@@ -164,6 +170,8 @@ export declare class NativeMonitor {
   recordWebVitals(vitals: WebVitals, tags?: Record<string, string> | undefined | null): WebVitalsRatings
   /** The histogram precision in bits. */
   get precision(): number
+  /** The window interval in ms, or null without windows. */
+  get windowInterval(): number | null
   /**
    * Files everything recorded so far under the current window interval
    * ([`Monitor::tick`]).

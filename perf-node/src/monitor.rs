@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
 use crate::clock::NativeManualClock;
 use crate::convert::{
-    count, duration_from_ms, positive_duration_from_ms, tag_slice, timestamp_ms, AlertEventObject,
-    AlertObject, BudgetRowObject, EmergencyStatusObject, EmergencyTransitionObject, SeriesObject,
-    StatsObject,
+    count, duration_from_ms, ms, positive_duration_from_ms, tag_slice, timestamp_ms,
+    AlertEventObject, AlertObject, BudgetRowObject, EmergencyStatusObject,
+    EmergencyTransitionObject, SeriesObject, StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
 use crate::export::{exposition_config, hdr_options, ExportTask, HdrExportOptions};
@@ -443,6 +443,12 @@ impl NativeMonitor {
     #[napi(getter)]
     pub fn precision(&self) -> u32 {
         u32::from(self.inner.precision().bits())
+    }
+
+    /// The window interval in ms, or null without windows.
+    #[napi(getter)]
+    pub fn window_interval(&self) -> Option<f64> {
+        self.inner.window_interval().map(ms)
     }
 
     /// Files everything recorded so far under the current window interval

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use napi::bindgen_prelude::ClassInstance;
 use napi_derive::napi;
 use perf_core::{compare, Baseline, Policy, Statistic};
 
@@ -130,6 +131,20 @@ impl NativeBaseline {
     pub fn from_json(json: String) -> Result<Self> {
         Ok(NativeBaseline {
             inner: Baseline::from_json(&json).js()?,
+        })
+    }
+
+    /// Several runs merged into one baseline of `version`
+    /// ([`Baseline::from_runs`]): per series, the histograms of every run
+    /// added together.
+    #[napi(factory)]
+    pub fn from_runs(
+        version: String,
+        runs: Vec<ClassInstance<'_, NativeBaseline>>,
+    ) -> Result<Self> {
+        let runs: Vec<Baseline> = runs.iter().map(|run| run.inner.clone()).collect();
+        Ok(NativeBaseline {
+            inner: Baseline::from_runs(version, &runs).js()?,
         })
     }
 

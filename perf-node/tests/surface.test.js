@@ -52,3 +52,24 @@ test('repeatIntervals sets how often still-active alerts repeat, per severity, i
   throwsCode(() => new Monitor({ repeatIntervals: { info: -1 } }), RangeError, 'ERR_PERF_INVALID_VALUE', /repeatIntervals\.info/)
   throwsCode(() => new Monitor({ repeatIntervals: 60_000 }), TypeError, 'ERR_PERF_INVALID_TYPE')
 })
+
+test('windowInterval is the window interval in ms, null without windows', () => {
+  assert.equal(new Monitor().windowInterval, 1000)
+  assert.equal(new Monitor({ windowInterval: 250 }).windowInterval, 250)
+  assert.equal(new Monitor({ windows: false }).windowInterval, null)
+})
+
+test('Baseline.fromRuns merges runs into one baseline', () => {
+  const { Baseline } = require('..')
+  const runs = [1, 2, 3].map((run) => {
+    const m = new Monitor()
+    for (let i = 1; i <= 100; i++) m.record('lat', i * run)
+    return m.baseline(`run-${run}`)
+  })
+  const merged = Baseline.fromRuns('v1', runs)
+  assert.equal(merged.version, 'v1')
+  assert.equal(merged.metadata.runs, '3')
+  assert.equal(merged.series()[0].stats.count, 300)
+  throwsCode(() => Baseline.fromRuns('v1', []), Error, 'ERR_PERF_INVALID_COMPARISON', /run/)
+  throwsCode(() => Baseline.fromRuns('v1', [{}]), TypeError, 'ERR_PERF_INVALID_TYPE')
+})

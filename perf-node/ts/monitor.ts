@@ -498,6 +498,11 @@ export class Monitor implements HandleOwner {
     return this.native.precision
   }
 
+  /** The window interval in ms (the `windowInterval` option), or null without windows. */
+  get windowInterval(): number | null {
+    return this.native.windowInterval ?? null
+  }
+
   /**
    * Files everything recorded so far (pending records included) under the
    * current window interval. The real clock and `ManualClock` do this
