@@ -156,8 +156,6 @@ export declare class NativeMonitor {
    * of the metrics they are recorded under (`web_vitals.lcp`, …).
    */
   static webVitalsNames(): Array<string>
-  /** The metric names Web Vitals are recorded under (`web_vitals.lcp`, …). */
-  static webVitalsMetrics(): Array<string>
   /**
    * The ratings of Web Vitals values under Google's thresholds
    * ([`perf_core::WebVitals::rate`]).

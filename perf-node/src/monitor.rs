@@ -6,7 +6,6 @@ use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
 use napi_derive::napi;
 use perf_core::{
     Budget, EmergencyConfig, Monitor, Precision, Rating, RepeatIntervals, Rule, Severity,
-    WEB_VITALS_METRICS,
 };
 use std::collections::HashMap;
 
@@ -408,12 +407,6 @@ impl NativeMonitor {
             .iter()
             .map(|n| (*n).to_owned())
             .collect()
-    }
-
-    /// The metric names Web Vitals are recorded under (`web_vitals.lcp`, …).
-    #[napi]
-    pub fn web_vitals_metrics() -> Vec<String> {
-        WEB_VITALS_METRICS.iter().map(|m| (*m).to_owned()).collect()
     }
 
     /// The ratings of Web Vitals values under Google's thresholds
