@@ -442,6 +442,67 @@ typedef struct perf_alert {
 } perf_alert;
 
 /**
+ * One notification of the alert history (`perf_alert_history`): the
+ * fields of a `perf_alert_event`, in an array the caller owns.
+ *
+ * Not a `perf_alert_event`: that struct grows at its end (its
+ * `struct_size`), which an array cannot allow — a caller indexes the
+ * array by the `sizeof` its header declares. This one keeps its layout;
+ * new fields would come with a new struct and function.
+ *
+ * Ownership: the strings belong to the array; `perf_alert_history_free`
+ * frees them with it.
+ */
+typedef struct perf_alert_history_entry {
+  /**
+   * The alert's id.
+   */
+  uint64_t id;
+  /**
+   * What happened.
+   */
+  enum perf_alert_kind kind;
+  /**
+   * The rule's name.
+   */
+  char *rule;
+  /**
+   * The series' metric name (for ratios, the numerator's).
+   */
+  char *metric;
+  /**
+   * The series, printed `name{key="value",...}`.
+   */
+  char *series;
+  /**
+   * The alert's severity after the event.
+   */
+  enum perf_severity severity;
+  /**
+   * The severity before an escalation or de-escalation, else
+   * `PERF_SEVERITY_NONE`.
+   */
+  enum perf_severity previous_severity;
+  /**
+   * The reading that caused the event; NaN for no data.
+   */
+  double value;
+  /**
+   * The threshold concerned (the fire threshold, or the clear threshold
+   * for recovered and resolved).
+   */
+  double threshold;
+  /**
+   * When it happened (the evaluation time), ns since the Unix epoch.
+   */
+  uint64_t at_unix_nanos;
+  /**
+   * When the alert fired, ns since the Unix epoch.
+   */
+  uint64_t fired_at_unix_nanos;
+} perf_alert_history_entry;
+
+/**
  * A per-statistic threshold of a `perf_policy`.
  */
 typedef struct perf_threshold {
@@ -925,6 +986,34 @@ enum perf_status perf_alerts_active(const struct perf_monitor *monitor, struct p
  * `len`, not freed yet nor used after this call.
  */
 void perf_alerts_free(struct perf_alert *alerts, size_t len);
+
+/**
+ * Lists the latest alert notifications, oldest first — at most
+ * `perf_monitor_options.alert_history` (default 1 000), every event an
+ * evaluation made, delivered to callbacks or not: writes a new array to
+ * `*out_events` and its length to `*out_len` (NULL and 0 when there is
+ * none). In multi-process mode, the group's (as `perf_alerts_active`).
+ *
+ * Ownership: the array and its strings belong to the caller; free them
+ * with `perf_alert_history_free(*out_events, *out_len)`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_events`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_events` is NULL
+ * or valid for writing a `perf_alert_history_entry *`; `out_len` is NULL
+ * or valid for writing a `size_t`.
+ */
+enum perf_status perf_alert_history(const struct perf_monitor *monitor, struct perf_alert_history_entry **out_events, size_t *out_len);
+
+/**
+ * Frees an array from `perf_alert_history` with its strings; `len` must
+ * be the length it gave. NULL does nothing.
+ *
+ * # Safety
+ * `events` is NULL or an array `perf_alert_history` returned with length
+ * `len`, not freed yet nor used after this call.
+ */
+void perf_alert_history_free(struct perf_alert_history_entry *events, size_t len);
 
 /**
  * Captures a baseline of `version` from every histogram series of the

@@ -1421,6 +1421,62 @@ static void test_growable_input_structs(void) {
     perf_monitor_free(b);
 }
 
+/* ---- alert history, series listing, monitor getters -------------------------- */
+
+static void test_alert_history(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    perf_alert_history_entry *events = (perf_alert_history_entry *)&clock;
+    size_t n = 99;
+    CHECK_OK(perf_alert_history(monitor, &events, &n));
+    CHECK(events == NULL && n == 0);
+    perf_alert_history_free(events, n);
+
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    perf_tag tags[] = {{"route", "/a"}};
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", tags, 1, 500.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL)); /* fired: warning */
+    for (int i = 0; i < 500; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", tags, 1, 5000.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL)); /* escalated: critical */
+
+    CHECK_OK(perf_alert_history(monitor, &events, &n));
+    CHECK(n == 2);
+    if (n == 2) {
+        /* Oldest first, each with its own copy of the strings. */
+        CHECK(events[0].kind == PERF_ALERT_FIRED);
+        CHECK(events[0].severity == PERF_SEVERITY_WARNING);
+        CHECK(events[0].previous_severity == PERF_SEVERITY_NONE);
+        CHECK(strcmp(events[0].rule, "slow") == 0);
+        CHECK(strcmp(events[0].metric, "api.latency") == 0);
+        CHECK(strcmp(events[0].series, "api.latency{route=\"/a\"}") == 0);
+        CHECK(events[0].threshold == 100.0);
+        CHECK_NEAR(events[0].value, 500.0, 0.0039);
+        CHECK(events[0].at_unix_nanos == START_NANOS + SEC);
+        CHECK(events[0].fired_at_unix_nanos == START_NANOS + SEC);
+        CHECK(events[1].kind == PERF_ALERT_ESCALATED);
+        CHECK(events[1].id == events[0].id);
+        CHECK(events[1].severity == PERF_SEVERITY_CRITICAL);
+        CHECK(events[1].previous_severity == PERF_SEVERITY_WARNING);
+        CHECK(events[1].at_unix_nanos == START_NANOS + 2 * SEC);
+        CHECK(events[0].rule != events[1].rule);
+    }
+    perf_alert_history_free(events, n);
+    perf_alert_history_free(NULL, 0);
+
+    CHECK_STATUS(perf_alert_history(NULL, &events, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_alert_history(monitor, NULL, &n), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("out_events is NULL");
+    CHECK_STATUS(perf_alert_history(monitor, &events, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1466,6 +1522,7 @@ int main(void) {
     RUN(test_exports);
     RUN(test_growable_output_structs);
     RUN(test_growable_input_structs);
+    RUN(test_alert_history);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
