@@ -270,6 +270,24 @@ typedef enum perf_rating {
 } perf_rating;
 
 /**
+ * The kind of a metric: every series of one metric name has the same.
+ */
+typedef enum perf_metric_kind {
+  /**
+   * A distribution of values (`perf_histogram`).
+   */
+  PERF_METRIC_HISTOGRAM = 0,
+  /**
+   * A monotonic count (`perf_counter`).
+   */
+  PERF_METRIC_COUNTER = 1,
+  /**
+   * A value that goes up and down (`perf_gauge`).
+   */
+  PERF_METRIC_GAUGE = 2,
+} perf_metric_kind;
+
+/**
  * A baseline (opaque): per histogram series, the full histogram and its
  * summary, a version, a creation time and metadata. Capture with
  * `perf_baseline_capture`, read with `perf_baseline_load` or
@@ -870,6 +888,37 @@ typedef struct perf_stats {
    */
   uint64_t rejected;
 } perf_stats;
+
+/**
+ * One series, as `perf_series_list` lists it.
+ *
+ * Ownership: the strings and the tag array (with its strings) belong to
+ * the listing; `perf_series_list_free` frees them with it.
+ */
+typedef struct perf_series_info {
+  /**
+   * The metric name.
+   */
+  char *name;
+  /**
+   * Histogram, counter or gauge.
+   */
+  enum perf_metric_kind kind;
+  /**
+   * The series' tags, sorted by key (NULL when it has none): pass them
+   * back as they are to `perf_stats_get` and the other series functions.
+   */
+  struct perf_tag *tags;
+  /**
+   * The number of tags.
+   */
+  size_t tags_len;
+  /**
+   * The series printed as `name{key="value",...}` (`name` alone without
+   * tags), as alerts and exports name it.
+   */
+  char *key;
+} perf_series_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1864,6 +1913,32 @@ enum perf_status perf_evaluator_stop(const struct perf_monitor *monitor);
  * valid for writing a `bool`.
  */
 enum perf_status perf_evaluator_is_running(const struct perf_monitor *monitor, bool *out);
+
+/**
+ * Lists every series of the monitor, sorted by name then tags: writes a
+ * new array to `*out_series` and its length to `*out_len` (NULL and 0
+ * when there is none). In multi-process mode, the group's series.
+ *
+ * Ownership: the array, its strings and tag arrays belong to the caller;
+ * free them with `perf_series_list_free(*out_series, *out_len)`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_series`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_series` is NULL
+ * or valid for writing a `perf_series_info *`; `out_len` is NULL or valid
+ * for writing a `size_t`.
+ */
+enum perf_status perf_series_list(const struct perf_monitor *monitor, struct perf_series_info **out_series, size_t *out_len);
+
+/**
+ * Frees an array from `perf_series_list` with everything it holds; `len`
+ * must be the length it gave. NULL does nothing.
+ *
+ * # Safety
+ * `series` is NULL or an array `perf_series_list` returned with length
+ * `len`, not freed yet nor used after this call.
+ */
+void perf_series_list_free(struct perf_series_info *series, size_t len);
 
 /**
  * Writes the cumulative statistics of the histogram series `name{tags}`

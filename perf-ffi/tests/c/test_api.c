@@ -1477,6 +1477,59 @@ static void test_alert_history(void) {
     perf_clock_manual_free(clock);
 }
 
+static void test_series_list(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_series_info *series = NULL;
+    size_t n = 99;
+    CHECK_OK(perf_series_list(monitor, &series, &n));
+    CHECK(series == NULL && n == 0);
+    perf_series_list_free(series, n);
+
+    perf_tag tags[] = {{"route", "/users"}, {"method", "GET"}};
+    CHECK_OK(perf_record(monitor, "http.duration", tags, 2, 3.0));
+    perf_counter *jobs = NULL;
+    CHECK_OK(perf_counter_get(monitor, "jobs.done", NULL, 0, &jobs));
+    perf_counter_free(jobs);
+    perf_gauge *depth = NULL;
+    perf_tag queue[] = {{"queue", "mail"}};
+    CHECK_OK(perf_gauge_get(monitor, "queue.depth", queue, 1, &depth));
+    perf_gauge_free(depth);
+
+    CHECK_OK(perf_series_list(monitor, &series, &n));
+    CHECK(n == 3);
+    if (n == 3) {
+        /* Sorted by name, then tags. */
+        CHECK(strcmp(series[0].name, "http.duration") == 0);
+        CHECK(series[0].kind == PERF_METRIC_HISTOGRAM);
+        CHECK(series[0].tags_len == 2);
+        CHECK(strcmp(series[0].tags[0].key, "method") == 0 &&
+              strcmp(series[0].tags[0].value, "GET") == 0);
+        CHECK(strcmp(series[0].tags[1].key, "route") == 0 &&
+              strcmp(series[0].tags[1].value, "/users") == 0);
+        CHECK(strcmp(series[0].key, "http.duration{method=\"GET\",route=\"/users\"}") == 0);
+        CHECK(strcmp(series[1].name, "jobs.done") == 0);
+        CHECK(series[1].kind == PERF_METRIC_COUNTER);
+        CHECK(series[1].tags == NULL && series[1].tags_len == 0);
+        CHECK(strcmp(series[1].key, "jobs.done") == 0);
+        CHECK(series[2].kind == PERF_METRIC_GAUGE);
+        CHECK(strcmp(series[2].key, "queue.depth{queue=\"mail\"}") == 0);
+        /* The listed tags name the series for the other functions. */
+        perf_stats stats = PERF_STATS_INIT;
+        CHECK_OK(perf_stats_get(monitor, series[0].name, series[0].tags, series[0].tags_len,
+                                &stats));
+        CHECK(stats.count == 1);
+    }
+    perf_series_list_free(series, n);
+    perf_series_list_free(NULL, 0);
+
+    CHECK_STATUS(perf_series_list(NULL, &series, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_series_list(monitor, NULL, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_series_list(monitor, &series, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("out_len is NULL");
+    perf_monitor_free(monitor);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1523,6 +1576,7 @@ int main(void) {
     RUN(test_growable_output_structs);
     RUN(test_growable_input_structs);
     RUN(test_alert_history);
+    RUN(test_series_list);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
