@@ -755,6 +755,25 @@ typedef struct perf_monitor_options {
    * new ones are dropped and counted (`perf_monitor_notifications_dropped`).
    */
   size_t notification_capacity;
+  /**
+   * How long a still-active critical alert waits before its notification
+   * repeats, in ms (default 300 000: 5 min). Rules can override it. Added
+   * after the first version of this struct: a caller built against an
+   * older header (a smaller `struct_size`) gets the default.
+   */
+  uint64_t repeat_critical_ms;
+  /**
+   * The same for error alerts (default 900 000: 15 min).
+   */
+  uint64_t repeat_error_ms;
+  /**
+   * The same for warning alerts (default 3 600 000: 1 h).
+   */
+  uint64_t repeat_warning_ms;
+  /**
+   * The same for info alerts (default 14 400 000: 4 h).
+   */
+  uint64_t repeat_info_ms;
 } perf_monitor_options;
 
 /**
@@ -1512,6 +1531,45 @@ enum perf_status perf_monitor_new_with_options(const struct perf_monitor_options
  * NULL or valid for writing a `uint64_t`.
  */
 enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *out_unix_nanos);
+
+/**
+ * Files everything recorded so far under the current interval of every
+ * series' sliding window (`Monitor::tick`). The monitor's ticker thread
+ * (system clock) and `perf_clock_manual_advance_ms`/`_set` (manual clock)
+ * already do this; call it yourself only to make values recorded just now
+ * count in a window read before the next tick.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
+ */
+enum perf_status perf_monitor_tick(const struct perf_monitor *monitor);
+
+/**
+ * Writes the monitor's histogram precision in bits (2-10; 7 unless
+ * `perf_monitor_options.precision_bits` set another) to `*out`.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `uint8_t`.
+ */
+enum perf_status perf_monitor_precision_bits(const struct perf_monitor *monitor, uint8_t *out);
+
+/**
+ * Writes the length of the intervals the monitor's sliding windows are
+ * made of, in ms, to `*out`: 0 if windows are disabled
+ * (`perf_monitor_options.disable_windows`).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `uint64_t`.
+ */
+enum perf_status perf_monitor_window_interval_ms(const struct perf_monitor *monitor, uint64_t *out);
 
 /**
  * Frees a monitor; NULL does nothing. Stops its background evaluator

@@ -1530,6 +1530,116 @@ static void test_series_list(void) {
     perf_monitor_free(monitor);
 }
 
+static void test_monitor_getters_and_tick(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    uint8_t bits = 0;
+    uint64_t interval = 0;
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK(bits == 7);
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(interval == 1000);
+    CHECK_OK(perf_monitor_tick(monitor));
+    CHECK_STATUS(perf_monitor_tick(NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_precision_bits(NULL, &bits), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_precision_bits(monitor, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_window_interval_ms(NULL, &interval), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_window_interval_ms(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
+    options.precision_bits = 9;
+    options.window_interval_ms = 250;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(bits == 9 && interval == 250);
+    /* A value recorded now counts in the current window once ticked. */
+    CHECK_OK(perf_record(monitor, "ticked", NULL, 0, 2.0));
+    CHECK_OK(perf_monitor_tick(monitor));
+    perf_stats stats = PERF_STATS_INIT;
+    CHECK_OK(perf_window_stats(monitor, "ticked", NULL, 0, 1000, &stats));
+    CHECK(stats.count == 1);
+    perf_monitor_free(monitor);
+
+    options.disable_windows = true;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(interval == 0);
+    CHECK_OK(perf_monitor_tick(monitor)); /* nothing to file */
+    perf_monitor_free(monitor);
+}
+
+/* ---- repeat intervals, an old perf_monitor_options ---------------------------- */
+
+/* Fires the critical level of SLOW_RULES, waits `ms` and evaluates again:
+ * whether the alert's notification repeated. */
+static bool repeats_after(perf_monitor_options *options, uint64_t ms) {
+    perf_clock_manual *clock = NULL;
+    CHECK_OK(perf_clock_manual_new(START_NANOS, &clock));
+    options->clock = clock;
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new_with_options(options, &monitor));
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 5000.0));
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    size_t events = 0;
+    CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK(events == 1);
+    CHECK_OK(perf_clock_manual_advance_ms(clock, ms));
+    CHECK_OK(perf_evaluate(monitor, &events));
+    bool repeated = false;
+    perf_alert_history_entry *history = NULL;
+    size_t n = 0;
+    CHECK_OK(perf_alert_history(monitor, &history, &n));
+    for (size_t i = 0; i < n; i++) {
+        repeated |= history[i].kind == PERF_ALERT_REPEATED;
+    }
+    perf_alert_history_free(history, n);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+    options->clock = NULL;
+    return repeated;
+}
+
+static void test_repeat_intervals(void) {
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
+    CHECK(!repeats_after(&options, 10000)); /* the default: 5 min for critical */
+    options.repeat_critical_ms = 5000;
+    options.repeat_warning_ms = 1; /* another severity: no effect here */
+    CHECK(!repeats_after(&options, 4000));
+    CHECK(repeats_after(&options, 5000));
+    options.repeat_critical_ms = 0; /* 0: the default again */
+    CHECK(!repeats_after(&options, 10000));
+}
+
+/* A program built against the first header passes the smaller struct,
+ * which ended with notification_capacity: it keeps working, and the
+ * fields it does not have take their defaults (the bytes after its struct
+ * are never read). */
+static void test_an_old_monitor_options_struct_still_works(void) {
+    size_t first_version = offsetof(perf_monitor_options, notification_capacity) + sizeof(size_t);
+    CHECK(first_version == offsetof(perf_monitor_options, repeat_critical_ms));
+    perf_monitor_options options;
+    memset(&options, GUARD, sizeof options); /* what follows an old struct */
+    memset(&options, 0, first_version);
+    options.struct_size = first_version;
+    options.precision_bits = 6;
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    uint8_t bits = 0;
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK(bits == 6);
+    perf_monitor_free(monitor);
+    /* The guard bytes (huge repeat intervals) were not read: the default
+     * 5 min applies, not 0xABAB... ms. */
+    CHECK(!repeats_after(&options, 10000));
+    options.repeat_critical_ms = 1000; /* past its struct_size: ignored */
+    CHECK(!repeats_after(&options, 10000));
+    options.struct_size = first_version - 1;
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_INVALID_ARGUMENT);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1577,6 +1687,9 @@ int main(void) {
     RUN(test_growable_input_structs);
     RUN(test_alert_history);
     RUN(test_series_list);
+    RUN(test_monitor_getters_and_tick);
+    RUN(test_repeat_intervals);
+    RUN(test_an_old_monitor_options_struct_still_works);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
