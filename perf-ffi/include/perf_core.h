@@ -1698,6 +1698,29 @@ enum perf_status perf_histogram_record(const struct perf_histogram *histogram, d
 enum perf_status perf_histogram_record_n(const struct perf_histogram *histogram, double value, uint64_t n);
 
 /**
+ * Records the `values_len` values of `values` (in the metric's unit), as
+ * that many calls of `perf_histogram_record` would but finding the
+ * thread's storage once: for buffered or replayed samples. `values` may be
+ * NULL when `values_len` is 0.
+ *
+ * Not all or nothing: every valid value is recorded even when others are
+ * refused. NaN, infinite, negative values and values >= 2^64 are refused
+ * and counted in `perf_stats.rejected`, and the call then returns
+ * `PERF_ERR_INVALID_VALUE` with the first refusal's message — after
+ * recording the batch's valid values.
+ *
+ * Ownership: `values` is read during the call only.
+ * Errors: `PERF_ERR_NULL_POINTER` (`histogram`, or `values` with
+ * `values_len > 0`: nothing recorded), `PERF_ERR_INVALID_VALUE` (see
+ * above).
+ *
+ * # Safety
+ * `histogram` is NULL or a live `perf_histogram` handle; `values` is NULL
+ * or points to `values_len` readable `double`s.
+ */
+enum perf_status perf_histogram_record_many(const struct perf_histogram *histogram, const double *values, size_t values_len);
+
+/**
  * Writes the cumulative statistics of the handle's series to `*out`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`histogram`, `out`),

@@ -1640,6 +1640,37 @@ static void test_an_old_monitor_options_struct_still_works(void) {
     CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_INVALID_ARGUMENT);
 }
 
+/* ---- record_many --------------------------------------------------------------- */
+
+static void test_record_many(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_histogram *h = NULL;
+    CHECK_OK(perf_histogram_get(monitor, "batch", NULL, 0, &h));
+    const double values[] = {1.0, 2.0, 3.0, 4.0};
+    CHECK_OK(perf_histogram_record_many(h, values, 4));
+    CHECK_OK(perf_histogram_record_many(h, NULL, 0));
+    perf_stats stats = PERF_STATS_INIT;
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 4 && stats.sum == 10.0 && stats.rejected == 0);
+
+    /* As in Rust: every valid value is recorded, the invalid ones are
+     * counted, and the first refusal is the status. */
+    const double mixed[] = {5.0, NAN, 6.0, -1.0};
+    CHECK_STATUS(perf_histogram_record_many(h, mixed, 4), PERF_ERR_INVALID_VALUE);
+    CHECK_MESSAGE("NaN");
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 6 && stats.sum == 21.0 && stats.rejected == 2);
+
+    CHECK_STATUS(perf_histogram_record_many(NULL, values, 4), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_histogram_record_many(h, NULL, 2), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("values (with values_len > 0) is NULL");
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 6);
+    perf_histogram_free(h);
+    perf_monitor_free(monitor);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1690,6 +1721,7 @@ int main(void) {
     RUN(test_monitor_getters_and_tick);
     RUN(test_repeat_intervals);
     RUN(test_an_old_monitor_options_struct_still_works);
+    RUN(test_record_many);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
