@@ -1416,6 +1416,47 @@ enum perf_status perf_export_prometheus(const struct perf_monitor *monitor, char
 enum perf_status perf_export_openmetrics(const struct perf_monitor *monitor, char **out);
 
 /**
+ * `perf_export_prometheus` with exposition options: `options_json` is a
+ * JSON object whose keys are all optional — `global_labels` (labels added
+ * to every series), `help` (`# HELP` text per metric), `units` (unit per
+ * metric), `buckets` (bucket bounds per histogram), `summaries` (summary
+ * quantiles per histogram), `default_buckets`, `default_summary` (the
+ * layout of every other histogram); `"{}"` is the default exposition.
+ * Details: docs/export.md.
+ *
+ * ```c
+ * perf_export_prometheus_with(m, "{\"global_labels\": {\"service\": \"api\"},"
+ *                                " \"buckets\": {\"db.query\": [1, 5, 25]}}", &text);
+ * ```
+ *
+ * Ownership: `options_json` is read during the call only; `*out` is a new
+ * string owned by the caller; free it with `perf_string_free`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `options_json`, `out`),
+ * `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (not JSON, an
+ * unknown key, or a value out of range; the message names the option,
+ * e.g. `buckets: ...`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+ * NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+ * `char *`.
+ */
+enum perf_status perf_export_prometheus_with(const struct perf_monitor *monitor, const char *options_json, char **out);
+
+/**
+ * `perf_export_openmetrics` with exposition options, as
+ * `perf_export_prometheus_with` takes them.
+ *
+ * Ownership and errors: as `perf_export_prometheus_with`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+ * NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+ * `char *`.
+ */
+enum perf_status perf_export_openmetrics_with(const struct perf_monitor *monitor, const char *options_json, char **out);
+
+/**
  * Writes every series' cumulative statistics as a JSON document (format
  * `perf-core-export`, version 1; docs/export.md) to `*out`; with
  * `include_histograms`, each histogram series also carries its buckets.

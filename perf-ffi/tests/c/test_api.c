@@ -1671,6 +1671,58 @@ static void test_record_many(void) {
     perf_monitor_free(monitor);
 }
 
+/* ---- exposition options --------------------------------------------------------- */
+
+static void test_exposition_options(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    CHECK_OK(perf_record(monitor, "db.query", NULL, 0, 3.0));
+    const char *options =
+        "{\"global_labels\": {\"service\": \"api\"}, \"help\": {\"db.query\": \"Query time\"},"
+        " \"units\": {\"db.query\": \"milliseconds\"}, \"buckets\": {\"db.query\": [1, 5, 25]}}";
+    char *text = NULL;
+    CHECK_OK(perf_export_prometheus_with(monitor, options, &text));
+    CHECK(text != NULL && strstr(text, "# HELP db_query_milliseconds Query time\n") != NULL);
+    CHECK(contains_and_free(text, "db_query_milliseconds_bucket{service=\"api\",le=\"5\"} 1\n"));
+    CHECK_OK(perf_export_openmetrics_with(monitor, options, &text));
+    CHECK(text != NULL && strstr(text, "# UNIT db_query_milliseconds milliseconds\n") != NULL);
+    CHECK(contains_and_free(text, "# EOF\n"));
+    /* "{}" is the default exposition. */
+    char *plain = NULL;
+    CHECK_OK(perf_export_prometheus_with(monitor, "{}", &text));
+    CHECK_OK(perf_export_prometheus(monitor, &plain));
+    CHECK(text != NULL && plain != NULL && strcmp(text, plain) == 0);
+    perf_string_free(text);
+    perf_string_free(plain);
+
+    /* Bad options name the option. */
+    text = NULL;
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"bucket\": {}}", &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("unknown field `bucket`");
+    CHECK_STATUS(perf_export_openmetrics_with(monitor, "{\"default_buckets\": [5, 1]}", &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("default_buckets: ");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"buckets\": {\"db.query\": \"x\"}}",
+                                             &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("buckets");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "not json", &text), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("exposition options");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"global_labels\": {\"le\": \"1\"}}",
+                                             &text),
+                 PERF_ERR_INVALID_TAG);
+    CHECK_MESSAGE("global_labels: ");
+    CHECK(text == NULL); /* written only on PERF_OK */
+    CHECK_STATUS(perf_export_prometheus_with(monitor, BAD_UTF8, &text), PERF_ERR_INVALID_UTF8);
+    CHECK_STATUS(perf_export_prometheus_with(NULL, "{}", &text), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_prometheus_with(monitor, NULL, &text), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("options_json is NULL");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{}", NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_openmetrics_with(NULL, "{}", &text), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1722,6 +1774,7 @@ int main(void) {
     RUN(test_repeat_intervals);
     RUN(test_an_old_monitor_options_struct_still_works);
     RUN(test_record_many);
+    RUN(test_exposition_options);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
