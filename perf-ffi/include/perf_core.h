@@ -638,6 +638,95 @@ typedef struct perf_emergency_transition {
 typedef void (*perf_emergency_callback)(const struct perf_emergency_transition *transition, void *user_data);
 
 /**
+ * One emergency trigger's state, in `perf_emergency_state.triggers`.
+ *
+ * An array element: its layout stays (new fields would come with a new
+ * struct). Ownership: the strings belong to the status;
+ * `perf_emergency_status_free` frees them.
+ */
+typedef struct perf_emergency_trigger {
+  /**
+   * The trigger's name.
+   */
+  char *name;
+  /**
+   * Whether it holds (has been true for its `for`).
+   */
+  bool holding;
+  /**
+   * Since when it has been true, ns since the Unix epoch; 0 if it is not.
+   */
+  uint64_t true_since_unix_nanos;
+  /**
+   * Whether it has a reading yet (the `last_` fields are set).
+   */
+  bool has_last;
+  /**
+   * Its latest reading; NaN without one, or when the rule it refers to
+   * has no data.
+   */
+  double last_value;
+  /**
+   * The threshold the reading was compared with; NaN without a reading.
+   */
+  double last_threshold;
+  /**
+   * The series read (for a rule reference, the strongest alert's),
+   * printed `name{key="value",...}`; NULL if none.
+   */
+  char *last_series;
+  /**
+   * The reading in words, as transitions describe it
+   * (`"slow on api.latency: 5000 (holds when > 1000)"`); NULL without one.
+   */
+  char *last_description;
+} perf_emergency_trigger;
+
+/**
+ * The emergency mode and each trigger, as `perf_emergency_status` fills
+ * it. Growable: set `struct_size` first (`PERF_EMERGENCY_STATE_INIT` or
+ * `perf_emergency_state_init`). Times are ns since the Unix epoch, 0 when
+ * absent.
+ *
+ * Ownership: after a successful `perf_emergency_status`, `triggers`
+ * belongs to the caller: free it with `perf_emergency_status_free`.
+ */
+typedef struct perf_emergency_state {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller before the call (`PERF_EMERGENCY_STATE_INIT` or
+   * `perf_emergency_state_init`); the library writes only the fields it
+   * covers and never changes it.
+   */
+  size_t struct_size;
+  /**
+   * Whether the mode is on.
+   */
+  bool active;
+  /**
+   * Whether it is held on by hand (`perf_emergency_activate`).
+   */
+  bool manual;
+  /**
+   * When it turned on; 0 when it is off.
+   */
+  uint64_t since_unix_nanos;
+  /**
+   * Before this an automatic activation cannot end (its minimum dwell);
+   * 0 when there is none.
+   */
+  uint64_t dwell_until_unix_nanos;
+  /**
+   * Each trigger, in configuration order (NULL when none is configured).
+   */
+  struct perf_emergency_trigger *triggers;
+  /**
+   * The number of triggers.
+   */
+  size_t triggers_len;
+} perf_emergency_state;
+
+/**
  * One tag of a series: `key` and `value`, both NUL-terminated UTF-8.
  *
  * Series are identified by a metric name plus a set of tags (order does
@@ -1348,6 +1437,40 @@ enum perf_status perf_emergency_subscribe(const struct perf_monitor *monitor, pe
  * or valid for writing a `bool`.
  */
 enum perf_status perf_emergency_unsubscribe(const struct perf_monitor *monitor, uint64_t subscription, bool *out_existed);
+
+/**
+ * Fills `*out` with the emergency mode's status at the clock's now: on or
+ * off, by hand or not, since when, the dwell, and each trigger (holding,
+ * true since, latest reading). In multi-process mode, the group's.
+ *
+ * A struct rather than a JSON string, like `perf_multiprocess_status`:
+ * C reads the fields without a JSON parser.
+ *
+ * Ownership: `out->triggers` is a new array owned by the caller (NULL
+ * when no trigger is configured); free it with
+ * `perf_emergency_status_free(out)`. Written only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+ * version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * points to a `perf_emergency_state` whose `struct_size` field is set and
+ * whose `struct_size` bytes are writable.
+ */
+enum perf_status perf_emergency_status(const struct perf_monitor *monitor, struct perf_emergency_state *out);
+
+/**
+ * Frees the triggers `perf_emergency_status` wrote into `*status` and sets
+ * `triggers` to NULL and `triggers_len` to 0 (so a second call does
+ * nothing); the struct itself is the caller's. NULL does nothing.
+ *
+ * # Safety
+ * `status` is NULL or points to a `perf_emergency_state` that
+ * `perf_emergency_status` filled (or whose `triggers` is NULL), not freed
+ * yet; its `triggers` are not used after this call.
+ */
+void perf_emergency_status_free(struct perf_emergency_state *status);
 
 /**
  * The message of the last call that failed on this thread, in English,
@@ -2151,6 +2274,7 @@ enum perf_status perf_counter_rate(const struct perf_monitor *monitor, const cha
 #define PERF_POLICY_INIT {.struct_size = sizeof(perf_policy)}
 #define PERF_STATS_INIT {.struct_size = sizeof(perf_stats)}
 #define PERF_MULTIPROCESS_STATUS_INIT {.struct_size = sizeof(perf_multiprocess_status)}
+#define PERF_EMERGENCY_STATE_INIT {.struct_size = sizeof(perf_emergency_state)}
 
 /** Sets `*options` to the defaults, with `struct_size` set. */
 static inline void perf_monitor_options_init(perf_monitor_options *options) {
@@ -2174,6 +2298,12 @@ static inline void perf_stats_init(perf_stats *stats) {
 static inline void perf_multiprocess_status_init(perf_multiprocess_status *status) {
   memset(status, 0, sizeof *status);
   status->struct_size = sizeof *status;
+}
+
+/** Zeroes `*state` and sets its `struct_size`, ready to be filled. */
+static inline void perf_emergency_state_init(perf_emergency_state *state) {
+  memset(state, 0, sizeof *state);
+  state->struct_size = sizeof *state;
 }
 
 #endif /* PERF_CORE_INIT_H */

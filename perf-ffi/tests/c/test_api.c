@@ -1723,6 +1723,77 @@ static void test_exposition_options(void) {
     perf_monitor_free(monitor);
 }
 
+/* ---- emergency status ------------------------------------------------------------ */
+
+static void test_emergency_status(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    perf_emergency_state state = PERF_EMERGENCY_STATE_INIT;
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(!state.active && !state.manual && state.since_unix_nanos == 0 &&
+          state.dwell_until_unix_nanos == 0);
+    CHECK(state.triggers == NULL && state.triggers_len == 0);
+    perf_emergency_status_free(&state);
+
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    CHECK_OK(perf_rules_load_json(
+        monitor,
+        "{\"version\": 1, \"emergency\": {\"triggers\": [{\"rule\": \"slow\", "
+        "\"severity\": \"critical\"}], \"min_dwell\": \"10s\", \"clear_for\": \"1s\"}}",
+        NULL));
+    perf_emergency_state_init(&state);
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(!state.active && state.triggers_len == 1);
+    if (state.triggers_len == 1) {
+        CHECK(strcmp(state.triggers[0].name, "slow") == 0);
+        CHECK(!state.triggers[0].holding && state.triggers[0].true_since_unix_nanos == 0);
+        CHECK(!state.triggers[0].has_last && isnan(state.triggers[0].last_value));
+        CHECK(state.triggers[0].last_series == NULL && state.triggers[0].last_description == NULL);
+    }
+    perf_emergency_status_free(&state);
+    CHECK(state.triggers == NULL && state.triggers_len == 0);
+    perf_emergency_status_free(&state); /* a second time does nothing */
+    perf_emergency_status_free(NULL);
+
+    for (int i = 0; i < 100; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 5000.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL));
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(state.active && !state.manual);
+    CHECK(state.since_unix_nanos == START_NANOS + SEC);
+    CHECK(state.dwell_until_unix_nanos == START_NANOS + 11 * SEC);
+    CHECK(state.triggers_len == 1);
+    if (state.triggers_len == 1) {
+        perf_emergency_trigger *t = &state.triggers[0];
+        CHECK(t->holding && t->true_since_unix_nanos == START_NANOS + SEC);
+        CHECK(t->has_last);
+        CHECK_NEAR(t->last_value, 5000.0, 0.0039);
+        CHECK(t->last_series != NULL && strcmp(t->last_series, "api.latency") == 0);
+        CHECK(t->last_threshold == 1000.0);
+        CHECK(t->last_description != NULL &&
+              strcmp(t->last_description, "slow on api.latency: 5000 (holds when > 1000)") == 0);
+    }
+    perf_emergency_status_free(&state);
+
+    CHECK_OK(perf_emergency_activate(monitor, "by hand", NULL));
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(state.active && state.manual);
+    perf_emergency_status_free(&state);
+
+    /* A struct below the first version: refused, nothing written. */
+    perf_emergency_state small;
+    memset(&small, GUARD, sizeof small);
+    small.struct_size = offsetof(perf_emergency_state, triggers_len);
+    CHECK_STATUS(perf_emergency_status(monitor, &small), PERF_ERR_INVALID_ARGUMENT);
+    CHECK(untouched((char *)&small + sizeof(size_t), sizeof small - sizeof(size_t)));
+    CHECK_STATUS(perf_emergency_status(NULL, &state), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_emergency_status(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1775,6 +1846,7 @@ int main(void) {
     RUN(test_an_old_monitor_options_struct_still_works);
     RUN(test_record_many);
     RUN(test_exposition_options);
+    RUN(test_emergency_status);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
