@@ -1173,6 +1173,77 @@ enum perf_status perf_alert_history(const struct perf_monitor *monitor, struct p
 void perf_alert_history_free(struct perf_alert_history_entry *events, size_t len);
 
 /**
+ * Fills `*out` with the regression policy of the last rules document
+ * loaded with a `regression` section (the default policy if none): what a
+ * service passes to `perf_compare`, so one document sets the thresholds
+ * of its alerts and of its regression checks. Every field is set, the
+ * statistics and per-statistic thresholds in arrays the library
+ * allocates, so `*out` can be passed to `perf_compare` as it is.
+ *
+ * ```c
+ * perf_policy policy = PERF_POLICY_INIT;
+ * if (perf_monitor_regression_policy(monitor, &policy) == PERF_OK) {
+ *     perf_compare(base, run, &policy, &report, &passed);
+ *     perf_policy_free(&policy);
+ * }
+ * ```
+ *
+ * Zero means "the default" in a `perf_policy`, so two values are written
+ * as their equivalents: a `min_samples` of 0 as 1 (both ask for at least
+ * one value), a `noise` of 0 as `DBL_MIN` (no relative change lies within
+ * it, as with 0).
+ *
+ * Ownership: `out->statistics` and `out->thresholds` (with their strings)
+ * belong to the caller; free them with `perf_policy_free(out)`. Written
+ * only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+ * version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * points to a `perf_policy` whose `struct_size` field is set and whose
+ * `struct_size` bytes are writable.
+ */
+enum perf_status perf_monitor_regression_policy(const struct perf_monitor *monitor, struct perf_policy *out);
+
+/**
+ * Frees the arrays `perf_monitor_regression_policy` wrote into `*policy`
+ * (`statistics` and `thresholds`, with their strings) and sets them to
+ * NULL and their lengths to 0, so a second call does nothing; the struct
+ * itself is the caller's. NULL does nothing. Only for a policy the library
+ * filled: never for arrays the caller set.
+ *
+ * # Safety
+ * `policy` is NULL or points to a `perf_policy` that
+ * `perf_monitor_regression_policy` filled (or whose `statistics` and
+ * `thresholds` are NULL), not freed yet; its arrays are not used after
+ * this call.
+ */
+void perf_policy_free(struct perf_policy *policy);
+
+/**
+ * Merges several runs into one baseline of `version`: per series, the
+ * histograms of every run added together (`Baseline::from_runs`); its
+ * creation time is the latest run's, its metadata the first run's plus
+ * `runs` (the number of runs). The runs are read, not consumed: free them
+ * as usual.
+ *
+ * Ownership: `version` and the `runs` array are read during the call
+ * only; `*out` is a new handle owned by the caller, freed with
+ * `perf_baseline_free`. Written only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`version`, `out`, `runs` with
+ * `runs_len > 0`, or a NULL run, named `runs[i]`), `PERF_ERR_INVALID_UTF8`,
+ * `PERF_ERR_INVALID_COMPARISON` (no runs).
+ *
+ * # Safety
+ * `version` is NULL or a NUL-terminated string; `runs` is NULL or points
+ * to `runs_len` pointers, each NULL or a live `perf_baseline` handle; `out`
+ * is NULL or valid for writing a `*mut perf_baseline`.
+ */
+enum perf_status perf_baseline_from_runs(const char *version, const struct perf_baseline *const *runs, size_t runs_len, struct perf_baseline **out);
+
+/**
  * Captures a baseline of `version` from every histogram series of the
  * monitor as recorded so far (cumulative), at the clock's now. Metadata
  * `perf_core` holds the library version.

@@ -1794,6 +1794,111 @@ static void test_emergency_status(void) {
     perf_clock_manual_free(clock);
 }
 
+/* ---- regression policy of a rules document, baselines from runs ----------------- */
+
+static void test_regression_policy(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_policy policy = PERF_POLICY_INIT;
+    CHECK_OK(perf_monitor_regression_policy(monitor, &policy));
+    /* The default policy, every field explicit. */
+    CHECK(policy.statistics_len == 4 && policy.thresholds == NULL && policy.thresholds_len == 0);
+    if (policy.statistics_len == 4) {
+        CHECK(strcmp(policy.statistics[0], "p50") == 0);
+        CHECK(strcmp(policy.statistics[1], "p95") == 0);
+        CHECK(strcmp(policy.statistics[2], "p99") == 0);
+        CHECK(strcmp(policy.statistics[3], "mean") == 0);
+    }
+    CHECK(policy.default_threshold == 0.20 && policy.alpha == 0.05);
+    CHECK(policy.min_samples == 30 && policy.noise == 0.01);
+    CHECK(policy.resamples == 500 && policy.seed == 0);
+    perf_policy_free(&policy);
+    CHECK(policy.statistics == NULL && policy.statistics_len == 0);
+
+    CHECK_OK(perf_rules_load_json(
+        monitor,
+        "{\"version\": 1, \"regression\": {\"statistics\": [\"p95\", \"p99.9\"], "
+        "\"threshold\": 0.1, \"thresholds\": {\"p99.9\": 0.5}, \"alpha\": 0.01, "
+        "\"min_samples\": 0, \"noise\": 0, \"resamples\": 200, \"seed\": 7}}",
+        NULL));
+    CHECK_OK(perf_monitor_regression_policy(monitor, &policy));
+    CHECK(policy.statistics_len == 2 && policy.thresholds_len == 1);
+    if (policy.statistics_len == 2 && policy.thresholds_len == 1) {
+        CHECK(strcmp(policy.statistics[0], "p95") == 0);
+        CHECK(strcmp(policy.statistics[1], "p99.9") == 0);
+        CHECK(strcmp(policy.thresholds[0].statistic, "p99.9") == 0);
+        CHECK(policy.thresholds[0].threshold == 0.5);
+    }
+    CHECK(policy.default_threshold == 0.1 && policy.alpha == 0.01);
+    CHECK(policy.resamples == 200 && policy.seed == 7);
+    /* Zero would read as "the default": written as their equivalents. */
+    CHECK(policy.min_samples == 1);
+    CHECK(policy.noise > 0.0 && policy.noise < 1e-300);
+
+    /* The filled policy goes to perf_compare as it is. */
+    perf_baseline *base = NULL;
+    CHECK_OK(perf_record(monitor, "latency", NULL, 0, 1.0));
+    CHECK_OK(perf_baseline_capture(monitor, "v1", &base));
+    char *report = NULL;
+    bool passed = false;
+    CHECK_OK(perf_compare(base, base, &policy, &report, &passed));
+    CHECK(passed);
+    CHECK(contains_and_free(report, "p99.9"));
+    perf_policy_free(&policy);
+    perf_policy_free(&policy); /* a second time does nothing */
+    perf_policy_free(NULL);
+    perf_baseline_free(base);
+
+    perf_policy small = PERF_POLICY_INIT;
+    small.struct_size = sizeof(size_t);
+    CHECK_STATUS(perf_monitor_regression_policy(monitor, &small), PERF_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(perf_monitor_regression_policy(NULL, &policy), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_regression_policy(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+}
+
+static void test_baseline_from_runs(void) {
+    perf_monitor *first = queries(100, 1.0);
+    perf_monitor *second = queries(300, 1.0);
+    perf_baseline *runs[2] = {NULL, NULL};
+    CHECK_OK(perf_baseline_capture(first, "run-1", &runs[0]));
+    CHECK_OK(perf_baseline_capture(second, "run-2", &runs[1]));
+    CHECK_OK(perf_baseline_set_metadata(runs[0], "commit", "abc123"));
+    perf_baseline *merged = NULL;
+    CHECK_OK(perf_baseline_from_runs("v2", (const perf_baseline *const *)runs, 2, &merged));
+    size_t count = 0;
+    CHECK_OK(perf_baseline_series_count(merged, &count));
+    CHECK(count == 1);
+    char *json = NULL;
+    CHECK_OK(perf_baseline_to_json(merged, &json));
+    CHECK(json != NULL && strstr(json, "\"v2\"") != NULL && strstr(json, "\"commit\"") != NULL);
+    CHECK(contains_and_free(json, "\"runs\": \"2\""));
+    /* One run is enough. */
+    perf_baseline *one = NULL;
+    CHECK_OK(perf_baseline_from_runs("v3", (const perf_baseline *const *)runs, 1, &one));
+
+    perf_baseline *untouched_out = (perf_baseline *)&count;
+    CHECK_STATUS(perf_baseline_from_runs("v", NULL, 0, &untouched_out),
+                 PERF_ERR_INVALID_COMPARISON);
+    CHECK_MESSAGE("at least one run");
+    CHECK(untouched_out == (perf_baseline *)&count);
+    const perf_baseline *with_null[2] = {runs[0], NULL};
+    CHECK_STATUS(perf_baseline_from_runs("v", with_null, 2, &untouched_out), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("runs[1] is NULL");
+    CHECK_STATUS(perf_baseline_from_runs("v", NULL, 2, &untouched_out), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_baseline_from_runs(NULL, with_null, 1, &untouched_out),
+                 PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_baseline_from_runs(BAD_UTF8, with_null, 1, &untouched_out),
+                 PERF_ERR_INVALID_UTF8);
+    CHECK_STATUS(perf_baseline_from_runs("v", with_null, 1, NULL), PERF_ERR_NULL_POINTER);
+    perf_baseline_free(one);
+    perf_baseline_free(merged);
+    perf_baseline_free(runs[0]);
+    perf_baseline_free(runs[1]);
+    perf_monitor_free(first);
+    perf_monitor_free(second);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1847,6 +1952,8 @@ int main(void) {
     RUN(test_record_many);
     RUN(test_exposition_options);
     RUN(test_emergency_status);
+    RUN(test_regression_policy);
+    RUN(test_baseline_from_runs);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
