@@ -270,6 +270,24 @@ typedef enum perf_rating {
 } perf_rating;
 
 /**
+ * The kind of a metric: every series of one metric name has the same.
+ */
+typedef enum perf_metric_kind {
+  /**
+   * A distribution of values (`perf_histogram`).
+   */
+  PERF_METRIC_HISTOGRAM = 0,
+  /**
+   * A monotonic count (`perf_counter`).
+   */
+  PERF_METRIC_COUNTER = 1,
+  /**
+   * A value that goes up and down (`perf_gauge`).
+   */
+  PERF_METRIC_GAUGE = 2,
+} perf_metric_kind;
+
+/**
  * A baseline (opaque): per histogram series, the full histogram and its
  * summary, a version, a creation time and metadata. Capture with
  * `perf_baseline_capture`, read with `perf_baseline_load` or
@@ -442,6 +460,67 @@ typedef struct perf_alert {
 } perf_alert;
 
 /**
+ * One notification of the alert history (`perf_alert_history`): the
+ * fields of a `perf_alert_event`, in an array the caller owns.
+ *
+ * Not a `perf_alert_event`: that struct grows at its end (its
+ * `struct_size`), which an array cannot allow — a caller indexes the
+ * array by the `sizeof` its header declares. This one keeps its layout;
+ * new fields would come with a new struct and function.
+ *
+ * Ownership: the strings belong to the array; `perf_alert_history_free`
+ * frees them with it.
+ */
+typedef struct perf_alert_history_entry {
+  /**
+   * The alert's id.
+   */
+  uint64_t id;
+  /**
+   * What happened.
+   */
+  enum perf_alert_kind kind;
+  /**
+   * The rule's name.
+   */
+  char *rule;
+  /**
+   * The series' metric name (for ratios, the numerator's).
+   */
+  char *metric;
+  /**
+   * The series, printed `name{key="value",...}`.
+   */
+  char *series;
+  /**
+   * The alert's severity after the event.
+   */
+  enum perf_severity severity;
+  /**
+   * The severity before an escalation or de-escalation, else
+   * `PERF_SEVERITY_NONE`.
+   */
+  enum perf_severity previous_severity;
+  /**
+   * The reading that caused the event; NaN for no data.
+   */
+  double value;
+  /**
+   * The threshold concerned (the fire threshold, or the clear threshold
+   * for recovered and resolved).
+   */
+  double threshold;
+  /**
+   * When it happened (the evaluation time), ns since the Unix epoch.
+   */
+  uint64_t at_unix_nanos;
+  /**
+   * When the alert fired, ns since the Unix epoch.
+   */
+  uint64_t fired_at_unix_nanos;
+} perf_alert_history_entry;
+
+/**
  * A per-statistic threshold of a `perf_policy`.
  */
 typedef struct perf_threshold {
@@ -557,6 +636,95 @@ typedef struct perf_emergency_transition {
  * It may call back into the monitor, except `perf_monitor_free`.
  */
 typedef void (*perf_emergency_callback)(const struct perf_emergency_transition *transition, void *user_data);
+
+/**
+ * One emergency trigger's state, in `perf_emergency_state.triggers`.
+ *
+ * An array element: its layout stays (new fields would come with a new
+ * struct). Ownership: the strings belong to the status;
+ * `perf_emergency_status_free` frees them.
+ */
+typedef struct perf_emergency_trigger {
+  /**
+   * The trigger's name.
+   */
+  char *name;
+  /**
+   * Whether it holds (has been true for its `for`).
+   */
+  bool holding;
+  /**
+   * Since when it has been true, ns since the Unix epoch; 0 if it is not.
+   */
+  uint64_t true_since_unix_nanos;
+  /**
+   * Whether it has a reading yet (the `last_` fields are set).
+   */
+  bool has_last;
+  /**
+   * Its latest reading; NaN without one, or when the rule it refers to
+   * has no data.
+   */
+  double last_value;
+  /**
+   * The threshold the reading was compared with; NaN without a reading.
+   */
+  double last_threshold;
+  /**
+   * The series read (for a rule reference, the strongest alert's),
+   * printed `name{key="value",...}`; NULL if none.
+   */
+  char *last_series;
+  /**
+   * The reading in words, as transitions describe it
+   * (`"slow on api.latency: 5000 (holds when > 1000)"`); NULL without one.
+   */
+  char *last_description;
+} perf_emergency_trigger;
+
+/**
+ * The emergency mode and each trigger, as `perf_emergency_status` fills
+ * it. Growable: set `struct_size` first (`PERF_EMERGENCY_STATE_INIT` or
+ * `perf_emergency_state_init`). Times are ns since the Unix epoch, 0 when
+ * absent.
+ *
+ * Ownership: after a successful `perf_emergency_status`, `triggers`
+ * belongs to the caller: free it with `perf_emergency_status_free`.
+ */
+typedef struct perf_emergency_state {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller before the call (`PERF_EMERGENCY_STATE_INIT` or
+   * `perf_emergency_state_init`); the library writes only the fields it
+   * covers and never changes it.
+   */
+  size_t struct_size;
+  /**
+   * Whether the mode is on.
+   */
+  bool active;
+  /**
+   * Whether it is held on by hand (`perf_emergency_activate`).
+   */
+  bool manual;
+  /**
+   * When it turned on; 0 when it is off.
+   */
+  uint64_t since_unix_nanos;
+  /**
+   * Before this an automatic activation cannot end (its minimum dwell);
+   * 0 when there is none.
+   */
+  uint64_t dwell_until_unix_nanos;
+  /**
+   * Each trigger, in configuration order (NULL when none is configured).
+   */
+  struct perf_emergency_trigger *triggers;
+  /**
+   * The number of triggers.
+   */
+  size_t triggers_len;
+} perf_emergency_state;
 
 /**
  * One tag of a series: `key` and `value`, both NUL-terminated UTF-8.
@@ -676,6 +844,25 @@ typedef struct perf_monitor_options {
    * new ones are dropped and counted (`perf_monitor_notifications_dropped`).
    */
   size_t notification_capacity;
+  /**
+   * How long a still-active critical alert waits before its notification
+   * repeats, in ms (default 300 000: 5 min). Rules can override it. Added
+   * after the first version of this struct: a caller built against an
+   * older header (a smaller `struct_size`) gets the default.
+   */
+  uint64_t repeat_critical_ms;
+  /**
+   * The same for error alerts (default 900 000: 15 min).
+   */
+  uint64_t repeat_error_ms;
+  /**
+   * The same for warning alerts (default 3 600 000: 1 h).
+   */
+  uint64_t repeat_warning_ms;
+  /**
+   * The same for info alerts (default 14 400 000: 4 h).
+   */
+  uint64_t repeat_info_ms;
 } perf_monitor_options;
 
 /**
@@ -810,6 +997,37 @@ typedef struct perf_stats {
   uint64_t rejected;
 } perf_stats;
 
+/**
+ * One series, as `perf_series_list` lists it.
+ *
+ * Ownership: the strings and the tag array (with its strings) belong to
+ * the listing; `perf_series_list_free` frees them with it.
+ */
+typedef struct perf_series_info {
+  /**
+   * The metric name.
+   */
+  char *name;
+  /**
+   * Histogram, counter or gauge.
+   */
+  enum perf_metric_kind kind;
+  /**
+   * The series' tags, sorted by key (NULL when it has none): pass them
+   * back as they are to `perf_stats_get` and the other series functions.
+   */
+  struct perf_tag *tags;
+  /**
+   * The number of tags.
+   */
+  size_t tags_len;
+  /**
+   * The series printed as `name{key="value",...}` (`name` alone without
+   * tags), as alerts and exports name it.
+   */
+  char *key;
+} perf_series_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -925,6 +1143,105 @@ enum perf_status perf_alerts_active(const struct perf_monitor *monitor, struct p
  * `len`, not freed yet nor used after this call.
  */
 void perf_alerts_free(struct perf_alert *alerts, size_t len);
+
+/**
+ * Lists the latest alert notifications, oldest first — at most
+ * `perf_monitor_options.alert_history` (default 1 000), every event an
+ * evaluation made, delivered to callbacks or not: writes a new array to
+ * `*out_events` and its length to `*out_len` (NULL and 0 when there is
+ * none). In multi-process mode, the group's (as `perf_alerts_active`).
+ *
+ * Ownership: the array and its strings belong to the caller; free them
+ * with `perf_alert_history_free(*out_events, *out_len)`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_events`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_events` is NULL
+ * or valid for writing a `perf_alert_history_entry *`; `out_len` is NULL
+ * or valid for writing a `size_t`.
+ */
+enum perf_status perf_alert_history(const struct perf_monitor *monitor, struct perf_alert_history_entry **out_events, size_t *out_len);
+
+/**
+ * Frees an array from `perf_alert_history` with its strings; `len` must
+ * be the length it gave. NULL does nothing.
+ *
+ * # Safety
+ * `events` is NULL or an array `perf_alert_history` returned with length
+ * `len`, not freed yet nor used after this call.
+ */
+void perf_alert_history_free(struct perf_alert_history_entry *events, size_t len);
+
+/**
+ * Fills `*out` with the regression policy of the last rules document
+ * loaded with a `regression` section (the default policy if none): what a
+ * service passes to `perf_compare`, so one document sets the thresholds
+ * of its alerts and of its regression checks. Every field is set, the
+ * statistics and per-statistic thresholds in arrays the library
+ * allocates, so `*out` can be passed to `perf_compare` as it is.
+ *
+ * ```c
+ * perf_policy policy = PERF_POLICY_INIT;
+ * if (perf_monitor_regression_policy(monitor, &policy) == PERF_OK) {
+ *     perf_compare(base, run, &policy, &report, &passed);
+ *     perf_policy_free(&policy);
+ * }
+ * ```
+ *
+ * Zero means "the default" in a `perf_policy`, so two values are written
+ * as their equivalents: a `min_samples` of 0 as 1 (both ask for at least
+ * one value), a `noise` of 0 as `DBL_MIN` (no relative change lies within
+ * it, as with 0).
+ *
+ * Ownership: `out->statistics` and `out->thresholds` (with their strings)
+ * belong to the caller; free them with `perf_policy_free(out)`. Written
+ * only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+ * version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * points to a `perf_policy` whose `struct_size` field is set and whose
+ * `struct_size` bytes are writable.
+ */
+enum perf_status perf_monitor_regression_policy(const struct perf_monitor *monitor, struct perf_policy *out);
+
+/**
+ * Frees the arrays `perf_monitor_regression_policy` wrote into `*policy`
+ * (`statistics` and `thresholds`, with their strings) and sets them to
+ * NULL and their lengths to 0, so a second call does nothing; the struct
+ * itself is the caller's. NULL does nothing. Only for a policy the library
+ * filled: never for arrays the caller set.
+ *
+ * # Safety
+ * `policy` is NULL or points to a `perf_policy` that
+ * `perf_monitor_regression_policy` filled (or whose `statistics` and
+ * `thresholds` are NULL), not freed yet; its arrays are not used after
+ * this call.
+ */
+void perf_policy_free(struct perf_policy *policy);
+
+/**
+ * Merges several runs into one baseline of `version`: per series, the
+ * histograms of every run added together (`Baseline::from_runs`); its
+ * creation time is the latest run's, its metadata the first run's plus
+ * `runs` (the number of runs). The runs are read, not consumed: free them
+ * as usual.
+ *
+ * Ownership: `version` and the `runs` array are read during the call
+ * only; `*out` is a new handle owned by the caller, freed with
+ * `perf_baseline_free`. Written only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`version`, `out`, `runs` with
+ * `runs_len > 0`, or a NULL run, named `runs[i]`), `PERF_ERR_INVALID_UTF8`,
+ * `PERF_ERR_INVALID_COMPARISON` (no runs).
+ *
+ * # Safety
+ * `version` is NULL or a NUL-terminated string; `runs` is NULL or points
+ * to `runs_len` pointers, each NULL or a live `perf_baseline` handle; `out`
+ * is NULL or valid for writing a `*mut perf_baseline`.
+ */
+enum perf_status perf_baseline_from_runs(const char *version, const struct perf_baseline *const *runs, size_t runs_len, struct perf_baseline **out);
 
 /**
  * Captures a baseline of `version` from every histogram series of the
@@ -1193,6 +1510,40 @@ enum perf_status perf_emergency_subscribe(const struct perf_monitor *monitor, pe
 enum perf_status perf_emergency_unsubscribe(const struct perf_monitor *monitor, uint64_t subscription, bool *out_existed);
 
 /**
+ * Fills `*out` with the emergency mode's status at the clock's now: on or
+ * off, by hand or not, since when, the dwell, and each trigger (holding,
+ * true since, latest reading). In multi-process mode, the group's.
+ *
+ * A struct rather than a JSON string, like `perf_multiprocess_status`:
+ * C reads the fields without a JSON parser.
+ *
+ * Ownership: `out->triggers` is a new array owned by the caller (NULL
+ * when no trigger is configured); free it with
+ * `perf_emergency_status_free(out)`. Written only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+ * version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * points to a `perf_emergency_state` whose `struct_size` field is set and
+ * whose `struct_size` bytes are writable.
+ */
+enum perf_status perf_emergency_status(const struct perf_monitor *monitor, struct perf_emergency_state *out);
+
+/**
+ * Frees the triggers `perf_emergency_status` wrote into `*status` and sets
+ * `triggers` to NULL and `triggers_len` to 0 (so a second call does
+ * nothing); the struct itself is the caller's. NULL does nothing.
+ *
+ * # Safety
+ * `status` is NULL or points to a `perf_emergency_state` that
+ * `perf_emergency_status` filled (or whose `triggers` is NULL), not freed
+ * yet; its `triggers` are not used after this call.
+ */
+void perf_emergency_status_free(struct perf_emergency_state *status);
+
+/**
  * The message of the last call that failed on this thread, in English,
  * e.g. `invalid value NaN: NaN is not a measurement`; "" if none failed
  * yet.
@@ -1257,6 +1608,47 @@ enum perf_status perf_export_prometheus(const struct perf_monitor *monitor, char
  * valid for writing a `char *`.
  */
 enum perf_status perf_export_openmetrics(const struct perf_monitor *monitor, char **out);
+
+/**
+ * `perf_export_prometheus` with exposition options: `options_json` is a
+ * JSON object whose keys are all optional — `global_labels` (labels added
+ * to every series), `help` (`# HELP` text per metric), `units` (unit per
+ * metric), `buckets` (bucket bounds per histogram), `summaries` (summary
+ * quantiles per histogram), `default_buckets`, `default_summary` (the
+ * layout of every other histogram); `"{}"` is the default exposition.
+ * Details: docs/export.md.
+ *
+ * ```c
+ * perf_export_prometheus_with(m, "{\"global_labels\": {\"service\": \"api\"},"
+ *                                " \"buckets\": {\"db.query\": [1, 5, 25]}}", &text);
+ * ```
+ *
+ * Ownership: `options_json` is read during the call only; `*out` is a new
+ * string owned by the caller; free it with `perf_string_free`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `options_json`, `out`),
+ * `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (not JSON, an
+ * unknown key, or a value out of range; the message names the option,
+ * e.g. `buckets: ...`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+ * NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+ * `char *`.
+ */
+enum perf_status perf_export_prometheus_with(const struct perf_monitor *monitor, const char *options_json, char **out);
+
+/**
+ * `perf_export_openmetrics` with exposition options, as
+ * `perf_export_prometheus_with` takes them.
+ *
+ * Ownership and errors: as `perf_export_prometheus_with`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+ * NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+ * `char *`.
+ */
+enum perf_status perf_export_openmetrics_with(const struct perf_monitor *monitor, const char *options_json, char **out);
 
 /**
  * Writes every series' cumulative statistics as a JSON document (format
@@ -1374,6 +1766,45 @@ enum perf_status perf_monitor_new_with_options(const struct perf_monitor_options
  * NULL or valid for writing a `uint64_t`.
  */
 enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *out_unix_nanos);
+
+/**
+ * Files everything recorded so far under the current interval of every
+ * series' sliding window (`Monitor::tick`). The monitor's ticker thread
+ * (system clock) and `perf_clock_manual_advance_ms`/`_set` (manual clock)
+ * already do this; call it yourself only to make values recorded just now
+ * count in a window read before the next tick.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
+ */
+enum perf_status perf_monitor_tick(const struct perf_monitor *monitor);
+
+/**
+ * Writes the monitor's histogram precision in bits (2-10; 7 unless
+ * `perf_monitor_options.precision_bits` set another) to `*out`.
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `uint8_t`.
+ */
+enum perf_status perf_monitor_precision_bits(const struct perf_monitor *monitor, uint8_t *out);
+
+/**
+ * Writes the length of the intervals the monitor's sliding windows are
+ * made of, in ms, to `*out`: 0 if windows are disabled
+ * (`perf_monitor_options.disable_windows`).
+ *
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `uint64_t`.
+ */
+enum perf_status perf_monitor_window_interval_ms(const struct perf_monitor *monitor, uint64_t *out);
 
 /**
  * Frees a monitor; NULL does nothing. Stops its background evaluator
@@ -1500,6 +1931,29 @@ enum perf_status perf_histogram_record(const struct perf_histogram *histogram, d
  * `histogram` is NULL or a live `perf_histogram` handle.
  */
 enum perf_status perf_histogram_record_n(const struct perf_histogram *histogram, double value, uint64_t n);
+
+/**
+ * Records the `values_len` values of `values` (in the metric's unit), as
+ * that many calls of `perf_histogram_record` would but finding the
+ * thread's storage once: for buffered or replayed samples. `values` may be
+ * NULL when `values_len` is 0.
+ *
+ * Not all or nothing: every valid value is recorded even when others are
+ * refused. NaN, infinite, negative values and values >= 2^64 are refused
+ * and counted in `perf_stats.rejected`, and the call then returns
+ * `PERF_ERR_INVALID_VALUE` with the first refusal's message — after
+ * recording the batch's valid values.
+ *
+ * Ownership: `values` is read during the call only.
+ * Errors: `PERF_ERR_NULL_POINTER` (`histogram`, or `values` with
+ * `values_len > 0`: nothing recorded), `PERF_ERR_INVALID_VALUE` (see
+ * above).
+ *
+ * # Safety
+ * `histogram` is NULL or a live `perf_histogram` handle; `values` is NULL
+ * or points to `values_len` readable `double`s.
+ */
+enum perf_status perf_histogram_record_many(const struct perf_histogram *histogram, const double *values, size_t values_len);
 
 /**
  * Writes the cumulative statistics of the handle's series to `*out`.
@@ -1777,6 +2231,32 @@ enum perf_status perf_evaluator_stop(const struct perf_monitor *monitor);
 enum perf_status perf_evaluator_is_running(const struct perf_monitor *monitor, bool *out);
 
 /**
+ * Lists every series of the monitor, sorted by name then tags: writes a
+ * new array to `*out_series` and its length to `*out_len` (NULL and 0
+ * when there is none). In multi-process mode, the group's series.
+ *
+ * Ownership: the array, its strings and tag arrays belong to the caller;
+ * free them with `perf_series_list_free(*out_series, *out_len)`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_series`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_series` is NULL
+ * or valid for writing a `perf_series_info *`; `out_len` is NULL or valid
+ * for writing a `size_t`.
+ */
+enum perf_status perf_series_list(const struct perf_monitor *monitor, struct perf_series_info **out_series, size_t *out_len);
+
+/**
+ * Frees an array from `perf_series_list` with everything it holds; `len`
+ * must be the length it gave. NULL does nothing.
+ *
+ * # Safety
+ * `series` is NULL or an array `perf_series_list` returned with length
+ * `len`, not freed yet nor used after this call.
+ */
+void perf_series_list_free(struct perf_series_info *series, size_t len);
+
+/**
  * Writes the cumulative statistics of the histogram series `name{tags}`
  * to `*out`.
  *
@@ -1865,6 +2345,7 @@ enum perf_status perf_counter_rate(const struct perf_monitor *monitor, const cha
 #define PERF_POLICY_INIT {.struct_size = sizeof(perf_policy)}
 #define PERF_STATS_INIT {.struct_size = sizeof(perf_stats)}
 #define PERF_MULTIPROCESS_STATUS_INIT {.struct_size = sizeof(perf_multiprocess_status)}
+#define PERF_EMERGENCY_STATE_INIT {.struct_size = sizeof(perf_emergency_state)}
 
 /** Sets `*options` to the defaults, with `struct_size` set. */
 static inline void perf_monitor_options_init(perf_monitor_options *options) {
@@ -1888,6 +2369,12 @@ static inline void perf_stats_init(perf_stats *stats) {
 static inline void perf_multiprocess_status_init(perf_multiprocess_status *status) {
   memset(status, 0, sizeof *status);
   status->struct_size = sizeof *status;
+}
+
+/** Zeroes `*state` and sets its `struct_size`, ready to be filled. */
+static inline void perf_emergency_state_init(perf_emergency_state *state) {
+  memset(state, 0, sizeof *state);
+  state->struct_size = sizeof *state;
 }
 
 #endif /* PERF_CORE_INIT_H */

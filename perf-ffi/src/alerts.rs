@@ -8,7 +8,7 @@ use perf_core::{Alert, AlertEvent, AlertId, AlertKind, AlertState, Severity, Sub
 
 use crate::boundary::{call, call_void};
 use crate::callback::UserData;
-use crate::convert::{c_string, Out};
+use crate::convert::{c_string, free_owned_array, owned_array, Out};
 use crate::error::{perf_status, FfiError};
 use crate::handle::handle;
 use crate::monitor::perf_monitor;
@@ -417,13 +417,8 @@ pub unsafe extern "C" fn perf_alerts_active(
             let out_alerts = Out::required(out_alerts, "out_alerts")?;
             let out_len = Out::required(out_len, "out_len")?;
             let alerts = handle(monitor, "monitor")?.alerts();
-            let array: Box<[perf_alert]> = alerts.iter().map(perf_alert::from).collect();
-            let len = array.len();
-            let ptr = match len {
-                0 => std::ptr::null_mut(),
-                _ => Box::into_raw(array).cast::<perf_alert>(),
-            };
-            out_alerts.write(ptr);
+            let (array, len) = owned_array(alerts.iter().map(perf_alert::from));
+            out_alerts.write(array);
             out_len.write(len);
             Ok(())
         })
@@ -441,11 +436,129 @@ pub unsafe extern "C" fn perf_alerts_free(alerts: *mut perf_alert, len: usize) {
     // SAFETY: the caller meets the `# Safety` contract above for `alerts`: the
     // pointer conversions below rely on nothing else.
     unsafe {
-        call_void(|| {
-            if !alerts.is_null() {
-                let slice = std::ptr::slice_from_raw_parts_mut(alerts, len);
-                drop(Box::from_raw(slice));
-            }
-        });
+        call_void(|| free_owned_array(alerts, len));
+    }
+}
+
+/// One notification of the alert history (`perf_alert_history`): the
+/// fields of a `perf_alert_event`, in an array the caller owns.
+///
+/// Not a `perf_alert_event`: that struct grows at its end (its
+/// `struct_size`), which an array cannot allow — a caller indexes the
+/// array by the `sizeof` its header declares. This one keeps its layout;
+/// new fields would come with a new struct and function.
+///
+/// Ownership: the strings belong to the array; `perf_alert_history_free`
+/// frees them with it.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct perf_alert_history_entry {
+    /// The alert's id.
+    pub id: u64,
+    /// What happened.
+    pub kind: perf_alert_kind,
+    /// The rule's name.
+    pub rule: *mut c_char,
+    /// The series' metric name (for ratios, the numerator's).
+    pub metric: *mut c_char,
+    /// The series, printed `name{key="value",...}`.
+    pub series: *mut c_char,
+    /// The alert's severity after the event.
+    pub severity: perf_severity,
+    /// The severity before an escalation or de-escalation, else
+    /// `PERF_SEVERITY_NONE`.
+    pub previous_severity: perf_severity,
+    /// The reading that caused the event; NaN for no data.
+    pub value: f64,
+    /// The threshold concerned (the fire threshold, or the clear threshold
+    /// for recovered and resolved).
+    pub threshold: f64,
+    /// When it happened (the evaluation time), ns since the Unix epoch.
+    pub at_unix_nanos: u64,
+    /// When the alert fired, ns since the Unix epoch.
+    pub fired_at_unix_nanos: u64,
+}
+
+impl From<&AlertEvent> for perf_alert_history_entry {
+    fn from(e: &AlertEvent) -> perf_alert_history_entry {
+        perf_alert_history_entry {
+            id: e.id.0,
+            kind: e.kind.into(),
+            rule: c_string(&*e.rule).into_raw(),
+            metric: c_string(e.series.name()).into_raw(),
+            series: c_string(e.series.to_string()).into_raw(),
+            severity: e.severity.into(),
+            previous_severity: e
+                .previous_severity
+                .map_or(perf_severity::PERF_SEVERITY_NONE, Into::into),
+            value: e.value.unwrap_or(f64::NAN),
+            threshold: e.threshold,
+            at_unix_nanos: e.at.as_nanos(),
+            fired_at_unix_nanos: e.fired_at.as_nanos(),
+        }
+    }
+}
+
+impl Drop for perf_alert_history_entry {
+    fn drop(&mut self) {
+        for s in [self.rule, self.metric, self.series] {
+            // SAFETY: made by CString::into_raw in From<&AlertEvent>, freed once.
+            unsafe { crate::convert::free_string(s) };
+        }
+    }
+}
+
+/// Lists the latest alert notifications, oldest first — at most
+/// `perf_monitor_options.alert_history` (default 1 000), every event an
+/// evaluation made, delivered to callbacks or not: writes a new array to
+/// `*out_events` and its length to `*out_len` (NULL and 0 when there is
+/// none). In multi-process mode, the group's (as `perf_alerts_active`).
+///
+/// Ownership: the array and its strings belong to the caller; free them
+/// with `perf_alert_history_free(*out_events, *out_len)`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_events`, `out_len`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_events` is NULL
+/// or valid for writing a `perf_alert_history_entry *`; `out_len` is NULL
+/// or valid for writing a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_alert_history(
+    monitor: *const perf_monitor,
+    out_events: *mut *mut perf_alert_history_entry,
+    out_len: *mut usize,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_events`, `out_len`: the pointer conversions below rely on nothing
+    // else.
+    unsafe {
+        call(|| {
+            let out_events = Out::required(out_events, "out_events")?;
+            let out_len = Out::required(out_len, "out_len")?;
+            let history = handle(monitor, "monitor")?.alert_history();
+            let (array, len) = owned_array(history.iter().map(perf_alert_history_entry::from));
+            out_events.write(array);
+            out_len.write(len);
+            Ok(())
+        })
+    }
+}
+
+/// Frees an array from `perf_alert_history` with its strings; `len` must
+/// be the length it gave. NULL does nothing.
+///
+/// # Safety
+/// `events` is NULL or an array `perf_alert_history` returned with length
+/// `len`, not freed yet nor used after this call.
+#[no_mangle]
+pub unsafe extern "C" fn perf_alert_history_free(
+    events: *mut perf_alert_history_entry,
+    len: usize,
+) {
+    // SAFETY: the caller meets the `# Safety` contract above for `events`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call_void(|| free_owned_array(events, len));
     }
 }

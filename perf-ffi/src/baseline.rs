@@ -7,11 +7,13 @@ use std::mem::size_of;
 use perf_core::{compare, Baseline, PerfError, Policy, Statistic};
 
 use crate::boundary::{call, call_void};
-use crate::convert::{owned_string, slice_arg, str_arg, Out};
+use crate::convert::{
+    c_string, free_owned_array, free_string, owned_array, owned_string, slice_arg, str_arg, Out,
+};
 use crate::error::{perf_status, FfiError};
 use crate::handle::{free_handle, handle, handle_mut, into_handle, Boxed, Handle};
 use crate::monitor::perf_monitor;
-use crate::sized::{read_sized, Growable};
+use crate::sized::{read_sized, Growable, SizedOut};
 
 /// A baseline (opaque): per histogram series, the full histogram and its
 /// summary, a version, a creation time and metadata. Capture with
@@ -137,6 +139,179 @@ impl perf_policy {
             policy = policy.resamples(self.resamples);
         }
         Ok(policy.seed(self.seed))
+    }
+}
+
+impl perf_policy {
+    /// The C form of `policy`, with its statistics and thresholds in new
+    /// arrays (freed by `perf_policy_free`). Every field is explicit, so
+    /// zero ("the default") never stands for a value: a `min_samples` of 0
+    /// is written 1 (the same: at least one value), a `noise` of 0 as
+    /// `f64::MIN_POSITIVE` (no relative change between two values lies
+    /// within it, as with 0).
+    fn of(policy: &Policy) -> perf_policy {
+        let (statistics, statistics_len) = owned_array(
+            policy
+                .statistics
+                .iter()
+                .map(|s| c_string(s.to_string()).into_raw().cast_const()),
+        );
+        let (thresholds, thresholds_len) =
+            owned_array(policy.thresholds.iter().map(|(s, t)| perf_threshold {
+                statistic: c_string(s.to_string()).into_raw().cast_const(),
+                threshold: *t,
+            }));
+        perf_policy {
+            struct_size: size_of::<perf_policy>(),
+            statistics: statistics.cast_const(),
+            statistics_len,
+            default_threshold: policy.default_threshold,
+            thresholds: thresholds.cast_const(),
+            thresholds_len,
+            alpha: policy.alpha,
+            min_samples: policy.min_samples.max(1),
+            noise: if policy.noise == 0.0 {
+                f64::MIN_POSITIVE
+            } else {
+                policy.noise
+            },
+            resamples: policy.resamples,
+            seed: policy.seed,
+        }
+    }
+}
+
+/// Fills `*out` with the regression policy of the last rules document
+/// loaded with a `regression` section (the default policy if none): what a
+/// service passes to `perf_compare`, so one document sets the thresholds
+/// of its alerts and of its regression checks. Every field is set, the
+/// statistics and per-statistic thresholds in arrays the library
+/// allocates, so `*out` can be passed to `perf_compare` as it is.
+///
+/// ```c
+/// perf_policy policy = PERF_POLICY_INIT;
+/// if (perf_monitor_regression_policy(monitor, &policy) == PERF_OK) {
+///     perf_compare(base, run, &policy, &report, &passed);
+///     perf_policy_free(&policy);
+/// }
+/// ```
+///
+/// Zero means "the default" in a `perf_policy`, so two values are written
+/// as their equivalents: a `min_samples` of 0 as 1 (both ask for at least
+/// one value), a `noise` of 0 as `DBL_MIN` (no relative change lies within
+/// it, as with 0).
+///
+/// Ownership: `out->statistics` and `out->thresholds` (with their strings)
+/// belong to the caller; free them with `perf_policy_free(out)`. Written
+/// only on `PERF_OK`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+/// `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+/// version's).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// points to a `perf_policy` whose `struct_size` field is set and whose
+/// `struct_size` bytes are writable.
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_regression_policy(
+    monitor: *const perf_monitor,
+    out: *mut perf_policy,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = SizedOut::required(out, "out")?;
+            let policy = handle(monitor, "monitor")?.regression_policy();
+            out.write(perf_policy::of(&policy));
+            Ok(())
+        })
+    }
+}
+
+/// Frees the arrays `perf_monitor_regression_policy` wrote into `*policy`
+/// (`statistics` and `thresholds`, with their strings) and sets them to
+/// NULL and their lengths to 0, so a second call does nothing; the struct
+/// itself is the caller's. NULL does nothing. Only for a policy the library
+/// filled: never for arrays the caller set.
+///
+/// # Safety
+/// `policy` is NULL or points to a `perf_policy` that
+/// `perf_monitor_regression_policy` filled (or whose `statistics` and
+/// `thresholds` are NULL), not freed yet; its arrays are not used after
+/// this call.
+#[no_mangle]
+pub unsafe extern "C" fn perf_policy_free(policy: *mut perf_policy) {
+    // SAFETY: the caller meets the `# Safety` contract above for `policy`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call_void(|| {
+            let Some(policy) = policy.as_mut() else {
+                return;
+            };
+            let statistics = policy.statistics.cast_mut();
+            if !statistics.is_null() {
+                for &s in std::slice::from_raw_parts(statistics, policy.statistics_len) {
+                    free_string(s.cast_mut());
+                }
+            }
+            free_owned_array(statistics, policy.statistics_len);
+            let thresholds = policy.thresholds.cast_mut();
+            if !thresholds.is_null() {
+                for t in std::slice::from_raw_parts(thresholds, policy.thresholds_len) {
+                    free_string(t.statistic.cast_mut());
+                }
+            }
+            free_owned_array(thresholds, policy.thresholds_len);
+            policy.statistics = std::ptr::null();
+            policy.statistics_len = 0;
+            policy.thresholds = std::ptr::null();
+            policy.thresholds_len = 0;
+        });
+    }
+}
+
+/// Merges several runs into one baseline of `version`: per series, the
+/// histograms of every run added together (`Baseline::from_runs`); its
+/// creation time is the latest run's, its metadata the first run's plus
+/// `runs` (the number of runs). The runs are read, not consumed: free them
+/// as usual.
+///
+/// Ownership: `version` and the `runs` array are read during the call
+/// only; `*out` is a new handle owned by the caller, freed with
+/// `perf_baseline_free`. Written only on `PERF_OK`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`version`, `out`, `runs` with
+/// `runs_len > 0`, or a NULL run, named `runs[i]`), `PERF_ERR_INVALID_UTF8`,
+/// `PERF_ERR_INVALID_COMPARISON` (no runs).
+///
+/// # Safety
+/// `version` is NULL or a NUL-terminated string; `runs` is NULL or points
+/// to `runs_len` pointers, each NULL or a live `perf_baseline` handle; `out`
+/// is NULL or valid for writing a `*mut perf_baseline`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_baseline_from_runs(
+    version: *const c_char,
+    runs: *const *const perf_baseline,
+    runs_len: usize,
+    out: *mut *mut perf_baseline,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `version`,
+    // `runs`, `out`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let version = str_arg(version, "version")?;
+            let runs = slice_arg(runs, runs_len, "runs")?
+                .iter()
+                .enumerate()
+                .map(|(i, &run)| match run.is_null() {
+                    true => Err(FfiError::null(format_args!("runs[{i}]"))),
+                    false => handle(run, "runs").cloned(),
+                })
+                .collect::<Result<Vec<Baseline>, _>>()?;
+            give(out, Baseline::from_runs(version, &runs)?);
+            Ok(())
+        })
     }
 }
 

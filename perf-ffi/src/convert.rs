@@ -166,6 +166,32 @@ pub(crate) unsafe fn free_string(ptr: *mut c_char) {
     }
 }
 
+/// `items` as an array owned by the caller: its pointer (NULL when empty)
+/// and its length, for an out-pointer pair; freed by [`free_owned_array`]
+/// with that length (which drops each item: their own strings go with
+/// them).
+pub(crate) fn owned_array<T>(items: impl Iterator<Item = T>) -> (*mut T, usize) {
+    let array: Box<[T]> = items.collect();
+    match array.len() {
+        0 => (std::ptr::null_mut(), 0),
+        len => (Box::into_raw(array).cast::<T>(), len),
+    }
+}
+
+/// Frees an array made by [`owned_array`]; NULL does nothing.
+///
+/// # Safety
+/// `ptr` is NULL or came from [`owned_array`] with length `len`, and is
+/// not used again.
+pub(crate) unsafe fn free_owned_array<T>(ptr: *mut T, len: usize) {
+    if !ptr.is_null() {
+        let slice = std::ptr::slice_from_raw_parts_mut(ptr, len);
+        // SAFETY: made by `Box::into_raw` of a boxed slice of `len` items in
+        // `owned_array`, freed once (the contract).
+        drop(unsafe { Box::from_raw(slice) });
+    }
+}
+
 /// A duration given in milliseconds.
 pub(crate) fn millis(ms: u64) -> Duration {
     Duration::from_millis(ms)
@@ -237,6 +263,24 @@ mod tests {
         unsafe { free_string(ptr) };
         // SAFETY: made by this test, freed once and not used after.
         unsafe { free_string(std::ptr::null_mut()) };
+    }
+
+    #[test]
+    fn owned_arrays_round_trip() {
+        let (ptr, len) = owned_array(["a", "b"].into_iter().map(|s| c_string(s).into_raw()));
+        assert_eq!(len, 2);
+        // SAFETY: made just above with this length.
+        let items = unsafe { std::slice::from_raw_parts(ptr, len) };
+        for &s in items {
+            // SAFETY: made by `CString::into_raw` above, freed once.
+            unsafe { free_string(s) };
+        }
+        // SAFETY: made by `owned_array` with this length, freed once.
+        unsafe { free_owned_array(ptr, len) };
+        let (empty, len) = owned_array(std::iter::empty::<u8>());
+        assert!(empty.is_null() && len == 0);
+        // SAFETY: NULL does nothing.
+        unsafe { free_owned_array(empty, 0) };
     }
 
     #[test]

@@ -2,15 +2,22 @@
 //! listeners told of each transition.
 
 use std::ffi::{c_char, c_void};
+use std::mem::size_of;
 
-use perf_core::{EmergencyChange, EmergencySource, EmergencyTransition, SubscriptionId};
+use perf_core::{
+    EmergencyChange, EmergencySource, EmergencyStatus, EmergencyTransition, SubscriptionId,
+    Timestamp, TriggerStatus,
+};
 
-use crate::boundary::call;
+use crate::boundary::{call, call_void};
 use crate::callback::UserData;
-use crate::convert::{c_string, owned_string, str_arg, Out};
+use crate::convert::{
+    c_string, free_owned_array, free_string, owned_array, owned_string, str_arg, Out,
+};
 use crate::error::{perf_status, FfiError};
 use crate::handle::handle;
 use crate::monitor::perf_monitor;
+use crate::sized::{Growable, SizedOut};
 
 /// What an emergency transition did.
 #[repr(C)]
@@ -259,5 +266,182 @@ pub unsafe extern "C" fn perf_emergency_unsubscribe(
             out.write(emergency.unsubscribe(SubscriptionId(subscription)));
             Ok(())
         })
+    }
+}
+
+/// One emergency trigger's state, in `perf_emergency_state.triggers`.
+///
+/// An array element: its layout stays (new fields would come with a new
+/// struct). Ownership: the strings belong to the status;
+/// `perf_emergency_status_free` frees them.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct perf_emergency_trigger {
+    /// The trigger's name.
+    pub name: *mut c_char,
+    /// Whether it holds (has been true for its `for`).
+    pub holding: bool,
+    /// Since when it has been true, ns since the Unix epoch; 0 if it is not.
+    pub true_since_unix_nanos: u64,
+    /// Whether it has a reading yet (the `last_` fields are set).
+    pub has_last: bool,
+    /// Its latest reading; NaN without one, or when the rule it refers to
+    /// has no data.
+    pub last_value: f64,
+    /// The threshold the reading was compared with; NaN without a reading.
+    pub last_threshold: f64,
+    /// The series read (for a rule reference, the strongest alert's),
+    /// printed `name{key="value",...}`; NULL if none.
+    pub last_series: *mut c_char,
+    /// The reading in words, as transitions describe it
+    /// (`"slow on api.latency: 5000 (holds when > 1000)"`); NULL without one.
+    pub last_description: *mut c_char,
+}
+
+impl From<&TriggerStatus> for perf_emergency_trigger {
+    fn from(t: &TriggerStatus) -> perf_emergency_trigger {
+        let last = t.last.as_ref();
+        perf_emergency_trigger {
+            name: c_string(&*t.name).into_raw(),
+            holding: t.holding,
+            true_since_unix_nanos: nanos(t.true_since),
+            has_last: last.is_some(),
+            last_value: last.and_then(|l| l.value).unwrap_or(f64::NAN),
+            last_threshold: last.map_or(f64::NAN, |l| l.threshold),
+            last_series: last
+                .and_then(|l| l.series.as_ref())
+                .map_or(std::ptr::null_mut(), |s| c_string(s.to_string()).into_raw()),
+            last_description: last
+                .map_or(std::ptr::null_mut(), |l| c_string(l.to_string()).into_raw()),
+        }
+    }
+}
+
+impl Drop for perf_emergency_trigger {
+    fn drop(&mut self) {
+        for s in [self.name, self.last_series, self.last_description] {
+            // SAFETY: NULL or made by CString::into_raw in
+            // From<&TriggerStatus>, freed once.
+            unsafe { free_string(s) };
+        }
+    }
+}
+
+/// A time as ns since the Unix epoch, 0 when absent.
+fn nanos(t: Option<Timestamp>) -> u64 {
+    t.map_or(0, Timestamp::as_nanos)
+}
+
+/// The emergency mode and each trigger, as `perf_emergency_status` fills
+/// it. Growable: set `struct_size` first (`PERF_EMERGENCY_STATE_INIT` or
+/// `perf_emergency_state_init`). Times are ns since the Unix epoch, 0 when
+/// absent.
+///
+/// Ownership: after a successful `perf_emergency_status`, `triggers`
+/// belongs to the caller: free it with `perf_emergency_status_free`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug)]
+pub struct perf_emergency_state {
+    /// `sizeof` this struct as the caller's header declares it, set by the
+    /// caller before the call (`PERF_EMERGENCY_STATE_INIT` or
+    /// `perf_emergency_state_init`); the library writes only the fields it
+    /// covers and never changes it.
+    pub struct_size: usize,
+    /// Whether the mode is on.
+    pub active: bool,
+    /// Whether it is held on by hand (`perf_emergency_activate`).
+    pub manual: bool,
+    /// When it turned on; 0 when it is off.
+    pub since_unix_nanos: u64,
+    /// Before this an automatic activation cannot end (its minimum dwell);
+    /// 0 when there is none.
+    pub dwell_until_unix_nanos: u64,
+    /// Each trigger, in configuration order (NULL when none is configured).
+    pub triggers: *mut perf_emergency_trigger,
+    /// The number of triggers.
+    pub triggers_len: usize,
+}
+
+// SAFETY: `repr(C)`, a leading `usize`, then integers, `bool`s and a
+// nullable pointer only.
+unsafe impl Growable for perf_emergency_state {
+    /// The first version ends with `triggers_len`.
+    const MIN_SIZE: usize = size_of::<perf_emergency_state>();
+}
+
+impl perf_emergency_state {
+    /// The C form of `status`, its triggers in a new array.
+    fn of(status: &EmergencyStatus) -> perf_emergency_state {
+        let (triggers, triggers_len) =
+            owned_array(status.triggers.iter().map(perf_emergency_trigger::from));
+        perf_emergency_state {
+            struct_size: size_of::<perf_emergency_state>(),
+            active: status.active,
+            manual: status.manual,
+            since_unix_nanos: nanos(status.since),
+            dwell_until_unix_nanos: nanos(status.dwell_until),
+            triggers,
+            triggers_len,
+        }
+    }
+}
+
+/// Fills `*out` with the emergency mode's status at the clock's now: on or
+/// off, by hand or not, since when, the dwell, and each trigger (holding,
+/// true since, latest reading). In multi-process mode, the group's.
+///
+/// A struct rather than a JSON string, like `perf_multiprocess_status`:
+/// C reads the fields without a JSON parser.
+///
+/// Ownership: `out->triggers` is a new array owned by the caller (NULL
+/// when no trigger is configured); free it with
+/// `perf_emergency_status_free(out)`. Written only on `PERF_OK`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+/// `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first
+/// version's).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// points to a `perf_emergency_state` whose `struct_size` field is set and
+/// whose `struct_size` bytes are writable.
+#[no_mangle]
+pub unsafe extern "C" fn perf_emergency_status(
+    monitor: *const perf_monitor,
+    out: *mut perf_emergency_state,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = SizedOut::required(out, "out")?;
+            let status = handle(monitor, "monitor")?.emergency().status();
+            out.write(perf_emergency_state::of(&status));
+            Ok(())
+        })
+    }
+}
+
+/// Frees the triggers `perf_emergency_status` wrote into `*status` and sets
+/// `triggers` to NULL and `triggers_len` to 0 (so a second call does
+/// nothing); the struct itself is the caller's. NULL does nothing.
+///
+/// # Safety
+/// `status` is NULL or points to a `perf_emergency_state` that
+/// `perf_emergency_status` filled (or whose `triggers` is NULL), not freed
+/// yet; its `triggers` are not used after this call.
+#[no_mangle]
+pub unsafe extern "C" fn perf_emergency_status_free(status: *mut perf_emergency_state) {
+    // SAFETY: the caller meets the `# Safety` contract above for `status`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call_void(|| {
+            if let Some(status) = status.as_mut() {
+                free_owned_array(status.triggers, status.triggers_len);
+                status.triggers = std::ptr::null_mut();
+                status.triggers_len = 0;
+            }
+        });
     }
 }

@@ -4,11 +4,13 @@
 
 use std::ffi::c_char;
 
-use perf_core::{ExportFormat, JsonExportOptions, Monitor};
+use perf_core::{
+    ExportFormat, ExpositionConfig, ExpositionOptions, JsonExportOptions, Monitor, PerfError,
+};
 
 use crate::boundary::{call, call_void};
 use crate::convert::{free_string, owned_string, perf_tag, series_arg, str_arg, Out};
-use crate::error::perf_status;
+use crate::error::{perf_status, FfiError};
 use crate::handle::handle;
 use crate::monitor::perf_monitor;
 
@@ -107,6 +109,105 @@ pub unsafe extern "C" fn perf_export_openmetrics(
     // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
     // the pointer conversions below rely on nothing else.
     unsafe { export(monitor, out, Monitor::export_openmetrics) }
+}
+
+/// Writes `render(monitor, config)` as a new caller-owned string to `out`,
+/// `config` read from the exposition options JSON `options_json`.
+///
+/// # Safety
+/// `monitor` is NULL or a live monitor handle; `options_json` is NULL or a
+/// NUL-terminated string; `out` is NULL or valid for a write.
+unsafe fn export_with(
+    monitor: *const perf_monitor,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+    render: impl FnOnce(&Monitor, &ExpositionConfig) -> String,
+) -> perf_status {
+    call(|| {
+        let out = Out::required(out, "out")?;
+        // SAFETY: as this function's contract.
+        unsafe {
+            let monitor = handle(monitor, "monitor")?;
+            let config = exposition_config(str_arg(options_json, "options_json")?)?;
+            out.write(owned_string(render(monitor, &config)));
+        }
+        Ok(())
+    })
+}
+
+/// The configuration of exposition options JSON. The core's errors name
+/// the option (`PERF_ERR_INVALID_CONFIG`), except a global label's, which is
+/// a tag error (`PERF_ERR_INVALID_TAG`, as Python's `InvalidTagError`):
+/// global labels are the only tags of the options, so the message is
+/// prefixed with their option's name here.
+fn exposition_config(json: &str) -> Result<ExpositionConfig, FfiError> {
+    ExpositionOptions::from_json(json)?
+        .config()
+        .map_err(|err| match err {
+            PerfError::InvalidTag { .. } => {
+                let mut err = FfiError::from(err);
+                err.message = format!("global_labels: {}", err.message);
+                err
+            }
+            other => other.into(),
+        })
+}
+
+/// `perf_export_prometheus` with exposition options: `options_json` is a
+/// JSON object whose keys are all optional — `global_labels` (labels added
+/// to every series), `help` (`# HELP` text per metric), `units` (unit per
+/// metric), `buckets` (bucket bounds per histogram), `summaries` (summary
+/// quantiles per histogram), `default_buckets`, `default_summary` (the
+/// layout of every other histogram); `"{}"` is the default exposition.
+/// Details: docs/export.md.
+///
+/// ```c
+/// perf_export_prometheus_with(m, "{\"global_labels\": {\"service\": \"api\"},"
+///                                " \"buckets\": {\"db.query\": [1, 5, 25]}}", &text);
+/// ```
+///
+/// Ownership: `options_json` is read during the call only; `*out` is a new
+/// string owned by the caller; free it with `perf_string_free`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `options_json`, `out`),
+/// `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (not JSON, an
+/// unknown key, or a value out of range; the message names the option,
+/// e.g. `buckets: ...`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+/// NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+/// `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_prometheus_with(
+    monitor: *const perf_monitor,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `options_json`, `out`: the pointer conversions below rely on nothing
+    // else.
+    unsafe { export_with(monitor, options_json, out, Monitor::export_prometheus_with) }
+}
+
+/// `perf_export_openmetrics` with exposition options, as
+/// `perf_export_prometheus_with` takes them.
+///
+/// Ownership and errors: as `perf_export_prometheus_with`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+/// NULL or a NUL-terminated string; `out` is NULL or valid for writing a
+/// `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_openmetrics_with(
+    monitor: *const perf_monitor,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `options_json`, `out`: the pointer conversions below rely on nothing
+    // else.
+    unsafe { export_with(monitor, options_json, out, Monitor::export_openmetrics_with) }
 }
 
 /// Writes every series' cumulative statistics as a JSON document (format

@@ -47,6 +47,7 @@ mod monitor;
 mod multiprocess;
 mod recording;
 mod rules;
+mod series;
 mod sized;
 mod stats;
 
@@ -61,6 +62,7 @@ pub use monitor::*;
 pub use multiprocess::*;
 pub use recording::*;
 pub use rules::*;
+pub use series::*;
 pub use stats::*;
 
 use std::ffi::c_char;

@@ -1,9 +1,9 @@
 //! The root object: `perf_monitor` and its options.
 
 use std::ffi::c_char;
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 
-use perf_core::{GaugeMode, Monitor, MonitorBuilder, Precision};
+use perf_core::{GaugeMode, Monitor, MonitorBuilder, Precision, RepeatIntervals};
 
 use crate::boundary::{call, call_void};
 use crate::clock::perf_clock_manual;
@@ -83,6 +83,17 @@ pub struct perf_monitor_options {
     /// wait for the callbacks (default 10 000, at most 10 000 000); past it
     /// new ones are dropped and counted (`perf_monitor_notifications_dropped`).
     pub notification_capacity: usize,
+    /// How long a still-active critical alert waits before its notification
+    /// repeats, in ms (default 300 000: 5 min). Rules can override it. Added
+    /// after the first version of this struct: a caller built against an
+    /// older header (a smaller `struct_size`) gets the default.
+    pub repeat_critical_ms: u64,
+    /// The same for error alerts (default 900 000: 15 min).
+    pub repeat_error_ms: u64,
+    /// The same for warning alerts (default 3 600 000: 1 h).
+    pub repeat_warning_ms: u64,
+    /// The same for info alerts (default 14 400 000: 4 h).
+    pub repeat_info_ms: u64,
 }
 
 /// How one gauge merges in multi-process mode (`perf_monitor_options`).
@@ -99,11 +110,35 @@ pub struct perf_gauge_mode_entry {
 // SAFETY: `repr(C)`, a leading `usize`, then integers, `bool`s and nullable
 // pointers only.
 unsafe impl Growable for perf_monitor_options {
-    /// The first version ends with `notification_capacity`.
-    const MIN_SIZE: usize = size_of::<perf_monitor_options>();
+    /// The first version ends with `notification_capacity`: a program built
+    /// against that header passes this size, and must keep working.
+    const MIN_SIZE: usize =
+        offset_of!(perf_monitor_options, notification_capacity) + size_of::<usize>();
 }
 
 impl perf_monitor_options {
+    /// The repeat intervals these options set, each 0 taking its default;
+    /// `None` if they set none.
+    fn repeat_intervals(&self) -> Option<RepeatIntervals> {
+        let ms = [
+            self.repeat_critical_ms,
+            self.repeat_error_ms,
+            self.repeat_warning_ms,
+            self.repeat_info_ms,
+        ];
+        if ms.iter().all(|&ms| ms == 0) {
+            return None;
+        }
+        let defaults = RepeatIntervals::default();
+        let or_default = |ms: u64, default| if ms == 0 { default } else { millis(ms) };
+        Some(RepeatIntervals {
+            critical: or_default(self.repeat_critical_ms, defaults.critical),
+            error: or_default(self.repeat_error_ms, defaults.error),
+            warning: or_default(self.repeat_warning_ms, defaults.warning),
+            info: or_default(self.repeat_info_ms, defaults.info),
+        })
+    }
+
     /// The builder these options describe.
     ///
     /// # Safety
@@ -135,6 +170,9 @@ impl perf_monitor_options {
         }
         if self.notification_capacity != 0 {
             builder = builder.notification_capacity(self.notification_capacity);
+        }
+        if let Some(intervals) = self.repeat_intervals() {
+            builder = builder.repeat_intervals(intervals);
         }
         if !self.multiprocess_dir.is_null() {
             // SAFETY: a NUL-terminated string (the contract).
@@ -242,6 +280,79 @@ pub unsafe extern "C" fn perf_monitor_now(
     }
 }
 
+/// Files everything recorded so far under the current interval of every
+/// series' sliding window (`Monitor::tick`). The monitor's ticker thread
+/// (system clock) and `perf_clock_manual_advance_ms`/`_set` (manual clock)
+/// already do this; call it yourself only to make values recorded just now
+/// count in a window read before the next tick.
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle.
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_tick(monitor: *const perf_monitor) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            handle(monitor, "monitor")?.tick();
+            Ok(())
+        })
+    }
+}
+
+/// Writes the monitor's histogram precision in bits (2-10; 7 unless
+/// `perf_monitor_options.precision_bits` set another) to `*out`.
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `uint8_t`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_precision_bits(
+    monitor: *const perf_monitor,
+    out: *mut u8,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            out.write(handle(monitor, "monitor")?.precision().bits());
+            Ok(())
+        })
+    }
+}
+
+/// Writes the length of the intervals the monitor's sliding windows are
+/// made of, in ms, to `*out`: 0 if windows are disabled
+/// (`perf_monitor_options.disable_windows`).
+///
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `uint64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_monitor_window_interval_ms(
+    monitor: *const perf_monitor,
+    out: *mut u64,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let interval = handle(monitor, "monitor")?.window_interval();
+            let ms = interval.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            out.write(ms);
+            Ok(())
+        })
+    }
+}
+
 /// Frees a monitor; NULL does nothing. Stops its background evaluator
 /// first (waiting for a running evaluation) and waits for the callbacks of
 /// the notifications already made, so no callback of this monitor runs
@@ -271,5 +382,105 @@ pub unsafe extern "C" fn perf_monitor_free(monitor: *mut perf_monitor) {
             }
             free_handle(monitor)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+    use std::time::Duration;
+
+    fn options() -> perf_monitor_options {
+        // SAFETY: every field is an integer, a bool or a nullable pointer:
+        // all zeros is the default options.
+        let mut options: perf_monitor_options = unsafe { std::mem::zeroed() };
+        options.struct_size = size_of::<perf_monitor_options>();
+        options
+    }
+
+    #[test]
+    fn the_first_version_ends_where_the_repeat_intervals_begin() {
+        assert_eq!(
+            perf_monitor_options::MIN_SIZE,
+            offset_of!(perf_monitor_options, repeat_critical_ms)
+        );
+        assert!(perf_monitor_options::MIN_SIZE < size_of::<perf_monitor_options>());
+    }
+
+    #[test]
+    fn an_old_struct_without_repeat_intervals_still_builds_with_the_defaults() {
+        let mut old = options();
+        old.struct_size = perf_monitor_options::MIN_SIZE;
+        old.precision_bits = 5;
+        // Past the old struct: what an old program never wrote.
+        old.repeat_critical_ms = 1;
+        old.repeat_info_ms = 7;
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
+        let read = unsafe { read_sized(ptr::from_ref(&old), "options") }.unwrap();
+        assert_eq!(read.precision_bits, 5);
+        assert_eq!((read.repeat_critical_ms, read.repeat_info_ms), (0, 0));
+        assert_eq!(read.repeat_intervals(), None);
+        let mut monitor = ptr::null_mut();
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
+        let status = unsafe { perf_monitor_new_with_options(&old, &mut monitor) };
+        assert_eq!(status, perf_status::PERF_OK);
+        let mut bits = 0;
+        // SAFETY: `monitor` was just made; freed once below.
+        unsafe {
+            assert_eq!(
+                perf_monitor_precision_bits(monitor, &mut bits),
+                perf_status::PERF_OK
+            );
+            perf_monitor_free(monitor);
+        }
+        assert_eq!(bits, 5);
+    }
+
+    #[test]
+    fn repeat_intervals_left_at_zero_take_their_defaults() {
+        let mut options = options();
+        assert_eq!(options.repeat_intervals(), None);
+        options.repeat_error_ms = 2_000;
+        let defaults = RepeatIntervals::default();
+        assert_eq!(
+            options.repeat_intervals(),
+            Some(RepeatIntervals {
+                error: Duration::from_secs(2),
+                ..defaults
+            })
+        );
+    }
+
+    #[test]
+    fn getters_read_the_monitors_configuration() {
+        let mut options = options();
+        options.window_interval_ms = 250;
+        let mut monitor = ptr::null_mut();
+        let (mut interval, mut bits) = (0, 0);
+        // SAFETY: every pointer passed is NULL or points to a live value of
+        // this test; `monitor` is freed once.
+        unsafe {
+            assert_eq!(
+                perf_monitor_new_with_options(&options, &mut monitor),
+                perf_status::PERF_OK
+            );
+            perf_monitor_window_interval_ms(monitor, &mut interval);
+            perf_monitor_precision_bits(monitor, &mut bits);
+            assert_eq!(perf_monitor_tick(monitor), perf_status::PERF_OK);
+            perf_monitor_free(monitor);
+        }
+        assert_eq!((interval, bits), (250, 7));
+        options.disable_windows = true;
+        // SAFETY: as above.
+        unsafe {
+            perf_monitor_new_with_options(&options, &mut monitor);
+            perf_monitor_window_interval_ms(monitor, &mut interval);
+            perf_monitor_free(monitor);
+        }
+        assert_eq!(interval, 0);
+        // SAFETY: NULL handles are refused before any use.
+        let status = unsafe { perf_monitor_tick(ptr::null()) };
+        assert_eq!(status, perf_status::PERF_ERR_NULL_POINTER);
     }
 }

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use perf_core::{Counter, Gauge, Histogram};
 
 use crate::boundary::{call, call_void};
-use crate::convert::{perf_tag, series_arg, Out};
+use crate::convert::{perf_tag, series_arg, slice_arg, Out};
 use crate::error::perf_status;
 use crate::handle::{free_handle, handle, into_handle, Boxed, Handle};
 use crate::monitor::perf_monitor;
@@ -123,6 +123,42 @@ pub unsafe extern "C" fn perf_histogram_record_n(
     // SAFETY: the caller meets the `# Safety` contract above for `histogram`: the
     // pointer conversions below rely on nothing else.
     unsafe { call(|| Ok(handle(histogram, "histogram")?.record_n(value, n)?)) }
+}
+
+/// Records the `values_len` values of `values` (in the metric's unit), as
+/// that many calls of `perf_histogram_record` would but finding the
+/// thread's storage once: for buffered or replayed samples. `values` may be
+/// NULL when `values_len` is 0.
+///
+/// Not all or nothing: every valid value is recorded even when others are
+/// refused. NaN, infinite, negative values and values >= 2^64 are refused
+/// and counted in `perf_stats.rejected`, and the call then returns
+/// `PERF_ERR_INVALID_VALUE` with the first refusal's message — after
+/// recording the batch's valid values.
+///
+/// Ownership: `values` is read during the call only.
+/// Errors: `PERF_ERR_NULL_POINTER` (`histogram`, or `values` with
+/// `values_len > 0`: nothing recorded), `PERF_ERR_INVALID_VALUE` (see
+/// above).
+///
+/// # Safety
+/// `histogram` is NULL or a live `perf_histogram` handle; `values` is NULL
+/// or points to `values_len` readable `double`s.
+#[no_mangle]
+pub unsafe extern "C" fn perf_histogram_record_many(
+    histogram: *const perf_histogram,
+    values: *const f64,
+    values_len: usize,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `histogram`,
+    // `values`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let histogram = handle(histogram, "histogram")?;
+            let values = slice_arg(values, values_len, "values")?;
+            Ok(histogram.record_many(values)?)
+        })
+    }
 }
 
 /// Writes the cumulative statistics of the handle's series to `*out`.

@@ -1421,6 +1421,484 @@ static void test_growable_input_structs(void) {
     perf_monitor_free(b);
 }
 
+/* ---- alert history, series listing, monitor getters -------------------------- */
+
+static void test_alert_history(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    perf_alert_history_entry *events = (perf_alert_history_entry *)&clock;
+    size_t n = 99;
+    CHECK_OK(perf_alert_history(monitor, &events, &n));
+    CHECK(events == NULL && n == 0);
+    perf_alert_history_free(events, n);
+
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    perf_tag tags[] = {{"route", "/a"}};
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", tags, 1, 500.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL)); /* fired: warning */
+    for (int i = 0; i < 500; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", tags, 1, 5000.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL)); /* escalated: critical */
+
+    CHECK_OK(perf_alert_history(monitor, &events, &n));
+    CHECK(n == 2);
+    if (n == 2) {
+        /* Oldest first, each with its own copy of the strings. */
+        CHECK(events[0].kind == PERF_ALERT_FIRED);
+        CHECK(events[0].severity == PERF_SEVERITY_WARNING);
+        CHECK(events[0].previous_severity == PERF_SEVERITY_NONE);
+        CHECK(strcmp(events[0].rule, "slow") == 0);
+        CHECK(strcmp(events[0].metric, "api.latency") == 0);
+        CHECK(strcmp(events[0].series, "api.latency{route=\"/a\"}") == 0);
+        CHECK(events[0].threshold == 100.0);
+        CHECK_NEAR(events[0].value, 500.0, 0.0039);
+        CHECK(events[0].at_unix_nanos == START_NANOS + SEC);
+        CHECK(events[0].fired_at_unix_nanos == START_NANOS + SEC);
+        CHECK(events[1].kind == PERF_ALERT_ESCALATED);
+        CHECK(events[1].id == events[0].id);
+        CHECK(events[1].severity == PERF_SEVERITY_CRITICAL);
+        CHECK(events[1].previous_severity == PERF_SEVERITY_WARNING);
+        CHECK(events[1].at_unix_nanos == START_NANOS + 2 * SEC);
+        CHECK(events[0].rule != events[1].rule);
+    }
+    perf_alert_history_free(events, n);
+    perf_alert_history_free(NULL, 0);
+
+    CHECK_STATUS(perf_alert_history(NULL, &events, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_alert_history(monitor, NULL, &n), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("out_events is NULL");
+    CHECK_STATUS(perf_alert_history(monitor, &events, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
+static void test_series_list(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_series_info *series = NULL;
+    size_t n = 99;
+    CHECK_OK(perf_series_list(monitor, &series, &n));
+    CHECK(series == NULL && n == 0);
+    perf_series_list_free(series, n);
+
+    perf_tag tags[] = {{"route", "/users"}, {"method", "GET"}};
+    CHECK_OK(perf_record(monitor, "http.duration", tags, 2, 3.0));
+    perf_counter *jobs = NULL;
+    CHECK_OK(perf_counter_get(monitor, "jobs.done", NULL, 0, &jobs));
+    perf_counter_free(jobs);
+    perf_gauge *depth = NULL;
+    perf_tag queue[] = {{"queue", "mail"}};
+    CHECK_OK(perf_gauge_get(monitor, "queue.depth", queue, 1, &depth));
+    perf_gauge_free(depth);
+
+    CHECK_OK(perf_series_list(monitor, &series, &n));
+    CHECK(n == 3);
+    if (n == 3) {
+        /* Sorted by name, then tags. */
+        CHECK(strcmp(series[0].name, "http.duration") == 0);
+        CHECK(series[0].kind == PERF_METRIC_HISTOGRAM);
+        CHECK(series[0].tags_len == 2);
+        CHECK(strcmp(series[0].tags[0].key, "method") == 0 &&
+              strcmp(series[0].tags[0].value, "GET") == 0);
+        CHECK(strcmp(series[0].tags[1].key, "route") == 0 &&
+              strcmp(series[0].tags[1].value, "/users") == 0);
+        CHECK(strcmp(series[0].key, "http.duration{method=\"GET\",route=\"/users\"}") == 0);
+        CHECK(strcmp(series[1].name, "jobs.done") == 0);
+        CHECK(series[1].kind == PERF_METRIC_COUNTER);
+        CHECK(series[1].tags == NULL && series[1].tags_len == 0);
+        CHECK(strcmp(series[1].key, "jobs.done") == 0);
+        CHECK(series[2].kind == PERF_METRIC_GAUGE);
+        CHECK(strcmp(series[2].key, "queue.depth{queue=\"mail\"}") == 0);
+        /* The listed tags name the series for the other functions. */
+        perf_stats stats = PERF_STATS_INIT;
+        CHECK_OK(perf_stats_get(monitor, series[0].name, series[0].tags, series[0].tags_len,
+                                &stats));
+        CHECK(stats.count == 1);
+    }
+    perf_series_list_free(series, n);
+    perf_series_list_free(NULL, 0);
+
+    CHECK_STATUS(perf_series_list(NULL, &series, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_series_list(monitor, NULL, &n), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_series_list(monitor, &series, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("out_len is NULL");
+    perf_monitor_free(monitor);
+}
+
+static void test_monitor_getters_and_tick(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    uint8_t bits = 0;
+    uint64_t interval = 0;
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK(bits == 7);
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(interval == 1000);
+    CHECK_OK(perf_monitor_tick(monitor));
+    CHECK_STATUS(perf_monitor_tick(NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_precision_bits(NULL, &bits), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_precision_bits(monitor, NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_window_interval_ms(NULL, &interval), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_window_interval_ms(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
+    options.precision_bits = 9;
+    options.window_interval_ms = 250;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(bits == 9 && interval == 250);
+    /* A value recorded now counts in the current window once ticked. */
+    CHECK_OK(perf_record(monitor, "ticked", NULL, 0, 2.0));
+    CHECK_OK(perf_monitor_tick(monitor));
+    perf_stats stats = PERF_STATS_INIT;
+    CHECK_OK(perf_window_stats(monitor, "ticked", NULL, 0, 1000, &stats));
+    CHECK(stats.count == 1);
+    perf_monitor_free(monitor);
+
+    options.disable_windows = true;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    CHECK_OK(perf_monitor_window_interval_ms(monitor, &interval));
+    CHECK(interval == 0);
+    CHECK_OK(perf_monitor_tick(monitor)); /* nothing to file */
+    perf_monitor_free(monitor);
+}
+
+/* ---- repeat intervals, an old perf_monitor_options ---------------------------- */
+
+/* Fires the critical level of SLOW_RULES, waits `ms` and evaluates again:
+ * whether the alert's notification repeated. */
+static bool repeats_after(perf_monitor_options *options, uint64_t ms) {
+    perf_clock_manual *clock = NULL;
+    CHECK_OK(perf_clock_manual_new(START_NANOS, &clock));
+    options->clock = clock;
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new_with_options(options, &monitor));
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 5000.0));
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    size_t events = 0;
+    CHECK_OK(perf_evaluate(monitor, &events));
+    CHECK(events == 1);
+    CHECK_OK(perf_clock_manual_advance_ms(clock, ms));
+    CHECK_OK(perf_evaluate(monitor, &events));
+    bool repeated = false;
+    perf_alert_history_entry *history = NULL;
+    size_t n = 0;
+    CHECK_OK(perf_alert_history(monitor, &history, &n));
+    for (size_t i = 0; i < n; i++) {
+        repeated |= history[i].kind == PERF_ALERT_REPEATED;
+    }
+    perf_alert_history_free(history, n);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+    options->clock = NULL;
+    return repeated;
+}
+
+static void test_repeat_intervals(void) {
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
+    CHECK(!repeats_after(&options, 10000)); /* the default: 5 min for critical */
+    options.repeat_critical_ms = 5000;
+    options.repeat_warning_ms = 1; /* another severity: no effect here */
+    CHECK(!repeats_after(&options, 4000));
+    CHECK(repeats_after(&options, 5000));
+    options.repeat_critical_ms = 0; /* 0: the default again */
+    CHECK(!repeats_after(&options, 10000));
+}
+
+/* A program built against the first header passes the smaller struct,
+ * which ended with notification_capacity: it keeps working, and the
+ * fields it does not have take their defaults (the bytes after its struct
+ * are never read). */
+static void test_an_old_monitor_options_struct_still_works(void) {
+    size_t first_version = offsetof(perf_monitor_options, notification_capacity) + sizeof(size_t);
+    CHECK(first_version == offsetof(perf_monitor_options, repeat_critical_ms));
+    perf_monitor_options options;
+    memset(&options, GUARD, sizeof options); /* what follows an old struct */
+    memset(&options, 0, first_version);
+    options.struct_size = first_version;
+    options.precision_bits = 6;
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    uint8_t bits = 0;
+    CHECK_OK(perf_monitor_precision_bits(monitor, &bits));
+    CHECK(bits == 6);
+    perf_monitor_free(monitor);
+    /* The guard bytes (huge repeat intervals) were not read: the default
+     * 5 min applies, not 0xABAB... ms. */
+    CHECK(!repeats_after(&options, 10000));
+    options.repeat_critical_ms = 1000; /* past its struct_size: ignored */
+    CHECK(!repeats_after(&options, 10000));
+    options.struct_size = first_version - 1;
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_INVALID_ARGUMENT);
+}
+
+/* ---- record_many --------------------------------------------------------------- */
+
+static void test_record_many(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_histogram *h = NULL;
+    CHECK_OK(perf_histogram_get(monitor, "batch", NULL, 0, &h));
+    const double values[] = {1.0, 2.0, 3.0, 4.0};
+    CHECK_OK(perf_histogram_record_many(h, values, 4));
+    CHECK_OK(perf_histogram_record_many(h, NULL, 0));
+    perf_stats stats = PERF_STATS_INIT;
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 4 && stats.sum == 10.0 && stats.rejected == 0);
+
+    /* As in Rust: every valid value is recorded, the invalid ones are
+     * counted, and the first refusal is the status. */
+    const double mixed[] = {5.0, NAN, 6.0, -1.0};
+    CHECK_STATUS(perf_histogram_record_many(h, mixed, 4), PERF_ERR_INVALID_VALUE);
+    CHECK_MESSAGE("NaN");
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 6 && stats.sum == 21.0 && stats.rejected == 2);
+
+    CHECK_STATUS(perf_histogram_record_many(NULL, values, 4), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_histogram_record_many(h, NULL, 2), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("values (with values_len > 0) is NULL");
+    CHECK_OK(perf_histogram_stats(h, &stats));
+    CHECK(stats.count == 6);
+    perf_histogram_free(h);
+    perf_monitor_free(monitor);
+}
+
+/* ---- exposition options --------------------------------------------------------- */
+
+static void test_exposition_options(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    CHECK_OK(perf_record(monitor, "db.query", NULL, 0, 3.0));
+    const char *options =
+        "{\"global_labels\": {\"service\": \"api\"}, \"help\": {\"db.query\": \"Query time\"},"
+        " \"units\": {\"db.query\": \"milliseconds\"}, \"buckets\": {\"db.query\": [1, 5, 25]}}";
+    char *text = NULL;
+    CHECK_OK(perf_export_prometheus_with(monitor, options, &text));
+    CHECK(text != NULL && strstr(text, "# HELP db_query_milliseconds Query time\n") != NULL);
+    CHECK(contains_and_free(text, "db_query_milliseconds_bucket{service=\"api\",le=\"5\"} 1\n"));
+    CHECK_OK(perf_export_openmetrics_with(monitor, options, &text));
+    CHECK(text != NULL && strstr(text, "# UNIT db_query_milliseconds milliseconds\n") != NULL);
+    CHECK(contains_and_free(text, "# EOF\n"));
+    /* "{}" is the default exposition. */
+    char *plain = NULL;
+    CHECK_OK(perf_export_prometheus_with(monitor, "{}", &text));
+    CHECK_OK(perf_export_prometheus(monitor, &plain));
+    CHECK(text != NULL && plain != NULL && strcmp(text, plain) == 0);
+    perf_string_free(text);
+    perf_string_free(plain);
+
+    /* Bad options name the option. */
+    text = NULL;
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"bucket\": {}}", &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("unknown field `bucket`");
+    CHECK_STATUS(perf_export_openmetrics_with(monitor, "{\"default_buckets\": [5, 1]}", &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("default_buckets: ");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"buckets\": {\"db.query\": \"x\"}}",
+                                             &text),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("buckets");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "not json", &text), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("exposition options");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{\"global_labels\": {\"le\": \"1\"}}",
+                                             &text),
+                 PERF_ERR_INVALID_TAG);
+    CHECK_MESSAGE("global_labels: ");
+    CHECK(text == NULL); /* written only on PERF_OK */
+    CHECK_STATUS(perf_export_prometheus_with(monitor, BAD_UTF8, &text), PERF_ERR_INVALID_UTF8);
+    CHECK_STATUS(perf_export_prometheus_with(NULL, "{}", &text), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_prometheus_with(monitor, NULL, &text), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("options_json is NULL");
+    CHECK_STATUS(perf_export_prometheus_with(monitor, "{}", NULL), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_openmetrics_with(NULL, "{}", &text), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+}
+
+/* ---- emergency status ------------------------------------------------------------ */
+
+static void test_emergency_status(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    perf_emergency_state state = PERF_EMERGENCY_STATE_INIT;
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(!state.active && !state.manual && state.since_unix_nanos == 0 &&
+          state.dwell_until_unix_nanos == 0);
+    CHECK(state.triggers == NULL && state.triggers_len == 0);
+    perf_emergency_status_free(&state);
+
+    CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
+    CHECK_OK(perf_rules_load_json(
+        monitor,
+        "{\"version\": 1, \"emergency\": {\"triggers\": [{\"rule\": \"slow\", "
+        "\"severity\": \"critical\"}], \"min_dwell\": \"10s\", \"clear_for\": \"1s\"}}",
+        NULL));
+    perf_emergency_state_init(&state);
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(!state.active && state.triggers_len == 1);
+    if (state.triggers_len == 1) {
+        CHECK(strcmp(state.triggers[0].name, "slow") == 0);
+        CHECK(!state.triggers[0].holding && state.triggers[0].true_since_unix_nanos == 0);
+        CHECK(!state.triggers[0].has_last && isnan(state.triggers[0].last_value));
+        CHECK(state.triggers[0].last_series == NULL && state.triggers[0].last_description == NULL);
+    }
+    perf_emergency_status_free(&state);
+    CHECK(state.triggers == NULL && state.triggers_len == 0);
+    perf_emergency_status_free(&state); /* a second time does nothing */
+    perf_emergency_status_free(NULL);
+
+    for (int i = 0; i < 100; i++) {
+        CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 5000.0));
+    }
+    CHECK_OK(perf_clock_manual_advance_ms(clock, 1000));
+    CHECK_OK(perf_evaluate(monitor, NULL));
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(state.active && !state.manual);
+    CHECK(state.since_unix_nanos == START_NANOS + SEC);
+    CHECK(state.dwell_until_unix_nanos == START_NANOS + 11 * SEC);
+    CHECK(state.triggers_len == 1);
+    if (state.triggers_len == 1) {
+        perf_emergency_trigger *t = &state.triggers[0];
+        CHECK(t->holding && t->true_since_unix_nanos == START_NANOS + SEC);
+        CHECK(t->has_last);
+        CHECK_NEAR(t->last_value, 5000.0, 0.0039);
+        CHECK(t->last_series != NULL && strcmp(t->last_series, "api.latency") == 0);
+        CHECK(t->last_threshold == 1000.0);
+        CHECK(t->last_description != NULL &&
+              strcmp(t->last_description, "slow on api.latency: 5000 (holds when > 1000)") == 0);
+    }
+    perf_emergency_status_free(&state);
+
+    CHECK_OK(perf_emergency_activate(monitor, "by hand", NULL));
+    CHECK_OK(perf_emergency_status(monitor, &state));
+    CHECK(state.active && state.manual);
+    perf_emergency_status_free(&state);
+
+    /* A struct below the first version: refused, nothing written. */
+    perf_emergency_state small;
+    memset(&small, GUARD, sizeof small);
+    small.struct_size = offsetof(perf_emergency_state, triggers_len);
+    CHECK_STATUS(perf_emergency_status(monitor, &small), PERF_ERR_INVALID_ARGUMENT);
+    CHECK(untouched((char *)&small + sizeof(size_t), sizeof small - sizeof(size_t)));
+    CHECK_STATUS(perf_emergency_status(NULL, &state), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_emergency_status(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
+/* ---- regression policy of a rules document, baselines from runs ----------------- */
+
+static void test_regression_policy(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_policy policy = PERF_POLICY_INIT;
+    CHECK_OK(perf_monitor_regression_policy(monitor, &policy));
+    /* The default policy, every field explicit. */
+    CHECK(policy.statistics_len == 4 && policy.thresholds == NULL && policy.thresholds_len == 0);
+    if (policy.statistics_len == 4) {
+        CHECK(strcmp(policy.statistics[0], "p50") == 0);
+        CHECK(strcmp(policy.statistics[1], "p95") == 0);
+        CHECK(strcmp(policy.statistics[2], "p99") == 0);
+        CHECK(strcmp(policy.statistics[3], "mean") == 0);
+    }
+    CHECK(policy.default_threshold == 0.20 && policy.alpha == 0.05);
+    CHECK(policy.min_samples == 30 && policy.noise == 0.01);
+    CHECK(policy.resamples == 500 && policy.seed == 0);
+    perf_policy_free(&policy);
+    CHECK(policy.statistics == NULL && policy.statistics_len == 0);
+
+    CHECK_OK(perf_rules_load_json(
+        monitor,
+        "{\"version\": 1, \"regression\": {\"statistics\": [\"p95\", \"p99.9\"], "
+        "\"threshold\": 0.1, \"thresholds\": {\"p99.9\": 0.5}, \"alpha\": 0.01, "
+        "\"min_samples\": 0, \"noise\": 0, \"resamples\": 200, \"seed\": 7}}",
+        NULL));
+    CHECK_OK(perf_monitor_regression_policy(monitor, &policy));
+    CHECK(policy.statistics_len == 2 && policy.thresholds_len == 1);
+    if (policy.statistics_len == 2 && policy.thresholds_len == 1) {
+        CHECK(strcmp(policy.statistics[0], "p95") == 0);
+        CHECK(strcmp(policy.statistics[1], "p99.9") == 0);
+        CHECK(strcmp(policy.thresholds[0].statistic, "p99.9") == 0);
+        CHECK(policy.thresholds[0].threshold == 0.5);
+    }
+    CHECK(policy.default_threshold == 0.1 && policy.alpha == 0.01);
+    CHECK(policy.resamples == 200 && policy.seed == 7);
+    /* Zero would read as "the default": written as their equivalents. */
+    CHECK(policy.min_samples == 1);
+    CHECK(policy.noise > 0.0 && policy.noise < 1e-300);
+
+    /* The filled policy goes to perf_compare as it is. */
+    perf_baseline *base = NULL;
+    CHECK_OK(perf_record(monitor, "latency", NULL, 0, 1.0));
+    CHECK_OK(perf_baseline_capture(monitor, "v1", &base));
+    char *report = NULL;
+    bool passed = false;
+    CHECK_OK(perf_compare(base, base, &policy, &report, &passed));
+    CHECK(passed);
+    CHECK(contains_and_free(report, "p99.9"));
+    perf_policy_free(&policy);
+    perf_policy_free(&policy); /* a second time does nothing */
+    perf_policy_free(NULL);
+    perf_baseline_free(base);
+
+    perf_policy small = PERF_POLICY_INIT;
+    small.struct_size = sizeof(size_t);
+    CHECK_STATUS(perf_monitor_regression_policy(monitor, &small), PERF_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(perf_monitor_regression_policy(NULL, &policy), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_monitor_regression_policy(monitor, NULL), PERF_ERR_NULL_POINTER);
+    perf_monitor_free(monitor);
+}
+
+static void test_baseline_from_runs(void) {
+    perf_monitor *first = queries(100, 1.0);
+    perf_monitor *second = queries(300, 1.0);
+    perf_baseline *runs[2] = {NULL, NULL};
+    CHECK_OK(perf_baseline_capture(first, "run-1", &runs[0]));
+    CHECK_OK(perf_baseline_capture(second, "run-2", &runs[1]));
+    CHECK_OK(perf_baseline_set_metadata(runs[0], "commit", "abc123"));
+    perf_baseline *merged = NULL;
+    CHECK_OK(perf_baseline_from_runs("v2", (const perf_baseline *const *)runs, 2, &merged));
+    size_t count = 0;
+    CHECK_OK(perf_baseline_series_count(merged, &count));
+    CHECK(count == 1);
+    char *json = NULL;
+    CHECK_OK(perf_baseline_to_json(merged, &json));
+    CHECK(json != NULL && strstr(json, "\"v2\"") != NULL && strstr(json, "\"commit\"") != NULL);
+    CHECK(contains_and_free(json, "\"runs\": \"2\""));
+    /* One run is enough. */
+    perf_baseline *one = NULL;
+    CHECK_OK(perf_baseline_from_runs("v3", (const perf_baseline *const *)runs, 1, &one));
+
+    perf_baseline *untouched_out = (perf_baseline *)&count;
+    CHECK_STATUS(perf_baseline_from_runs("v", NULL, 0, &untouched_out),
+                 PERF_ERR_INVALID_COMPARISON);
+    CHECK_MESSAGE("at least one run");
+    CHECK(untouched_out == (perf_baseline *)&count);
+    const perf_baseline *with_null[2] = {runs[0], NULL};
+    CHECK_STATUS(perf_baseline_from_runs("v", with_null, 2, &untouched_out), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("runs[1] is NULL");
+    CHECK_STATUS(perf_baseline_from_runs("v", NULL, 2, &untouched_out), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_baseline_from_runs(NULL, with_null, 1, &untouched_out),
+                 PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_baseline_from_runs(BAD_UTF8, with_null, 1, &untouched_out),
+                 PERF_ERR_INVALID_UTF8);
+    CHECK_STATUS(perf_baseline_from_runs("v", with_null, 1, NULL), PERF_ERR_NULL_POINTER);
+    perf_baseline_free(one);
+    perf_baseline_free(merged);
+    perf_baseline_free(runs[0]);
+    perf_baseline_free(runs[1]);
+    perf_monitor_free(first);
+    perf_monitor_free(second);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1466,6 +1944,16 @@ int main(void) {
     RUN(test_exports);
     RUN(test_growable_output_structs);
     RUN(test_growable_input_structs);
+    RUN(test_alert_history);
+    RUN(test_series_list);
+    RUN(test_monitor_getters_and_tick);
+    RUN(test_repeat_intervals);
+    RUN(test_an_old_monitor_options_struct_still_works);
+    RUN(test_record_many);
+    RUN(test_exposition_options);
+    RUN(test_emergency_status);
+    RUN(test_regression_policy);
+    RUN(test_baseline_from_runs);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }
