@@ -216,16 +216,27 @@ def test_bad_rule_documents(monitor: Monitor) -> None:
 
 
 def test_bad_rule_and_budget_objects(monitor: Monitor) -> None:
-    raises(perf_core.InvalidRuleError, "invalid rule field levels: is required",
+    # The core's messages (Rule/Budget::from_json): the rule's name once it
+    # is known, then the field as the item spells it.
+    raises(perf_core.InvalidRuleError, 'invalid rule "r": levels: is required',
            lambda: perf_core.Rule("r", "m", stat="p95"))
-    raises(perf_core.InvalidRuleError, "invalid rule field bogus: unknown field",
+    raises(perf_core.InvalidRuleError, "bogus: unknown field `bogus`",
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, bogus=2))
-    raises(perf_core.InvalidRuleError, "invalid rule field for",
+    raises(perf_core.InvalidRuleError, "for: invalid type: integer `-5`",
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, for_=-5))
-    raises(perf_core.InvalidRuleError, "invalid rule field op",
+    raises(perf_core.InvalidRuleError, 'op: unknown operator "~"',
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, op="~"))
-    raises(perf_core.InvalidRuleError, "invalid budget field items: is required",
+    raises(perf_core.InvalidRuleError, r'invalid rule "r": levels\[1\]\.clear: must be at or below',
+           lambda: perf_core.Rule("r", "m", stat="p95", levels=[
+               {"severity": "critical", "threshold": 9},
+               {"severity": "warning", "threshold": 5, "clear": 7}]))
+    raises(perf_core.InvalidRuleError, r"\.: a rule is a JSON object",
+           lambda: perf_core.Rule.from_dict("[1]"))
+    raises(perf_core.InvalidRuleError, 'invalid rule "b": items: is required',
            lambda: perf_core.Budget("b"))
+    raises(perf_core.InvalidRuleError, r'"api": items\[0\]\.poor: must be at or above good',
+           lambda: perf_core.Budget("api", items=[
+               {"metric": "lat", "stat": "p95", "good": 300, "poor": 100}]))
     raises(perf_core.ArgumentTypeError, "rule must be a Rule or a dict, got int",
            lambda: monitor.add_rule(5))  # type: ignore[arg-type]
     raises(perf_core.ArgumentTypeError, "budget must be a Budget or a dict",

@@ -51,6 +51,22 @@ def test_budget_objects_and_presets() -> None:
     assert "Budget(" in repr(custom)
 
 
+def test_rule_and_budget_dicts_are_the_core_items() -> None:
+    # to_dict() is the core's Rule/Budget::to_json (settings at their
+    # defaults left out, the shorthand threshold written as levels).
+    rule = Rule("slow", "lat", stat="p999", threshold=5, for_=60)
+    assert rule.to_dict() == {"name": "slow", "metric": "lat", "stat": "p99.9",
+                              "levels": [{"severity": "warning", "threshold": 5.0}],
+                              "for": "1m"}
+    budget = Budget("b", metric="lat", limits={"p95": 300}, alerts={})
+    assert budget.to_dict() == {"name": "b", "items": [
+        {"metric": "lat", "stat": "p95", "good": 300.0}], "alerts": {}}
+    assert Budget.from_dict(json.dumps(budget.to_dict())) == budget
+    # One item, not a document: a document's keys are unknown fields.
+    with pytest.raises(perf_core.InvalidRuleError, match="version: unknown field"):
+        Rule.from_dict({"version": 1, "rules": []})
+
+
 def test_add_list_remove_rules_and_budgets(monitor: Monitor) -> None:
     monitor.add_rule(slow_rule())
     monitor.add_rule({"name": "errors", "metric": "http.errors", "stat": "ratio",
@@ -319,5 +335,5 @@ def test_durations_in_documents_accept_strings_seconds_and_timedeltas() -> None:
     d = rule.to_dict()
     assert (d["window"], d["for"], d["clear_for"]) == ("1m 30s", "2m", "500ms")
     assert d["repeat"] == {"warning": "2h", "critical": "10m"}
-    with pytest.raises(perf_core.InvalidRuleError, match="invalid rule field window"):
+    with pytest.raises(perf_core.InvalidRuleError, match='invalid rule "": window: expected value'):
         slow_rule(window=float("nan"))
