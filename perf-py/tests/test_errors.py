@@ -263,8 +263,15 @@ def test_bad_alert_ids_and_callbacks(monitor: Monitor) -> None:
 def test_bad_emergency_input(monitor: Monitor) -> None:
     raises(perf_core.InvalidConfigError, "reason: .*must not be blank",
            lambda: monitor.emergency.activate("  "))
-    raises(perf_core.InvalidRuleError, r"emergency\.triggers\[0\]\.rule",
+    # The section is read on its own (EmergencyConfig::from_json) and
+    # applied with configure_emergency: fields are named within it.
+    raises(perf_core.InvalidConfigError,
+           r'invalid emergency configuration: triggers\[0\]\.rule: no rule named "nope"',
            lambda: monitor.emergency.configure({"triggers": [{"rule": "nope"}]}))
+    raises(perf_core.InvalidConfigError, r"triggers\[0\]\.threshold: is required",
+           lambda: monitor.emergency.configure({"triggers": [{"metric": "m", "stat": "p95"}]}))
+    raises(perf_core.InvalidConfigError, "bogus: unknown field",
+           lambda: monitor.emergency.configure('{"bogus": 1}'))
     assert not monitor.emergency.is_active()
 
 
