@@ -52,6 +52,10 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;
+    module.add(
+        "DURATION_FIELDS",
+        pyo3::types::PyFrozenSet::new(module.py(), perf_core::RulesConfig::DURATION_FIELDS)?,
+    )?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

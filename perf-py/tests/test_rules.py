@@ -67,6 +67,17 @@ def test_rule_and_budget_dicts_are_the_core_items() -> None:
         Rule.from_dict({"version": 1, "rules": []})
 
 
+def test_durations_fields_come_from_the_core() -> None:
+    from perf_core import _config, _native
+
+    assert _config.DURATION_FIELDS is _native.DURATION_FIELDS
+    assert perf_core.DURATION_FIELDS == frozenset(
+        {"window", "for", "clear_for", "min_dwell", "flap_window", "max_dwell",
+         "evaluate_every"})
+    emergency = json.loads(_config.dumps({"evaluate_every": 2, "threshold": 2}))
+    assert emergency == {"evaluate_every": "2000000000ns", "threshold": 2}
+
+
 def test_add_list_remove_rules_and_budgets(monitor: Monitor) -> None:
     monitor.add_rule(slow_rule())
     monitor.add_rule({"name": "errors", "metric": "http.errors", "stat": "ratio",

@@ -28,6 +28,7 @@ from typing import Any, Optional, TypeVar, Union, cast
 from perf_core import _native
 from perf_core._native import (
     CONTENT_TYPES,
+    DURATION_FIELDS,
     ArgumentTypeError,
     Baseline,
     Budget,
@@ -145,6 +146,7 @@ if hasattr(os, "register_at_fork"):
 
 __all__ = [
     "CONTENT_TYPES",
+    "DURATION_FIELDS",
     "Alert",
     "AlertEvent",
     "ArgumentTypeError",

@@ -22,8 +22,10 @@ from perf_core._records import (
 
 __version__: str
 CONTENT_TYPES: dict[str, str]
+DURATION_FIELDS: frozenset[str]
 __all__ = [
     "CONTENT_TYPES",
+    "DURATION_FIELDS",
     "PerfError",
     "InvalidArgumentError",
     "ArgumentTypeError",
