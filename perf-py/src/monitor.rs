@@ -18,7 +18,6 @@ use crate::clock::PyManualClock;
 use crate::convert::{count, duration, opt_duration, real, seconds, Tags};
 use crate::emergency::PyEmergency;
 use crate::errors::{invalid_argument, wrong_type, IntoPyResult};
-use crate::exposition::ExpositionOptions;
 use crate::handles::{PyCounter, PyGauge, PyHistogram, PyTimer};
 use crate::records;
 use crate::regression::{PyBaseline, PyPolicy};
@@ -626,7 +625,7 @@ impl PyMonitor {
         py: Python<'_>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
-        let config = ExpositionOptions::from_kwargs("export_prometheus", options)?.config(py)?;
+        let config = crate::exposition::config(py, "export_prometheus", options)?;
         let m = &self.inner;
         Ok(py.detach(|| m.export_prometheus_with(&config)))
     }
@@ -639,7 +638,7 @@ impl PyMonitor {
         py: Python<'_>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
-        let config = ExpositionOptions::from_kwargs("export_openmetrics", options)?.config(py)?;
+        let config = crate::exposition::config(py, "export_openmetrics", options)?;
         let m = &self.inner;
         Ok(py.detach(|| m.export_openmetrics_with(&config)))
     }

@@ -102,13 +102,14 @@ def test_bad_exposition_options() -> None:
     m = Monitor()
     bad: Any = 5
     cases: list[tuple[type[Exception], str, Callable[[], object]]] = [
-        (perf_core.InvalidTagError, 'global_labels: invalid tag "le"',
+        # The core's messages (ExpositionOptions::config), unchanged.
+        (perf_core.InvalidTagError, '^invalid tag "le": key is reserved',
          lambda: m.export_prometheus(global_labels={"le": "x"})),
-        (perf_core.InvalidConfigError, "buckets: .*increasing",
+        (perf_core.InvalidConfigError, "^invalid configuration: buckets: .*increasing",
          lambda: m.export_prometheus(buckets={"h": [5, 1]})),
-        (perf_core.InvalidConfigError, "default_summary: .*within \\[0, 1\\]",
+        (perf_core.InvalidConfigError, "^invalid configuration: default_summary: .*within \\[0, 1\\]",
          lambda: m.export_openmetrics(default_summary=[2.0])),
-        (perf_core.InvalidConfigError, "units: ", lambda: m.export_prometheus(units={"x": "a b"})),
+        (perf_core.InvalidConfigError, "^invalid configuration: units: ", lambda: m.export_prometheus(units={"x": "a b"})),
         (perf_core.ArgumentTypeError, 'unexpected keyword argument "bogus"',
          lambda: m.export_prometheus(bogus=1)),  # type: ignore[call-arg]
         (perf_core.ArgumentTypeError, "global_labels must be a dict of str to str, got int",
@@ -117,6 +118,13 @@ def test_bad_exposition_options() -> None:
     for exc, match, call in cases:
         with pytest.raises(exc, match=match):
             call()
+
+
+def test_exposition_options_given_as_none_are_left_out() -> None:
+    m = Monitor()
+    m.record("h", 12.0)
+    assert m.export_prometheus(global_labels=None, buckets=None,
+                               default_summary=None) == m.export_prometheus()
 
 
 def test_export_by_format_name_and_content_types(monitor: Monitor) -> None:
