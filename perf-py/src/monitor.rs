@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perf_core::{
-    AlertId, GaugeMode, JsonExportOptions, Monitor, MonitorBuilder, Precision, RepeatIntervals,
-    Severity, SubscriptionId,
+    AlertId, GaugeMode, HdrOptions, JsonExportOptions, Monitor, MonitorBuilder, Precision,
+    RepeatIntervals, Severity, SubscriptionId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -667,39 +667,46 @@ impl PyMonitor {
     }
 
     /// The histogram `name{tags}` as base64 of a compressed HdrHistogram
-    /// V2 (`HISTF...`), values in thousandths of the unit.
-    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    /// V2 (`HISTF...`): values times `scale` (default 1000: thousandths of
+    /// the unit) as integers, with `significant_digits` (1 to 5, default 3).
+    #[pyo3(signature = (name, tags = None, /, *, scale = None, significant_digits = None, **kwargs))]
     fn export_hdr(
         &self,
         py: Python<'_>,
         name: &Bound<'_, PyAny>,
         tags: Option<&Bound<'_, PyAny>>,
+        scale: Option<&Bound<'_, PyAny>>,
+        significant_digits: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
         let name = crate::convert::name(name)?;
+        let options = hdr_options(scale, significant_digits)?;
         let tags = Tags::extract(tags, kwargs)?;
         let m = &self.inner;
-        tags.with(|t| py.detach(|| m.export_hdr(name, t)))?
+        tags.with(|t| py.detach(|| m.export_hdr_with(name, t, &options)))?
             .py_err(py)
     }
 
     /// Merges an HdrHistogram V2 string (as `export_hdr` and other
     /// HdrHistogram implementations write it) into the histogram
-    /// `name{tags}`; all or nothing.
-    #[pyo3(signature = (name, encoded, tags = None, /, **kwargs))]
+    /// `name{tags}`, each integer divided by `scale` (default 1000); all or
+    /// nothing.
+    #[pyo3(signature = (name, encoded, tags = None, /, *, scale = None, **kwargs))]
     fn import_hdr(
         &self,
         py: Python<'_>,
         name: &Bound<'_, PyAny>,
         encoded: &Bound<'_, PyAny>,
         tags: Option<&Bound<'_, PyAny>>,
+        scale: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let encoded = crate::convert::text("encoded", encoded)?;
         let name = crate::convert::name(name)?;
+        let options = hdr_options(scale, None)?;
         let tags = Tags::extract(tags, kwargs)?;
         let m = &self.inner;
-        tags.with(|t| py.detach(|| m.import_hdr(name, t, encoded)))?
+        tags.with(|t| py.detach(|| m.import_hdr_with(name, t, encoded, &options)))?
             .map_err(|err| crate::errors::for_value(py, "encoded", err))
     }
 
@@ -759,6 +766,23 @@ impl PyEvaluator {
         self.stop(py);
         false
     }
+}
+
+/// The HdrHistogram options given (None: the core's defaults), checked by
+/// the core when used.
+fn hdr_options(
+    scale: Option<&Bound<'_, PyAny>>,
+    significant_digits: Option<&Bound<'_, PyAny>>,
+) -> PyResult<HdrOptions> {
+    let mut options = HdrOptions::new();
+    if let Some(scale) = scale.filter(|v| !v.is_none()) {
+        options = options.scale(real("scale", scale)?);
+    }
+    if let Some(digits) = significant_digits.filter(|v| !v.is_none()) {
+        let digits = count("significant_digits", digits)?;
+        options = options.significant_digits(u8::try_from(digits).unwrap_or(u8::MAX));
+    }
+    Ok(options)
 }
 
 /// `{format name: Content-Type}` of every export format, from the core.

@@ -77,6 +77,28 @@ def test_hdr_export_decodes_with_the_hdrhistogram_package_and_merges() -> None:
     assert abs(other.stats("from.python").p50 - 2.0) <= 0.02
 
 
+def test_hdr_options_scale_and_significant_digits() -> None:
+    m = Monitor()
+    m.record("payload.bytes", 1_500.0, kind="json")
+    # scale=1: whole units, as Node's exportHdr(name, tags, {scale: 1}).
+    whole = m.export_hdr("payload.bytes", kind="json", scale=1, significant_digits=2)
+    assert HdrHistogram.decode(whole).get_max_value() == pytest.approx(1_500, rel=0.01)
+    assert whole != m.export_hdr("payload.bytes", {"kind": "json"})
+    # Importing with the same scale gives the values back.
+    other = Monitor()
+    other.import_hdr("payload.bytes", whole, scale=1, kind="json")
+    assert other.stats("payload.bytes", kind="json").max == pytest.approx(1_500, rel=0.01)
+    # A tag named like an option goes in the positional mapping.
+    m.record("q", 2.0, {"scale": "x"})
+    assert m.export_hdr("q", {"scale": "x"}, scale=1e6).startswith("HISTF")
+    with pytest.raises(perf_core.InvalidValueError, match="significant"):
+        m.export_hdr("payload.bytes", kind="json", significant_digits=9)
+    with pytest.raises(perf_core.InvalidValueError, match="scale"):
+        other.import_hdr("payload.bytes", whole, scale=0, kind="json")
+    with pytest.raises(perf_core.ArgumentTypeError, match="scale must be a real number"):
+        m.export_hdr("payload.bytes", scale="big")  # type: ignore[arg-type]
+
+
 def test_exposition_options() -> None:
     m = Monitor()
     m.record("http.duration", 12.0, route="/")

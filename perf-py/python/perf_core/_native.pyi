@@ -408,9 +408,25 @@ class Monitor:
     def export_json(self, *, histograms: bool = False) -> str: ...
     def export(self, format: str) -> str: ...
     def export_csv(self) -> str: ...
-    def export_hdr(self, name: str, tags: _Tags = None, /, **kwargs: str) -> str: ...
+    def export_hdr(
+        self,
+        name: str,
+        tags: _Tags = None,
+        /,
+        *,
+        scale: Optional[float] = None,
+        significant_digits: Optional[int] = None,
+        **kwargs: str,
+    ) -> str: ...
     def import_hdr(
-        self, name: str, encoded: str, tags: _Tags = None, /, **kwargs: str
+        self,
+        name: str,
+        encoded: str,
+        tags: _Tags = None,
+        /,
+        *,
+        scale: Optional[float] = None,
+        **kwargs: str,
     ) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
