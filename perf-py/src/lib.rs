@@ -10,7 +10,7 @@
 //! * `fastcall` — allocation-free argument passing for `Monitor.record`
 //!   and `Monitor.timer`.
 //! * `monitor`, `handles`, `stats`, `rules`, `emergency`, `regression`,
-//!   `clock` — one Python class family each; `callbacks` runs Python
+//!   `server`, `clock` — one Python class family each; `callbacks` runs Python
 //!   callbacks from engine threads.
 
 mod callbacks;
@@ -25,6 +25,7 @@ mod monitor;
 mod records;
 mod regression;
 mod rules;
+mod server;
 mod stats;
 
 use pyo3::prelude::*;
@@ -49,6 +50,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyBaseline>()?;
     module.add_class::<regression::PyPolicy>()?;
     module.add_class::<regression::PyRegressionReport>()?;
+    module.add_class::<server::PyMetricsServer>()?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;

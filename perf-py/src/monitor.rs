@@ -22,6 +22,7 @@ use crate::handles::{PyCounter, PyGauge, PyHistogram, PyTimer};
 use crate::records;
 use crate::regression::{PyBaseline, PyPolicy};
 use crate::rules::{budget_arg, rule_arg, PyBudget, PyRule};
+use crate::server::{Limits, PyMetricsServer};
 use crate::stats::PyStats;
 
 /// The root object: creates and finds series (a name plus tags, given as
@@ -708,6 +709,53 @@ impl PyMonitor {
         let m = &self.inner;
         tags.with(|t| py.detach(|| m.import_hdr_with(name, t, encoded, &options)))?
             .map_err(|err| crate::errors::for_value(py, "encoded", err))
+    }
+
+    /// Serves `GET /metrics` (Prometheus text; OpenMetrics when the
+    /// scraper's `Accept` asks for it) on `addr` from a thread of the core,
+    /// until the returned `MetricsServer` is closed. Limits (keyword):
+    /// `connection_limit`, `header_read_timeout` and `write_timeout`
+    /// (seconds), `max_request_line` and `max_head` (bytes); other keywords
+    /// are the exposition options of `export_prometheus`.
+    #[pyo3(
+        signature = (
+        addr = None,
+        *,
+        connection_limit = None,
+        header_read_timeout = None,
+        write_timeout = None,
+        max_request_line = None,
+        max_head = None,
+        **options
+    ),
+        text_signature = "($self, addr='127.0.0.1:0', *, connection_limit=None, \
+                          header_read_timeout=None, write_timeout=None, max_request_line=None, \
+                          max_head=None, **options)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn serve_metrics(
+        &self,
+        py: Python<'_>,
+        addr: Option<&Bound<'_, PyAny>>,
+        connection_limit: Option<&Bound<'_, PyAny>>,
+        header_read_timeout: Option<&Bound<'_, PyAny>>,
+        write_timeout: Option<&Bound<'_, PyAny>>,
+        max_request_line: Option<&Bound<'_, PyAny>>,
+        max_head: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyMetricsServer> {
+        let addr = match addr.filter(|a| !a.is_none()) {
+            Some(addr) => crate::convert::text("addr", addr)?,
+            None => "127.0.0.1:0",
+        };
+        let limits = Limits {
+            connection_limit,
+            header_read_timeout,
+            write_timeout,
+            max_request_line,
+            max_head,
+        };
+        crate::server::serve(py, &self.inner, addr, &limits, options)
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {

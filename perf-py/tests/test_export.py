@@ -132,6 +132,8 @@ def test_bad_exposition_options() -> None:
         (perf_core.InvalidConfigError, "^invalid configuration: default_summary: .*within \\[0, 1\\]",
          lambda: m.export_openmetrics(default_summary=[2.0])),
         (perf_core.InvalidConfigError, "^invalid configuration: units: ", lambda: m.export_prometheus(units={"x": "a b"})),
+        (perf_core.ArgumentTypeError, 'serve_metrics\\(\\) got an unexpected keyword argument "bogus"',
+         lambda: m.serve_metrics(bogus=1)),  # type: ignore[call-arg]
         (perf_core.ArgumentTypeError, 'unexpected keyword argument "bogus"',
          lambda: m.export_prometheus(bogus=1)),  # type: ignore[call-arg]
         (perf_core.ArgumentTypeError, "global_labels must be a dict of str to str, got int",

@@ -56,6 +56,7 @@ __all__ = [
     "Baseline",
     "Policy",
     "RegressionReport",
+    "MetricsServer",
     "compare",
     "after_fork",
     "__version__",
@@ -307,6 +308,29 @@ def compare(
     baseline: Baseline, current: Baseline, policy: Optional[Policy] = None
 ) -> RegressionReport: ...
 
+@final
+class MetricsServer:
+    """A running ``/metrics`` endpoint; a context manager that closes it."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
 @disjoint_base
 class Monitor:
     """The root object (see ``perf_core.Monitor``)."""
@@ -428,6 +452,23 @@ class Monitor:
         scale: Optional[float] = None,
         **kwargs: str,
     ) -> None: ...
+    def serve_metrics(
+        self,
+        addr: str = "127.0.0.1:0",
+        *,
+        connection_limit: Optional[int] = None,
+        header_read_timeout: Optional[_Seconds] = None,
+        write_timeout: Optional[_Seconds] = None,
+        max_request_line: Optional[int] = None,
+        max_head: Optional[int] = None,
+        global_labels: Optional[Mapping[str, str]] = ...,
+        help: Optional[Mapping[str, str]] = ...,
+        units: Optional[Mapping[str, str]] = ...,
+        buckets: Optional[Mapping[str, Sequence[float]]] = ...,
+        summaries: Optional[Mapping[str, Sequence[float]]] = ...,
+        default_buckets: Optional[Sequence[float]] = ...,
+        default_summary: Optional[Sequence[float]] = ...,
+    ) -> MetricsServer: ...
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
