@@ -10,7 +10,8 @@
 //! * `fastcall` — allocation-free argument passing for `Monitor.record`
 //!   and `Monitor.timer`.
 //! * `monitor`, `handles`, `stats`, `rules`, `emergency`, `regression`,
-//!   `server`, `clock` — one Python class family each; `callbacks` runs Python
+//!   `server`, `clock` — one Python class family each; `web_vitals` reads
+//!   and rates Web Vitals; `callbacks` runs Python
 //!   callbacks from engine threads.
 
 mod callbacks;
@@ -27,6 +28,7 @@ mod regression;
 mod rules;
 mod server;
 mod stats;
+mod web_vitals;
 
 use pyo3::prelude::*;
 
@@ -51,6 +53,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyPolicy>()?;
     module.add_class::<regression::PyRegressionReport>()?;
     module.add_class::<server::PyMetricsServer>()?;
+    module.add_function(wrap_pyfunction!(web_vitals::py_rate_web_vitals, module)?)?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;

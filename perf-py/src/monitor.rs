@@ -711,6 +711,28 @@ impl PyMonitor {
             .map_err(|err| crate::errors::for_value(py, "encoded", err))
     }
 
+    /// Records Web Vitals given as a mapping (`{"lcp": 1800, "inp": 120,
+    /// "cls": 0.02, "fcp": ..., "ttfb": ..., "fid": ...}`, ms; CLS
+    /// unitless; any subset) into `web_vitals.lcp`, ... with the tags, and
+    /// returns each one's rating (`good`, `needs-improvement`, `poor`).
+    /// All or nothing: an invalid value raises and records nothing.
+    #[pyo3(signature = (vitals, tags = None, /, **kwargs))]
+    fn record_web_vitals<'py>(
+        &self,
+        py: Python<'py>,
+        vitals: &Bound<'py, PyAny>,
+        tags: Option<&Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let vitals = crate::web_vitals::vitals(vitals)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        let ratings = tags
+            .with(|t| py.detach(|| m.record_web_vitals(&vitals, t)))?
+            .map_err(|err| crate::errors::for_value(py, "vitals", err))?;
+        crate::web_vitals::ratings(py, &ratings)
+    }
+
     /// Serves `GET /metrics` (Prometheus text; OpenMetrics when the
     /// scraper's `Accept` asks for it) on `addr` from a thread of the core,
     /// until the returned `MetricsServer` is closed. Limits (keyword):

@@ -60,6 +60,7 @@ from perf_core._native import (
     UnknownSeriesError,
     WindowsDisabledError,
     compare,
+    rate_web_vitals,
 )
 from perf_core._records import (
     Alert,
@@ -192,4 +193,5 @@ __all__ = [
     "UnknownSeriesError",
     "WindowsDisabledError",
     "compare",
+    "rate_web_vitals",
 ]

@@ -58,6 +58,7 @@ __all__ = [
     "RegressionReport",
     "MetricsServer",
     "compare",
+    "rate_web_vitals",
     "after_fork",
     "__version__",
 ]
@@ -67,6 +68,8 @@ _Tags = Optional[Mapping[str, str]]
 _Document = Union[str, Mapping[str, Any]]
 _Path = Union[str, PathLike[str]]
 _GaugeMode = Literal["sum", "max", "min", "latest", "per_process"]
+_Rating = Literal["good", "needs-improvement", "poor"]
+_WebVitals = Mapping[str, Optional[float]]
 
 class PerfError(Exception): ...
 class InvalidArgumentError(PerfError, ValueError): ...
@@ -307,6 +310,7 @@ class RegressionReport:
 def compare(
     baseline: Baseline, current: Baseline, policy: Optional[Policy] = None
 ) -> RegressionReport: ...
+def rate_web_vitals(vitals: _WebVitals) -> dict[str, _Rating]: ...
 
 @final
 class MetricsServer:
@@ -452,6 +456,9 @@ class Monitor:
         scale: Optional[float] = None,
         **kwargs: str,
     ) -> None: ...
+    def record_web_vitals(
+        self, vitals: _WebVitals, tags: _Tags = None, /, **kwargs: str
+    ) -> dict[str, _Rating]: ...
     def serve_metrics(
         self,
         addr: str = "127.0.0.1:0",
