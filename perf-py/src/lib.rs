@@ -54,6 +54,11 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyRegressionReport>()?;
     module.add_class::<server::PyMetricsServer>()?;
     module.add_function(wrap_pyfunction!(web_vitals::py_rate_web_vitals, module)?)?;
+    // Private (for `str(SeriesKey)`): set, not added, to stay out of `__all__`.
+    module.setattr(
+        "_series_text",
+        wrap_pyfunction!(records::py_series_text, module)?,
+    )?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;
