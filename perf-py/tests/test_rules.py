@@ -78,6 +78,22 @@ def test_durations_fields_come_from_the_core() -> None:
     assert emergency == {"evaluate_every": "2000000000ns", "threshold": 2}
 
 
+def test_rules_lists_what_the_core_lists(monitor: Monitor) -> None:
+    # Rust's Monitor::rules(): the rules added, then those a budget with
+    # `alerts` generates (named budget:<budget>:<metric>:<stat>).
+    monitor.add_rule(slow_rule())
+    monitor.add_budget(Budget.api_latency("api", "api.latency", 50, 150, 300).with_alerts())
+    monitor.add_budget(Budget.web_vitals())  # no alerts: no rules
+    assert [r.name for r in monitor.rules()] == [
+        "slow", "budget:api:api.latency:p50", "budget:api:api.latency:p95",
+        "budget:api:api.latency:p99"]
+    assert all(r.metric == "api.latency" for r in monitor.rules())
+    # A rules document lists the rules written, not the generated ones.
+    assert [r["name"] for r in json.loads(monitor.rules_json())["rules"]] == ["slow"]
+    monitor.remove_budget("api")
+    assert [r.name for r in monitor.rules()] == ["slow"]
+
+
 def test_add_list_remove_rules_and_budgets(monitor: Monitor) -> None:
     monitor.add_rule(slow_rule())
     monitor.add_rule({"name": "errors", "metric": "http.errors", "stat": "ratio",
