@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::rule::StatSpec;
 use super::text::{Pairs, Text};
 use super::{changed, element_path, invalid_json, or_default, read_object, required, FieldResult};
-use crate::emergency::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
+use crate::emergency::config::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
 use crate::error::{PerfError, Result};
 use crate::rules::{Op, Severity};
 

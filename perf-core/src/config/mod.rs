@@ -136,7 +136,7 @@ use self::regression::RegressionSpec;
 use self::rule::{RepeatSpec, RuleSpec};
 use self::text::Text;
 use crate::budget::Budget;
-use crate::emergency::EmergencyConfig;
+use crate::emergency::config::EmergencyConfig;
 use crate::error::{PerfError, Result};
 use crate::regression::Policy;
 use crate::rules::Rule;

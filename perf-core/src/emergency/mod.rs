@@ -34,6 +34,10 @@
 //!   or evaluate. A listener that panics is caught and counted; the others
 //!   still run.
 //!
+//! The configuration's values (triggers, timings) are in [`config`], what
+//! the mode reports (transitions, status) in [`transition`]; this module is
+//! the state machine, and [`group`] shares it between processes.
+//!
 //! Triggers are read by [`Monitor::evaluate`](crate::Monitor::evaluate)
 //! (and the background evaluator), after the rules, at the clock's now — so
 //! every transition is deterministic under a [`crate::ManualClock`].
@@ -72,7 +76,19 @@
 //! # Ok::<(), perf_core::PerfError>(())
 //! ```
 
+pub(crate) mod config;
 mod group;
+mod transition;
+
+use self::config::{invalid, text};
+pub use self::config::{
+    EmergencyConfig, Trigger, TriggerCondition, TriggerSource, DEFAULT_CLEAR_FOR,
+    DEFAULT_FLAP_WINDOW, DEFAULT_MAX_DWELL, DEFAULT_MIN_DWELL,
+};
+pub use self::transition::{
+    EmergencyChange, EmergencySource, EmergencyStatus, EmergencyTransition, TriggerStatus,
+    TriggerValue,
+};
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -86,483 +102,14 @@ use serde::{Deserialize, Serialize};
 use crate::alerts::{Subscribers, SubscriptionId};
 use crate::clock::{Clock, Timestamp};
 use crate::dispatch::Dispatcher;
-use crate::error::{PerfError, Result};
+use crate::error::Result;
 use crate::evaluation::{RuleEngine, SeriesReader};
 use crate::multiproc::SharedEmergency;
-use crate::numbers::compact;
 use crate::registry::Registry;
 use crate::rule_state::Reading;
-use crate::rules::{check_rule_name, Op, Rule, Severity, Target};
+use crate::rules::Rule;
 use crate::series::SeriesKey;
 use crate::window::WindowConfig;
-
-/// Default [`EmergencyConfig::clear_for`]: 60 s.
-pub const DEFAULT_CLEAR_FOR: Duration = Duration::from_secs(60);
-/// Default [`EmergencyConfig::min_dwell`]: 60 s.
-pub const DEFAULT_MIN_DWELL: Duration = Duration::from_secs(60);
-/// Default [`EmergencyConfig::flap_window`]: 10 min.
-pub const DEFAULT_FLAP_WINDOW: Duration = Duration::from_secs(600);
-/// Default [`EmergencyConfig::max_dwell`]: 30 min.
-pub const DEFAULT_MAX_DWELL: Duration = Duration::from_secs(1800);
-
-/// How the mode switches automatically: its triggers and timings.
-///
-/// ```
-/// use perf_core::{EmergencyConfig, Severity, Trigger};
-/// use std::time::Duration;
-/// let config = EmergencyConfig::default()
-///     .trigger(Trigger::rule("http-latency", Severity::Critical))
-///     .min_dwell(Duration::from_secs(300));
-/// assert_eq!(config.clear_for, Duration::from_secs(60));
-/// config.validate()?;
-/// # Ok::<(), perf_core::PerfError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct EmergencyConfig {
-    /// Any trigger holding turns the mode on.
-    pub triggers: Vec<Trigger>,
-    /// How long every trigger's condition must stay false before the mode
-    /// turns off. Default 60 s.
-    pub clear_for: Duration,
-    /// The least time in the mode after an automatic activation. Default
-    /// 60 s.
-    pub min_dwell: Duration,
-    /// Re-entering within this time of the last exit doubles the dwell.
-    /// Default 10 min.
-    pub flap_window: Duration,
-    /// The longest dwell the back-off reaches. Default 30 min.
-    pub max_dwell: Duration,
-    /// While the mode is on, the background evaluator runs at this
-    /// interval instead of the one given to
-    /// [`Monitor::start`](crate::Monitor::start) (e.g. to see recovery
-    /// sooner). Default `None`: the same interval.
-    pub evaluate_every: Option<Duration>,
-}
-
-impl Default for EmergencyConfig {
-    fn default() -> Self {
-        EmergencyConfig {
-            triggers: Vec::new(),
-            clear_for: DEFAULT_CLEAR_FOR,
-            min_dwell: DEFAULT_MIN_DWELL,
-            flap_window: DEFAULT_FLAP_WINDOW,
-            max_dwell: DEFAULT_MAX_DWELL,
-            evaluate_every: None,
-        }
-    }
-}
-
-impl EmergencyConfig {
-    /// Adds a trigger.
-    pub fn trigger(mut self, trigger: Trigger) -> Self {
-        self.triggers.push(trigger);
-        self
-    }
-
-    /// Sets [`EmergencyConfig::clear_for`].
-    pub fn clear_for(mut self, d: Duration) -> Self {
-        self.clear_for = d;
-        self
-    }
-
-    /// Sets [`EmergencyConfig::min_dwell`].
-    pub fn min_dwell(mut self, d: Duration) -> Self {
-        self.min_dwell = d;
-        self
-    }
-
-    /// Sets [`EmergencyConfig::flap_window`].
-    pub fn flap_window(mut self, d: Duration) -> Self {
-        self.flap_window = d;
-        self
-    }
-
-    /// Sets [`EmergencyConfig::max_dwell`].
-    pub fn max_dwell(mut self, d: Duration) -> Self {
-        self.max_dwell = d;
-        self
-    }
-
-    /// Sets [`EmergencyConfig::evaluate_every`].
-    pub fn evaluate_every(mut self, interval: Duration) -> Self {
-        self.evaluate_every = Some(interval);
-        self
-    }
-
-    /// Checks the configuration on its own (rule references are checked
-    /// against a monitor's rules by
-    /// [`Monitor::configure_emergency`](crate::Monitor::configure_emergency)).
-    /// Errors: [`PerfError::InvalidEmergency`] naming the field, such as
-    /// `triggers[1].threshold` or `max_dwell`.
-    ///
-    /// ```
-    /// use perf_core::{EmergencyConfig, Op, PerfError, Target, Trigger, TriggerCondition};
-    /// let nan = TriggerCondition::new(Target::percentile("lat", 95.0), Op::Gt, f64::NAN);
-    /// match EmergencyConfig::default().trigger(Trigger::condition(nan)).validate() {
-    ///     Err(PerfError::InvalidEmergency { field, .. }) => assert_eq!(field, "triggers[0].threshold"),
-    ///     other => panic!("unexpected {other:?}"),
-    /// }
-    /// ```
-    pub fn validate(&self) -> Result<()> {
-        if self.max_dwell < self.min_dwell {
-            let reason = format!("must be at least min_dwell ({})", text(self.min_dwell));
-            return Err(invalid("max_dwell".into(), reason));
-        }
-        if self
-            .evaluate_every
-            .is_some_and(|d| d < Duration::from_millis(1))
-        {
-            return Err(invalid(
-                "evaluate_every".into(),
-                "must be at least 1 ms".into(),
-            ));
-        }
-        for (i, trigger) in self.triggers.iter().enumerate() {
-            let field = |name: &str| format!("triggers[{i}].{name}");
-            trigger
-                .validate()
-                .map_err(|(name, reason)| invalid(field(&name), reason))?;
-            if self.triggers[..i].iter().any(|t| t.name == trigger.name) {
-                let reason = format!("{:?} appears twice", trigger.name);
-                return Err(invalid(field("name"), reason));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn invalid(field: String, reason: String) -> PerfError {
-    PerfError::InvalidEmergency { field, reason }
-}
-
-/// One way the mode turns on.
-///
-/// ```
-/// use perf_core::{Op, Severity, Target, Trigger, TriggerCondition};
-/// use std::time::Duration;
-/// let slow = Trigger::condition(
-///     TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0)
-///         .window(Duration::from_secs(60))
-///         .min_samples(100),
-/// )
-/// .for_duration(Duration::from_secs(60));
-/// assert_eq!(slow.name, "p95(api.response_time) > 1000");
-/// let paged = Trigger::rule("http-errors", Severity::Critical).named("errors-paging");
-/// assert_eq!(paged.name, "errors-paging");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct Trigger {
-    /// Names the trigger in transitions. Defaults: the condition as text
-    /// (`p95(api.response_time) > 1000`), or the rule's name.
-    pub name: String,
-    /// What must be true.
-    pub source: TriggerSource,
-    /// How long it must be true at every evaluation before it holds.
-    /// Default 0: at once.
-    pub for_duration: Duration,
-}
-
-/// What a [`Trigger`] watches.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TriggerSource {
-    /// True while any series the condition applies to reads past its
-    /// threshold.
-    Condition(TriggerCondition),
-    /// True while the rule has an active alert (firing or recovering) at
-    /// `severity` or above on any series. The rule's own `for`,
-    /// `min_samples` and no-data policy apply first. A rule removed later
-    /// reads as false.
-    Rule {
-        /// The rule's name.
-        rule: String,
-        /// The least severity that counts.
-        severity: Severity,
-    },
-}
-
-/// A threshold on a target, read like a rule's: `value op threshold` on any
-/// series of the metric that the tag matchers select.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TriggerCondition {
-    /// What is read per series.
-    pub target: Target,
-    /// The comparison.
-    pub op: Op,
-    /// The threshold.
-    pub threshold: f64,
-    /// The window windowed targets read. Default 60 s.
-    pub window: Duration,
-    /// Fewer values (or a smaller denominator increase) count as no data.
-    /// Default 0.
-    pub min_samples: u64,
-    /// Only series having all these tags.
-    pub tags: Vec<(String, String)>,
-    /// … and none of these.
-    pub exclude_tags: Vec<(String, String)>,
-}
-
-impl TriggerCondition {
-    /// `target op threshold`, over a 60 s window, on every series.
-    pub fn new(target: Target, op: Op, threshold: f64) -> TriggerCondition {
-        let defaults = Rule::new("", target);
-        TriggerCondition {
-            target: defaults.target,
-            op,
-            threshold,
-            window: defaults.window,
-            min_samples: defaults.min_samples,
-            tags: Vec::new(),
-            exclude_tags: Vec::new(),
-        }
-    }
-
-    /// Sets the window.
-    pub fn window(mut self, window: Duration) -> Self {
-        self.window = window;
-        self
-    }
-
-    /// Sets the minimum sample count.
-    pub fn min_samples(mut self, n: u64) -> Self {
-        self.min_samples = n;
-        self
-    }
-
-    /// Only series with the tag `key = value`.
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.tags.push((key.into(), value.into()));
-        self
-    }
-
-    /// Only series without the tag `key = value`.
-    pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.exclude_tags.push((key.into(), value.into()));
-        self
-    }
-
-    /// The condition as a one-level rule, so that it is checked and read
-    /// exactly as rules are.
-    fn as_rule(&self, name: &str) -> Rule {
-        Rule {
-            op: self.op,
-            window: self.window,
-            min_samples: self.min_samples,
-            tags: self.tags.clone(),
-            exclude_tags: self.exclude_tags.clone(),
-            ..Rule::new(name, self.target.clone())
-        }
-        .level(Severity::Critical, self.threshold)
-    }
-}
-
-impl fmt::Display for TriggerCondition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.target, self.op, compact(self.threshold))
-    }
-}
-
-impl Trigger {
-    /// A trigger on a threshold, named after it.
-    pub fn condition(condition: TriggerCondition) -> Trigger {
-        Trigger {
-            name: condition.to_string(),
-            source: TriggerSource::Condition(condition),
-            for_duration: Duration::ZERO,
-        }
-    }
-
-    /// A trigger on the rule `rule` having an alert at `severity` or above,
-    /// named after the rule.
-    pub fn rule(rule: impl Into<String>, severity: Severity) -> Trigger {
-        let rule = rule.into();
-        Trigger {
-            name: rule.clone(),
-            source: TriggerSource::Rule { rule, severity },
-            for_duration: Duration::ZERO,
-        }
-    }
-
-    /// Renames the trigger.
-    pub fn named(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// Sets how long the trigger must be true before it holds.
-    pub fn for_duration(mut self, d: Duration) -> Self {
-        self.for_duration = d;
-        self
-    }
-
-    /// `Err((field, reason))` with the field relative to the trigger.
-    fn validate(&self) -> std::result::Result<(), (String, String)> {
-        check_rule_name(&self.name).map_err(|reason| ("name".to_owned(), reason))?;
-        let TriggerSource::Condition(condition) = &self.source else {
-            return Ok(());
-        };
-        match condition.as_rule(&self.name).validate() {
-            Err(PerfError::InvalidRule { field, reason, .. }) => {
-                // The condition's one level is its threshold.
-                let field = field.strip_prefix("levels[0].").unwrap_or(&field);
-                let field = if field == "levels" {
-                    "threshold"
-                } else {
-                    field
-                };
-                Err((field.to_owned(), reason))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// What a transition did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmergencyChange {
-    /// The mode turned on.
-    Activated,
-    /// A manual activation took over an automatic one: the mode stays on,
-    /// now until a manual deactivation.
-    Held,
-    /// The mode turned off.
-    Deactivated,
-}
-
-impl EmergencyChange {
-    /// The lowercase name (`"activated"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmergencyChange::Activated => "activated",
-            EmergencyChange::Held => "held",
-            EmergencyChange::Deactivated => "deactivated",
-        }
-    }
-}
-
-impl fmt::Display for EmergencyChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who made a transition.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmergencySource {
-    /// [`Emergency::activate`] or [`Emergency::deactivate`].
-    Manual,
-    /// The triggers: those holding (activation) or all of them, clear
-    /// (deactivation).
-    Triggers(Vec<Arc<str>>),
-}
-
-impl fmt::Display for EmergencySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EmergencySource::Manual => f.write_str("manual"),
-            EmergencySource::Triggers(names) => {
-                let names: Vec<&str> = names.iter().map(|n| &**n).collect();
-                write!(f, "triggers [{}]", names.join(", "))
-            }
-        }
-    }
-}
-
-/// A trigger's reading: the most extreme series it read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TriggerValue {
-    /// The trigger's name.
-    pub trigger: Arc<str>,
-    /// The series read (for a rule reference, the strongest alert's).
-    pub series: Option<SeriesKey>,
-    /// The value (`None`: the referenced alert has no data).
-    pub value: Option<f64>,
-    /// The comparison.
-    pub op: Op,
-    /// The threshold it was compared with.
-    pub threshold: f64,
-}
-
-impl fmt::Display for TriggerValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.trigger)?;
-        if let Some(series) = &self.series {
-            write!(f, " on {series}")?;
-        }
-        let value = self.value.map_or_else(|| "no data".into(), compact);
-        write!(
-            f,
-            ": {value} (holds when {} {})",
-            self.op,
-            compact(self.threshold)
-        )
-    }
-}
-
-/// One change of the mode.
-///
-/// Displays as one line: `at`, change, source, reason and values.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EmergencyTransition {
-    /// What changed.
-    pub change: EmergencyChange,
-    /// Who changed it.
-    pub source: EmergencySource,
-    /// Why, in words: the manual reason, or what the triggers did.
-    pub reason: String,
-    /// When (the clock's now).
-    pub at: Timestamp,
-    /// The triggers' latest readings: those holding for an activation,
-    /// every trigger's for an automatic deactivation; empty for manual
-    /// changes.
-    pub values: Vec<TriggerValue>,
-    /// For an automatic activation, the least time the mode stays on.
-    pub dwell: Option<Duration>,
-}
-
-impl fmt::Display for EmergencyTransition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.at.as_nanos() as f64 / 1e9;
-        write!(
-            f,
-            "{at:.3} s {} by {}: {}",
-            self.change, self.source, self.reason
-        )?;
-        for value in &self.values {
-            write!(f, "; {value}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Where the mode stands, for status pages.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EmergencyStatus {
-    /// Whether the mode is on.
-    pub active: bool,
-    /// Whether it is held on by hand.
-    pub manual: bool,
-    /// When it turned on.
-    pub since: Option<Timestamp>,
-    /// Before this, an automatic activation cannot end (the dwell).
-    pub dwell_until: Option<Timestamp>,
-    /// Each trigger, in configuration order.
-    pub triggers: Vec<TriggerStatus>,
-}
-
-/// One trigger's state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TriggerStatus {
-    /// Its name.
-    pub name: Arc<str>,
-    /// Whether it holds (true for its `for`).
-    pub holding: bool,
-    /// Since when it has been true, if it is.
-    pub true_since: Option<Timestamp>,
-    /// Its latest reading with data.
-    pub last: Option<TriggerValue>,
-}
 
 /// The process-wide mode: cheap to read from any thread, switched by
 /// triggers at each evaluation and by hand.
@@ -905,11 +452,6 @@ fn manual(change: EmergencyChange, reason: &str, now: Timestamp) -> EmergencyTra
     }
 }
 
-/// A duration as people write it (`1m 30s`).
-fn text(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}
-
 impl Emergency {
     /// A mode of its own, or — given `group` — the process group's.
     pub(crate) fn new(
@@ -956,14 +498,14 @@ impl Emergency {
     /// [`Emergency::deactivate`]: triggers cannot end it. Taking over an
     /// automatic activation records [`EmergencyChange::Held`]. Returns
     /// whether anything changed (`false` if already held by hand).
-    /// Errors: [`PerfError::InvalidEmergency`] if `reason` is blank.
+    /// Errors: [`PerfError::InvalidEmergency`](crate::PerfError::InvalidEmergency) if `reason` is blank.
     pub fn activate(&self, reason: &str) -> Result<bool> {
         self.switch(reason, State::manual_activation)
     }
 
     /// Turns the mode off by hand, at once, whatever the dwell. Triggers
     /// still true restart their `for` from now. Returns whether the mode
-    /// was on. Errors: [`PerfError::InvalidEmergency`] if `reason` is blank.
+    /// was on. Errors: [`PerfError::InvalidEmergency`](crate::PerfError::InvalidEmergency) if `reason` is blank.
     pub fn deactivate(&self, reason: &str) -> Result<bool> {
         self.switch(reason, State::manual_deactivation)
     }
@@ -1265,6 +807,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{Op, Target};
 
     const S: Duration = Duration::from_secs(1);
 

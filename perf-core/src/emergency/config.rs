@@ -1,0 +1,336 @@
+//! Emergency mode's configuration as values: the triggers (conditions on
+//! targets, or references to rules) and the timings, checked on their own.
+//! The state machine that runs them is in the parent module.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{PerfError, Result};
+use crate::numbers::compact;
+use crate::rules::{check_rule_name, Op, Rule, Severity, Target};
+
+/// Default [`EmergencyConfig::clear_for`]: 60 s.
+pub const DEFAULT_CLEAR_FOR: Duration = Duration::from_secs(60);
+/// Default [`EmergencyConfig::min_dwell`]: 60 s.
+pub const DEFAULT_MIN_DWELL: Duration = Duration::from_secs(60);
+/// Default [`EmergencyConfig::flap_window`]: 10 min.
+pub const DEFAULT_FLAP_WINDOW: Duration = Duration::from_secs(600);
+/// Default [`EmergencyConfig::max_dwell`]: 30 min.
+pub const DEFAULT_MAX_DWELL: Duration = Duration::from_secs(1800);
+
+/// How the mode switches automatically: its triggers and timings.
+///
+/// ```
+/// use perf_core::{EmergencyConfig, Severity, Trigger};
+/// use std::time::Duration;
+/// let config = EmergencyConfig::default()
+///     .trigger(Trigger::rule("http-latency", Severity::Critical))
+///     .min_dwell(Duration::from_secs(300));
+/// assert_eq!(config.clear_for, Duration::from_secs(60));
+/// config.validate()?;
+/// # Ok::<(), perf_core::PerfError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmergencyConfig {
+    /// Any trigger holding turns the mode on.
+    pub triggers: Vec<Trigger>,
+    /// How long every trigger's condition must stay false before the mode
+    /// turns off. Default 60 s.
+    pub clear_for: Duration,
+    /// The least time in the mode after an automatic activation. Default
+    /// 60 s.
+    pub min_dwell: Duration,
+    /// Re-entering within this time of the last exit doubles the dwell.
+    /// Default 10 min.
+    pub flap_window: Duration,
+    /// The longest dwell the back-off reaches. Default 30 min.
+    pub max_dwell: Duration,
+    /// While the mode is on, the background evaluator runs at this
+    /// interval instead of the one given to
+    /// [`Monitor::start`](crate::Monitor::start) (e.g. to see recovery
+    /// sooner). Default `None`: the same interval.
+    pub evaluate_every: Option<Duration>,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig {
+            triggers: Vec::new(),
+            clear_for: DEFAULT_CLEAR_FOR,
+            min_dwell: DEFAULT_MIN_DWELL,
+            flap_window: DEFAULT_FLAP_WINDOW,
+            max_dwell: DEFAULT_MAX_DWELL,
+            evaluate_every: None,
+        }
+    }
+}
+
+impl EmergencyConfig {
+    /// Adds a trigger.
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        self.triggers.push(trigger);
+        self
+    }
+
+    /// Sets [`EmergencyConfig::clear_for`].
+    pub fn clear_for(mut self, d: Duration) -> Self {
+        self.clear_for = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::min_dwell`].
+    pub fn min_dwell(mut self, d: Duration) -> Self {
+        self.min_dwell = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::flap_window`].
+    pub fn flap_window(mut self, d: Duration) -> Self {
+        self.flap_window = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::max_dwell`].
+    pub fn max_dwell(mut self, d: Duration) -> Self {
+        self.max_dwell = d;
+        self
+    }
+
+    /// Sets [`EmergencyConfig::evaluate_every`].
+    pub fn evaluate_every(mut self, interval: Duration) -> Self {
+        self.evaluate_every = Some(interval);
+        self
+    }
+
+    /// Checks the configuration on its own (rule references are checked
+    /// against a monitor's rules by
+    /// [`Monitor::configure_emergency`](crate::Monitor::configure_emergency)).
+    /// Errors: [`PerfError::InvalidEmergency`] naming the field, such as
+    /// `triggers[1].threshold` or `max_dwell`.
+    ///
+    /// ```
+    /// use perf_core::{EmergencyConfig, Op, PerfError, Target, Trigger, TriggerCondition};
+    /// let nan = TriggerCondition::new(Target::percentile("lat", 95.0), Op::Gt, f64::NAN);
+    /// match EmergencyConfig::default().trigger(Trigger::condition(nan)).validate() {
+    ///     Err(PerfError::InvalidEmergency { field, .. }) => assert_eq!(field, "triggers[0].threshold"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.max_dwell < self.min_dwell {
+            let reason = format!("must be at least min_dwell ({})", text(self.min_dwell));
+            return Err(invalid("max_dwell".into(), reason));
+        }
+        if self
+            .evaluate_every
+            .is_some_and(|d| d < Duration::from_millis(1))
+        {
+            return Err(invalid(
+                "evaluate_every".into(),
+                "must be at least 1 ms".into(),
+            ));
+        }
+        for (i, trigger) in self.triggers.iter().enumerate() {
+            let field = |name: &str| format!("triggers[{i}].{name}");
+            trigger
+                .validate()
+                .map_err(|(name, reason)| invalid(field(&name), reason))?;
+            if self.triggers[..i].iter().any(|t| t.name == trigger.name) {
+                let reason = format!("{:?} appears twice", trigger.name);
+                return Err(invalid(field("name"), reason));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`PerfError::InvalidEmergency`].
+pub(super) fn invalid(field: String, reason: String) -> PerfError {
+    PerfError::InvalidEmergency { field, reason }
+}
+
+/// One way the mode turns on.
+///
+/// ```
+/// use perf_core::{Op, Severity, Target, Trigger, TriggerCondition};
+/// use std::time::Duration;
+/// let slow = Trigger::condition(
+///     TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0)
+///         .window(Duration::from_secs(60))
+///         .min_samples(100),
+/// )
+/// .for_duration(Duration::from_secs(60));
+/// assert_eq!(slow.name, "p95(api.response_time) > 1000");
+/// let paged = Trigger::rule("http-errors", Severity::Critical).named("errors-paging");
+/// assert_eq!(paged.name, "errors-paging");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    /// Names the trigger in transitions. Defaults: the condition as text
+    /// (`p95(api.response_time) > 1000`), or the rule's name.
+    pub name: String,
+    /// What must be true.
+    pub source: TriggerSource,
+    /// How long it must be true at every evaluation before it holds.
+    /// Default 0: at once.
+    pub for_duration: Duration,
+}
+
+/// What a [`Trigger`] watches.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerSource {
+    /// True while any series the condition applies to reads past its
+    /// threshold.
+    Condition(TriggerCondition),
+    /// True while the rule has an active alert (firing or recovering) at
+    /// `severity` or above on any series. The rule's own `for`,
+    /// `min_samples` and no-data policy apply first. A rule removed later
+    /// reads as false.
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// The least severity that counts.
+        severity: Severity,
+    },
+}
+
+/// A threshold on a target, read like a rule's: `value op threshold` on any
+/// series of the metric that the tag matchers select.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerCondition {
+    /// What is read per series.
+    pub target: Target,
+    /// The comparison.
+    pub op: Op,
+    /// The threshold.
+    pub threshold: f64,
+    /// The window windowed targets read. Default 60 s.
+    pub window: Duration,
+    /// Fewer values (or a smaller denominator increase) count as no data.
+    /// Default 0.
+    pub min_samples: u64,
+    /// Only series having all these tags.
+    pub tags: Vec<(String, String)>,
+    /// … and none of these.
+    pub exclude_tags: Vec<(String, String)>,
+}
+
+impl TriggerCondition {
+    /// `target op threshold`, over a 60 s window, on every series.
+    pub fn new(target: Target, op: Op, threshold: f64) -> TriggerCondition {
+        let defaults = Rule::new("", target);
+        TriggerCondition {
+            target: defaults.target,
+            op,
+            threshold,
+            window: defaults.window,
+            min_samples: defaults.min_samples,
+            tags: Vec::new(),
+            exclude_tags: Vec::new(),
+        }
+    }
+
+    /// Sets the window.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets the minimum sample count.
+    pub fn min_samples(mut self, n: u64) -> Self {
+        self.min_samples = n;
+        self
+    }
+
+    /// Only series with the tag `key = value`.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Only series without the tag `key = value`.
+    pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.exclude_tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// The condition as a one-level rule, so that it is checked and read
+    /// exactly as rules are.
+    pub(super) fn as_rule(&self, name: &str) -> Rule {
+        Rule {
+            op: self.op,
+            window: self.window,
+            min_samples: self.min_samples,
+            tags: self.tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+            ..Rule::new(name, self.target.clone())
+        }
+        .level(Severity::Critical, self.threshold)
+    }
+}
+
+impl fmt::Display for TriggerCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.target, self.op, compact(self.threshold))
+    }
+}
+
+impl Trigger {
+    /// A trigger on a threshold, named after it.
+    pub fn condition(condition: TriggerCondition) -> Trigger {
+        Trigger {
+            name: condition.to_string(),
+            source: TriggerSource::Condition(condition),
+            for_duration: Duration::ZERO,
+        }
+    }
+
+    /// A trigger on the rule `rule` having an alert at `severity` or above,
+    /// named after the rule.
+    pub fn rule(rule: impl Into<String>, severity: Severity) -> Trigger {
+        let rule = rule.into();
+        Trigger {
+            name: rule.clone(),
+            source: TriggerSource::Rule { rule, severity },
+            for_duration: Duration::ZERO,
+        }
+    }
+
+    /// Renames the trigger.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets how long the trigger must be true before it holds.
+    pub fn for_duration(mut self, d: Duration) -> Self {
+        self.for_duration = d;
+        self
+    }
+
+    /// `Err((field, reason))` with the field relative to the trigger.
+    fn validate(&self) -> std::result::Result<(), (String, String)> {
+        check_rule_name(&self.name).map_err(|reason| ("name".to_owned(), reason))?;
+        let TriggerSource::Condition(condition) = &self.source else {
+            return Ok(());
+        };
+        match condition.as_rule(&self.name).validate() {
+            Err(PerfError::InvalidRule { field, reason, .. }) => {
+                // The condition's one level is its threshold.
+                let field = field.strip_prefix("levels[0].").unwrap_or(&field);
+                let field = if field == "levels" {
+                    "threshold"
+                } else {
+                    field
+                };
+                Err((field.to_owned(), reason))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A duration as people write it (`1m 30s`).
+pub(super) fn text(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
