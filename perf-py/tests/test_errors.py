@@ -367,3 +367,28 @@ def test_error_messages_quote_a_short_prefix_of_huge_input() -> None:
         monitor.record("9" + "a" * (1 << 20), 1.0)
     assert len(str(caught.value)) < 300
     assert "1048577 bytes in all" in str(caught.value)
+
+
+def test_core_errors_carry_the_core_error_code(monitor: Monitor) -> None:
+    # Several codes share a class; `code` tells them apart.
+    rule = perf_core.Rule("dup", "m", stat="p95", threshold=1)
+    monitor.add_rule(rule)
+    codes: list[tuple[str, Callable[[], object]]] = [
+        ("duplicate_rule", lambda: monitor.add_rule(rule)),
+        ("invalid_rule", lambda: perf_core.Rule("r", "m", stat="p95")),
+        ("invalid_rules_json", lambda: monitor.load_rules("{")),
+        ("invalid_percentile", lambda: monitor.stats("h").percentile(101)),
+        ("invalid_value", lambda: monitor.record("h", -1.0)),
+        ("unknown_series", lambda: monitor.stats("nope")),
+        ("invalid_emergency", lambda: monitor.emergency.configure({"bogus": 1})),
+    ]
+    monitor.record("h", 1.0)
+    for code, call in codes:
+        with pytest.raises(perf_core.PerfError) as caught:
+            call()
+        assert caught.value.code == code, (code, caught.value)
+    # The binding's own argument checks have no core code.
+    with pytest.raises(perf_core.ArgumentTypeError) as wrong:
+        monitor.record("h", "x")  # type: ignore[arg-type]
+    assert wrong.value.code is None
+    assert perf_core.PerfError("by hand").code is None
