@@ -68,7 +68,6 @@ _Tags = Optional[Mapping[str, str]]
 _Document = Union[str, Mapping[str, Any]]
 _Path = Union[str, PathLike[str]]
 _GaugeMode = Literal["sum", "max", "min", "latest", "per_process"]
-_Rating = Literal["good", "needs-improvement", "poor"]
 _WebVitals = Mapping[str, Optional[float]]
 
 class PerfError(Exception):
@@ -312,7 +311,7 @@ class RegressionReport:
 def compare(
     baseline: Baseline, current: Baseline, policy: Optional[Policy] = None
 ) -> RegressionReport: ...
-def rate_web_vitals(vitals: _WebVitals) -> dict[str, _Rating]: ...
+def rate_web_vitals(vitals: _WebVitals) -> dict[str, str]: ...
 def _series_text(name: str, tags: Optional[Mapping[str, str]]) -> str: ...
 
 @final
@@ -461,7 +460,7 @@ class Monitor:
     ) -> None: ...
     def record_web_vitals(
         self, vitals: _WebVitals, tags: _Tags = None, /, **kwargs: str
-    ) -> dict[str, _Rating]: ...
+    ) -> dict[str, str]: ...
     def serve_metrics(
         self,
         addr: str = "127.0.0.1:0",
