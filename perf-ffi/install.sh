@@ -5,6 +5,9 @@
 #   PREFIX/lib/libperf_core.so.0, libperf_core.so shared library (SONAME libperf_core.so.0)
 #   PREFIX/lib/pkgconfig/perf_core.pc             pkg-config, shared
 #   PREFIX/lib/pkgconfig/perf_core-static.pc      pkg-config, static
+#   PREFIX/lib/cmake/perf_core/perf_coreConfig.cmake, perf_coreConfigVersion.cmake
+#                                                 CMake package: perf_core::perf_core
+#                                                 (shared), perf_core::perf_core_static
 #   PREFIX/share/perf_core/valgrind.supp          suppressions for valgrind runs
 #                                                 of programs using the library
 #
@@ -44,7 +47,11 @@ if [[ -z $native ]]; then
 fi
 version=$(cd "$root" && cargo pkgid -p perf-ffi | sed 's/.*[#@]//')
 
-mkdir -p "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/share/perf_core"
+# The same list as a CMake list of libraries: -lm -> m.
+cmake_native=$(for flag in $native; do printf '%s;' "${flag#-l}"; done)
+cmake_native=${cmake_native%;}
+
+mkdir -p "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/perf_core" "$prefix/share/perf_core"
 prefix=$(cd "$prefix" && pwd)
 install -m 644 "$crate/include/perf_core.h" "$prefix/include/perf_core.h"
 install -m 644 "$built/libperf_core_ffi.a" "$prefix/lib/libperf_core.a"
@@ -54,5 +61,9 @@ install -m 644 "$crate/tests/c/valgrind.supp" "$prefix/share/perf_core/valgrind.
 for pc in perf_core perf_core-static; do
     sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@NATIVE_LIBS@|$native|" \
         "$crate/$pc.pc.in" >"$prefix/lib/pkgconfig/$pc.pc"
+done
+for config in perf_coreConfig perf_coreConfigVersion; do
+    sed -e "s|@VERSION@|$version|" -e "s|@NATIVE_LIBS@|$cmake_native|" \
+        "$crate/cmake/$config.cmake.in" >"$prefix/lib/cmake/perf_core/$config.cmake"
 done
 echo "installed perf_core $version ($profile) under $prefix"

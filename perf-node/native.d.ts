@@ -18,6 +18,12 @@ export declare class NativeBaseline {
   static load(path: string): NativeBaseline
   /** Reads a baseline document. */
   static fromJson(json: string): NativeBaseline
+  /**
+   * Several runs merged into one baseline of `version`
+   * ([`Baseline::from_runs`]): per series, the histograms of every run
+   * added together.
+   */
+  static fromRuns(version: string, runs: Array<NativeBaseline>): NativeBaseline
   /** Writes the baseline to `path` atomically. */
   save(path: string): void
   /** The baseline as a JSON document. */
@@ -42,8 +48,9 @@ export declare class NativeBaseline {
 /** A counter series. */
 export declare class NativeCounter {
   /**
-   * Adds `n`, a non-negative integer (the facade sums buffered
-   * increments into one call).
+   * Adds `n`, a non-negative safe integer (the facade sums buffered
+   * increments into one call, and hands over any other increment as it
+   * is, for this check to refuse).
    */
   increment(n: number): void
   /** The count so far. */
@@ -56,6 +63,14 @@ export declare class NativeGauge {
   set(value: number): void
   /** Adds `delta` (finite, may be negative). */
   add(delta: number): void
+  /**
+   * Adds the first `len` deltas of `deltas` one by one, in order, as as
+   * many [`Gauge::add`] calls (the facade buffers deltas, never their
+   * sum, so the value is exactly what those calls give). A refused delta
+   * leaves the value as it was; the others are still added and the
+   * first refusal is thrown.
+   */
+  addBatch(deltas: Float64Array, len: number): void
   /** The current value. */
   value(): number
 }
@@ -71,6 +86,17 @@ export declare class NativeHistogram {
   recordBatch(values: Float64Array, len: number): void
   /** Records one value. */
   record(value: number): void
+  /**
+   * Records `value` `n` times ([`Histogram::record_n`]); `n` is a
+   * non-negative safe integer.
+   */
+  recordN(value: number, n: number): void
+  /**
+   * Records every value of an array ([`Histogram::record_many`]): the
+   * valid ones are recorded, the others counted as rejected, and the
+   * first refusal is thrown.
+   */
+  recordMany(values: Array<number>): void
   /** Values refused so far. */
   rejected(): number
   /** Bytes of memory the series' storage uses. */
@@ -125,13 +151,52 @@ export declare class NativeMonitor {
   series(): Array<SeriesObject>
   /** The monitor's clock, in ms since the epoch. */
   now(): number
-  /** The metric names Web Vitals are recorded under (`web_vitals.lcp`, …). */
-  static webVitalsMetrics(): Array<string>
+  /**
+   * The short names of the Web Vitals (`lcp`, `inp`, …), in the order
+   * of the metrics they are recorded under (`web_vitals.lcp`, …).
+   */
+  static webVitalsNames(): Array<string>
   /**
    * The ratings of Web Vitals values under Google's thresholds
-   * ([`Budget::web_vitals`]).
+   * ([`perf_core::WebVitals::rate`]).
    */
   static rateWebVitals(vitals: WebVitals): WebVitalsRatings
+  /**
+   * Records Web Vitals into `web_vitals.lcp`, … with `tags`, all or
+   * nothing ([`Monitor::record_web_vitals`]), and returns their ratings.
+   */
+  recordWebVitals(vitals: WebVitals, tags?: Record<string, string> | undefined | null): WebVitalsRatings
+  /** The histogram precision in bits. */
+  get precision(): number
+  /** The window interval in ms, or null without windows. */
+  get windowInterval(): number | null
+  /**
+   * Files everything recorded so far under the current window interval
+   * ([`Monitor::tick`]).
+   */
+  tick(): void
+  /**
+   * The regression policy of the last rules document loaded with a
+   * `regression` section, or the default ([`Monitor::regression_policy`]).
+   */
+  regressionPolicy(): PolicyOptions
+  /**
+   * Adds one rule, written as an entry of a rules document's `rules`
+   * ([`Rule::from_json`], [`Monitor::add_rule`]).
+   */
+  addRule(json: string): void
+  /**
+   * Adds one budget, written as an entry of a rules document's
+   * `budgets` ([`Budget::from_json`], [`Monitor::add_budget`]).
+   */
+  addBudget(json: string): void
+  /**
+   * The rules ([`Monitor::rules`], those budgets generate included),
+   * each as a rules document's entry ([`Rule::to_json`]).
+   */
+  rules(): Array<string>
+  /** The budgets, each as a rules document's entry ([`Budget::to_json`]). */
+  budgets(): Array<string>
   /**
    * Adds the rules, budgets and emergency section of a rules document.
    * Returns how many rules and budgets were added.
@@ -200,6 +265,17 @@ export declare class NativeMonitor {
   emergencyFlag(): Uint8Array
   /** The latest emergency transitions, oldest first. */
   emergencyHistory(): Array<EmergencyTransitionObject>
+  /**
+   * Replaces the emergency configuration with the `emergency` section
+   * of a rules document ([`EmergencyConfig::from_json`],
+   * [`Monitor::configure_emergency`]).
+   */
+  emergencyConfigure(json: string): void
+  /**
+   * The emergency configuration in effect as the `emergency` section of
+   * a rules document (`{}` for the default).
+   */
+  emergencyConfig(): string
   /** The emergency mode and each trigger, now. */
   emergencyStatus(): EmergencyStatusObject
   /**
@@ -222,13 +298,17 @@ export declare class NativeMonitor {
    * (created if needed); all or nothing.
    */
   importHdr(name: string, tags: Record<string, string> | undefined | null, encoded: string, options?: HdrExportOptions | undefined | null): void
-  /** Prometheus text exposition, OpenMetrics, JSON or CSV, computed now. */
-  exportSync(format: string): string
+  /**
+   * Prometheus text exposition, OpenMetrics, JSON or CSV, computed now;
+   * `options` is [`perf_core::ExpositionOptions`] as JSON (text formats
+   * only).
+   */
+  exportSync(format: string, options?: string | undefined | null): string
   /**
    * The same as [`NativeMonitor::export_sync`], computed on the libuv
    * thread pool; the promise resolves with the text.
    */
-  exportAsync(format: string): Promise<string>
+  exportAsync(format: string, options?: string | undefined | null): Promise<string>
 }
 
 /** A notification (`onAlert`, `evaluate()`, `alertHistory()`). */
@@ -434,6 +514,12 @@ export interface MonitorOptions {
   defaultGaugeMode?: string
   /** Gauge modes per metric name. */
   gaugeModes?: Record<string, string>
+  /**
+   * How long to wait before repeating a notification of a still-active
+   * alert, per severity (`critical`, `error`, `warning`, `info`), in ms;
+   * severities left out keep their defaults (5 min, 15 min, 1 h, 4 h).
+   */
+  repeatIntervals?: Record<string, number>
 }
 
 /** The process group of a monitor in multi-process mode. */
@@ -478,13 +564,16 @@ export interface PolicyOptions {
   thresholds?: Record<string, number>
   /** The significance level. */
   alpha?: number
-  /** Fewer samples than this on either side: insufficient data. */
+  /**
+   * Fewer samples than this on either side: insufficient data (a
+   * non-negative safe integer).
+   */
   minSamples?: number
   /** Relative changes below this are never significant. */
   noise?: number
   /** Bootstrap resamples. */
   resamples?: number
-  /** The bootstrap's seed. */
+  /** The bootstrap's seed (a non-negative safe integer). */
   seed?: number
 }
 

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Tests of the C API (perf-ffi), from any directory, on a fresh clone too:
 #
-#   tools      gcc, g++, make, pkg-config and valgrind (apt-get if missing)
+#   tools      gcc, g++, make, pkg-config, valgrind and cmake (apt-get if
+#              missing; as root without sudo, else through sudo)
 #   rust       perf-ffi's Rust tests: the error mapping, the panic boundary,
 #              conversions, and tests/header.rs, which fails if the committed
 #              include/perf_core.h is not what cbindgen generates now
 #   install    perf-ffi/install.sh into $TARGET/c-prefix (debug build):
-#              libperf_core.{a,so}, the header, two pkg-config files
+#              libperf_core.{a,so}, the header, two pkg-config files, the
+#              CMake package
+#   pkg-config `pkg-config --static --libs perf_core` lists what
+#              perf_core-static.pc does, and a C program links statically
+#              with it; valgrind.supp is installed
+#   cmake      perf-ffi/tests/cmake, a consumer project, configured with
+#              find_package(perf_core) against the prefix, built with both
+#              imported targets (shared, static) and run
 #   header     the header alone compiles as C11 (-pedantic) and as C++11
 #   coverage   every function the header declares is called by a C test
 #   static / shared   tests/c/*.c built with gcc -std=c11 -Wall -Wextra
@@ -60,7 +68,7 @@ step() {
 # The C toolchain and valgrind, from Debian if any is missing.
 ensure_tools() {
     local missing=() tool
-    for tool in gcc g++ make pkg-config valgrind; do
+    for tool in gcc g++ make pkg-config valgrind cmake; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
     done
     if ((${#missing[@]} > 0)); then
@@ -69,9 +77,9 @@ ensure_tools() {
         ((EUID == 0)) || sudo=(sudo)
         "${sudo[@]}" apt-get update -qq &&
             DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-                gcc g++ make pkg-config valgrind libc6-dev >/dev/null || return 1
+                gcc g++ make pkg-config valgrind cmake libc6-dev >/dev/null || return 1
     fi
-    gcc --version | head -1 && valgrind --version
+    gcc --version | head -1 && valgrind --version && cmake --version | head -1
 }
 
 check_header() {
@@ -116,6 +124,47 @@ check_pkg_config() {
     done
     [[ -s $prefix/share/perf_core/valgrind.supp ]] || {
         echo "valgrind.supp is not installed"
+        return 1
+    }
+    # The flag alone links the shared library when both are installed, so
+    # name the archive, as docs/c.md says, and take the rest from --static.
+    local archive flags
+    archive="$(pkg-config --variable=libdir perf_core)/libperf_core.a"
+    read -ra flags <<<"$(pkg-config --static --cflags --libs perf_core | sed 's/-lperf_core\b//')"
+    printf '%s\n' '#include "perf_core.h"' \
+        'int main(void) { perf_monitor *m = NULL; int ok = perf_monitor_new(&m) == PERF_OK;' \
+        '    perf_monitor_free(m); return !ok; }' >"$build/pkg_config_static.c"
+    gcc -std=c11 -Wall -Wextra -Werror "$build/pkg_config_static.c" -o "$build/pkg_config_static" \
+        "$archive" "${flags[@]}" &&
+        "$build/pkg_config_static" &&
+        loads_no_libperf_core "$build/pkg_config_static"
+}
+
+# Whether PROGRAM does not load libperf_core.so (ldd's output is read whole:
+# `ldd | grep -q` fails under pipefail when grep stops reading early).
+loads_no_libperf_core() {
+    local loaded
+    loaded=$(ldd "$1") || return 1
+    if grep -q libperf_core <<<"$loaded"; then
+        echo "$1 loads libperf_core.so"
+        return 1
+    fi
+}
+
+# A CMake project using the installed package builds and runs, with each
+# imported target (the shared one must really load libperf_core.so.0).
+check_cmake() {
+    local dir=$build/cmake-consumer
+    rm -rf "$dir"
+    cmake -S perf-ffi/tests/cmake -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null &&
+        cmake --build "$dir" >/dev/null &&
+        "$dir/consumer_shared" && "$dir/consumer_static" &&
+        loads_no_libperf_core "$dir/consumer_static" || return 1
+    local loaded
+    loaded=$(ldd "$dir/consumer_shared") || return 1
+    grep -q "libperf_core\.so\.0 => $prefix" <<<"$loaded" || {
+        echo "consumer_shared does not load $prefix/lib/libperf_core.so.0"
         return 1
     }
 }
@@ -188,6 +237,7 @@ step tools ensure_tools
 step rust cargo test -p perf-ffi
 step install perf-ffi/install.sh "$prefix"
 step pkg-config check_pkg_config
+step cmake check_cmake
 step header check_header
 step coverage check_coverage
 step static run_tests static

@@ -43,7 +43,9 @@ static LIVE: AtomicIsize = AtomicIsize::new(0);
 // SAFETY: forwards to `System` unchanged; only adds bookkeeping.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        // SAFETY: our caller meets `GlobalAlloc::alloc`'s contract, which is
+        // `System`'s too.
+        let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             LIVE.fetch_add(layout.size() as isize, Relaxed);
         }
@@ -51,7 +53,8 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        // SAFETY: as in `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             LIVE.fetch_add(layout.size() as isize, Relaxed);
         }
@@ -59,12 +62,15 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        // SAFETY: `ptr` was allocated by `System` with `layout` (every
+        // allocation of this allocator is `System`'s).
+        unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size() as isize, Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
+        // SAFETY: as in `dealloc`, and our caller meets `realloc`'s contract.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
         }

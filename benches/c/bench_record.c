@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
            bench_handles(monitor, 2, calls));
     printf("perf_record (name + 2 tags):       %6.2f ns/call\n",
            bench_one_shot(monitor, calls / 10 > 0 ? calls / 10 : 1));
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     perf_tag tags[] = {{"route", "/bench"}};
     check(perf_stats_get(monitor, "bench.latency", tags, 1, &stats), "perf_stats_get");
     if (stats.count != (uint64_t)(3 * ROUNDS) * (uint64_t)calls) {

@@ -118,7 +118,7 @@ int main(void) {
     printf("%-12s %-14s %8s %8s %8s %8s\n", "route", "requests", "p50", "p95", "p99", "max");
     for (int route = 0; route < ROUTE_COUNT; route++) {
         perf_tag tags[] = {{"route", ROUTES[route]}};
-        perf_stats stats;
+        perf_stats stats = PERF_STATS_INIT;
         check(perf_stats_get(monitor, "http.server.duration", tags, 1, &stats), "perf_stats_get");
         printf("%-12s requests=%-5llu %8.1f %8.1f %8.1f %8.1f\n", ROUTES[route],
                (unsigned long long)stats.count, stats.p50, stats.p95, stats.p99, stats.max);

@@ -264,9 +264,9 @@ impl Drop for Shard {
         for p in &self.octaves {
             let p = p.load(Acquire);
             if !p.is_null() {
+                let chunk = ptr::slice_from_raw_parts_mut(p, self.chunk_words());
                 // SAFETY: allocated by `allocate_chunk` with `chunk_words()`
                 // items, and `&mut self` proves no one else can reach it.
-                let chunk = ptr::slice_from_raw_parts_mut(p, self.chunk_words());
                 drop(unsafe { Box::from_raw(chunk) });
             }
         }

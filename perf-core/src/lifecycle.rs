@@ -191,6 +191,8 @@ mod tests {
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             let ok = QUIESCE.load(Ordering::Relaxed) == 0;
+            // SAFETY: `_exit` ends the forked child without running the
+            // parent's exit handlers or unwinding into the harness.
             unsafe { libc::_exit(if ok { 0 } else { 1 }) };
         }
         let waited = before.elapsed();

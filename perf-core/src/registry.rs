@@ -293,6 +293,7 @@ struct Overflow {
 // every `Overflow` (both are fields of `Registry`, and entries are freed only
 // when the index drops); `Entry` is `Sync`.
 unsafe impl Send for Overflow {}
+// SAFETY: as for `Send`: `entry` is only read, as a `&Entry`, which is `Sync`.
 unsafe impl Sync for Overflow {}
 
 impl Overflow {

@@ -90,6 +90,8 @@ pub(crate) struct SeriesIndex<V> {
 // freed only in `drop`); sharing the index shares `&Entry<V>` (so `V: Sync`)
 // and moves values' ownership with it (so `V: Send`).
 unsafe impl<V: Send + Sync> Send for SeriesIndex<V> {}
+// SAFETY: as for `Send`: shared use hands out `&Entry<V>` (`V: Sync`) and
+// mutation goes through the writer's mutex.
 unsafe impl<V: Send + Sync> Sync for SeriesIndex<V> {}
 
 const INITIAL_CAPACITY: usize = 64;

@@ -20,8 +20,10 @@ fn fork_child(child: impl FnOnce() -> bool) -> libc::pid_t {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
+        // SAFETY: `alarm` only arms a timer for this process.
         unsafe { libc::alarm(20) };
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(false);
+        // SAFETY: the child leaves here, never returning into the harness.
         unsafe { libc::exit(if ok { 0 } else { 1 }) };
     }
     pid
@@ -34,6 +36,7 @@ fn wait_ok(pid: libc::pid_t) {
     // SAFETY: waiting for, and if need be killing, our own child.
     while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
         if std::time::Instant::now() > deadline {
+            // SAFETY: `pid` is our own child, not yet reaped.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("child {pid} hung");
         }

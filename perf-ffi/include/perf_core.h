@@ -14,6 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The version of perf-core this header belongs to; perf_version() and
+ * perf_version_number() give the library's at run time. */
+#define PERF_CORE_VERSION_MAJOR 0
+#define PERF_CORE_VERSION_MINOR 1
+#define PERF_CORE_VERSION_PATCH 0
+#define PERF_CORE_VERSION "0.1.0"
+/* major * 10000 + minor * 100 + patch, for #if comparisons. */
+#define PERF_CORE_VERSION_NUMBER \
+  (PERF_CORE_VERSION_MAJOR * 10000 + PERF_CORE_VERSION_MINOR * 100 + PERF_CORE_VERSION_PATCH)
 
 
 /**
@@ -133,6 +144,12 @@ typedef enum perf_status {
    * status with the release that adds it). Kept so the numbering stays.
    */
   PERF_ERR_UNKNOWN = 23,
+  /**
+   * An argument the library cannot use that no other status describes:
+   * a growable struct whose `struct_size` is below its first version's
+   * size (set it with the struct's `_INIT` macro or `_init` function).
+   */
+  PERF_ERR_INVALID_ARGUMENT = 24,
 } perf_status;
 
 /**
@@ -306,6 +323,12 @@ typedef struct perf_monitor perf_monitor;
  */
 typedef struct perf_alert_event {
   /**
+   * `sizeof` the struct as the library declares it: fields added by a
+   * later version are at the end, so a callback reads one only if
+   * `struct_size` covers it (`offsetof` + its size).
+   */
+  size_t struct_size;
+  /**
    * The alert's id (for `perf_alert_acknowledge`).
    */
   uint64_t id;
@@ -434,9 +457,17 @@ typedef struct perf_threshold {
 
 /**
  * How `perf_compare` judges a run. Zero (or NULL) in a field means "the
- * default", so `perf_policy policy = {0};` is the default policy.
+ * default". Growable: start from `perf_policy policy = PERF_POLICY_INIT;`
+ * (or `perf_policy_init(&policy)`), the default policy, then set just what
+ * differs.
  */
 typedef struct perf_policy {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller (`PERF_POLICY_INIT` or `perf_policy_init`): the library reads
+   * only the fields it covers, the ones past it taking their defaults.
+   */
+  size_t struct_size;
   /**
    * The statistics compared, as rules write them (`"p50"`, `"mean"`);
    * NULL/0: p50, p95, p99 and mean.
@@ -489,6 +520,12 @@ typedef struct perf_policy {
  * the callback.
  */
 typedef struct perf_emergency_transition {
+  /**
+   * `sizeof` the struct as the library declares it: fields added by a
+   * later version are at the end, so a callback reads one only if
+   * `struct_size` covers it (`offsetof` + its size).
+   */
+  size_t struct_size;
   /**
    * What changed.
    */
@@ -556,10 +593,18 @@ typedef struct perf_gauge_mode_entry {
 
 /**
  * Options of `perf_monitor_new_with_options`. Zero (or NULL, or false)
- * in a field means "the default", so `perf_monitor_options opts = {0};`
- * gives the defaults and C designated initializers set just what differs.
+ * in a field means "the default". Growable: start from
+ * `perf_monitor_options opts = PERF_MONITOR_OPTIONS_INIT;` (or
+ * `perf_monitor_options_init(&opts)`), which sets `struct_size` and the
+ * defaults, then set just what differs.
  */
 typedef struct perf_monitor_options {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller (`PERF_MONITOR_OPTIONS_INIT` or `perf_monitor_options_init`): the library reads only the fields it
+   * covers, the ones past it taking their defaults.
+   */
+  size_t struct_size;
   /**
    * The clock everything time-dependent reads; NULL: the system clock.
    * The monitor keeps its own reference to the clock.
@@ -635,8 +680,16 @@ typedef struct perf_monitor_options {
 
 /**
  * The process group as this process sees it (`perf_monitor_multiprocess`).
+ * Growable: set `struct_size` first (`PERF_MULTIPROCESS_STATUS_INIT` or
+ * `perf_multiprocess_status_init`).
  */
 typedef struct perf_multiprocess_status {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller before the call (`PERF_MULTIPROCESS_STATUS_INIT` or `perf_multiprocess_status_init`); the library writes
+   * only the fields it covers and never changes it.
+   */
+  size_t struct_size;
   /**
    * Whether the monitor is in multi-process mode (the rest is zero if not).
    */
@@ -692,9 +745,16 @@ typedef struct perf_multiprocess_status {
  * exact. For a series without values `count` and `sum` are 0 and every
  * other floating-point field is NaN. Over a window, `min` and `max` are
  * within the precision bound rather than exact. A plain value: nothing to
- * free.
+ * free. Growable: set `struct_size` first (`perf_stats stats =
+ * PERF_STATS_INIT;` or `perf_stats_init(&stats)`).
  */
 typedef struct perf_stats {
+  /**
+   * `sizeof` this struct as the caller's header declares it, set by the
+   * caller before the call (`PERF_STATS_INIT` or `perf_stats_init`); the library writes
+   * only the fields it covers and never changes it.
+   */
+  size_t struct_size;
   /**
    * Number of values.
    */
@@ -755,11 +815,19 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The version of perf-core this library was built from, e.g. `"0.1.0"`.
+ * The version of perf-core this library was built from, e.g. `"0.1.0"`
+ * (the header's `PERF_CORE_VERSION` is the one it was built against).
  *
  * Ownership: static storage, never freed.
  */
 const char *perf_version(void);
+
+/**
+ * The version of this library as one number, `major * 10000 + minor * 100
+ * + patch` (`0.1.0` is 100), to compare with the header's
+ * `PERF_CORE_VERSION_NUMBER`.
+ */
+uint32_t perf_version_number(void);
 
 /**
  * Subscribes `callback` to the monitor's alert notifications; it is
@@ -770,6 +838,12 @@ const char *perf_version(void);
  *
  * Writes the subscription id to `*out_subscription` (may be NULL).
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `callback`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `callback` is NULL or
+ * a function that is safe to call, with `user_data`, from the monitor's
+ * notification thread until it is unsubscribed; `out_subscription` is NULL
+ * or valid for writing a `uint64_t`.
  */
 enum perf_status perf_alert_subscribe(const struct perf_monitor *monitor, perf_alert_callback callback, void *user_data, uint64_t *out_subscription);
 
@@ -781,6 +855,10 @@ enum perf_status perf_alert_subscribe(const struct perf_monitor *monitor, perf_a
  * wait for itself: the current call finishes).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_existed` is NULL
+ * or valid for writing a `bool`.
  */
 enum perf_status perf_alert_unsubscribe(const struct perf_monitor *monitor, uint64_t subscription, bool *out_existed);
 
@@ -791,6 +869,10 @@ enum perf_status perf_alert_unsubscribe(const struct perf_monitor *monitor, uint
  * callback it does not wait (the callback is the delivery).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_all_delivered`
+ * is NULL or valid for writing a `bool`.
  */
 enum perf_status perf_monitor_flush_notifications(const struct perf_monitor *monitor, uint64_t timeout_ms, bool *out_all_delivered);
 
@@ -799,6 +881,10 @@ enum perf_status perf_monitor_flush_notifications(const struct perf_monitor *mon
  * callbacks fell `perf_monitor_options.notification_capacity` behind.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `uint64_t`.
  */
 enum perf_status perf_monitor_notifications_dropped(const struct perf_monitor *monitor, uint64_t *out);
 
@@ -808,6 +894,9 @@ enum perf_status perf_monitor_notifications_dropped(const struct perf_monitor *m
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_UNKNOWN_ALERT`
  * (no active alert has this id).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
  */
 enum perf_status perf_alert_acknowledge(const struct perf_monitor *monitor, uint64_t alert_id);
 
@@ -819,12 +908,21 @@ enum perf_status perf_alert_acknowledge(const struct perf_monitor *monitor, uint
  * Ownership: the array and its strings belong to the caller; free them
  * with `perf_alerts_free(*out_alerts, *out_len)`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_alerts`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_alerts` is NULL
+ * or valid for writing a `perf_alert *`; `out_len` is NULL or valid for
+ * writing a `usize`.
  */
 enum perf_status perf_alerts_active(const struct perf_monitor *monitor, struct perf_alert **out_alerts, size_t *out_len);
 
 /**
  * Frees an array from `perf_alerts_active` with its strings; `len` must be
  * the length it gave. NULL does nothing.
+ *
+ * # Safety
+ * `alerts` is NULL or an array `perf_alerts_active` returned with length
+ * `len`, not freed yet nor used after this call.
  */
 void perf_alerts_free(struct perf_alert *alerts, size_t len);
 
@@ -836,6 +934,11 @@ void perf_alerts_free(struct perf_alert *alerts, size_t len);
  * Ownership: `version` is read during the call only; `*out` is a new
  * handle owned by the caller, freed with `perf_baseline_free`.
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `version` is NULL or
+ * a NUL-terminated string; `out` is NULL or valid for writing a `*mut
+ * perf_baseline`.
  */
 enum perf_status perf_baseline_capture(const struct perf_monitor *monitor, const char *version, struct perf_baseline **out);
 
@@ -843,6 +946,10 @@ enum perf_status perf_baseline_capture(const struct perf_monitor *monitor, const
  * Sets the metadata `key` to `value` (e.g. the commit or the host).
  *
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+ *
+ * # Safety
+ * `baseline` is NULL or a live `perf_baseline` handle; `key` is NULL or a
+ * NUL-terminated string; `value` is NULL or a NUL-terminated string.
  */
 enum perf_status perf_baseline_set_metadata(struct perf_baseline *baseline, const char *key, const char *value);
 
@@ -850,6 +957,10 @@ enum perf_status perf_baseline_set_metadata(struct perf_baseline *baseline, cons
  * Writes how many series the baseline holds to `*out`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`baseline`, `out`).
+ *
+ * # Safety
+ * `baseline` is NULL or a live `perf_baseline` handle; `out` is NULL or
+ * valid for writing a `size_t`.
  */
 enum perf_status perf_baseline_series_count(const struct perf_baseline *baseline, size_t *out);
 
@@ -859,6 +970,10 @@ enum perf_status perf_baseline_series_count(const struct perf_baseline *baseline
  *
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`, `PERF_ERR_IO`
  * (the previous file at `path`, if any, is intact).
+ *
+ * # Safety
+ * `baseline` is NULL or a live `perf_baseline` handle; `path` is NULL or a
+ * NUL-terminated string.
  */
 enum perf_status perf_baseline_save(const struct perf_baseline *baseline, const char *path);
 
@@ -870,6 +985,10 @@ enum perf_status perf_baseline_save(const struct perf_baseline *baseline, const 
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
  * `PERF_ERR_INVALID_BASELINE` (unreadable, truncated, corrupt, or another
  * format version).
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `out` is NULL or valid for
+ * writing a `*mut perf_baseline`.
  */
 enum perf_status perf_baseline_load(const char *path, struct perf_baseline **out);
 
@@ -879,6 +998,10 @@ enum perf_status perf_baseline_load(const char *path, struct perf_baseline **out
  * Ownership: `*out` is a new string owned by the caller; free it with
  * `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER` (`baseline`, `out`).
+ *
+ * # Safety
+ * `baseline` is NULL or a live `perf_baseline` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_baseline_to_json(const struct perf_baseline *baseline, char **out);
 
@@ -887,11 +1010,19 @@ enum perf_status perf_baseline_to_json(const struct perf_baseline *baseline, cha
  *
  * Ownership: as `perf_baseline_load`.
  * Errors: as `perf_baseline_load`.
+ *
+ * # Safety
+ * `json` is NULL or a NUL-terminated string; `out` is NULL or valid for
+ * writing a `*mut perf_baseline`.
  */
 enum perf_status perf_baseline_from_json(const char *json, struct perf_baseline **out);
 
 /**
  * Frees a baseline; NULL does nothing.
+ *
+ * # Safety
+ * `baseline` is NULL or a `perf_baseline` handle this library made, not
+ * yet freed, and not used by any thread during or after this call.
  */
 void perf_baseline_free(struct perf_baseline *baseline);
 
@@ -905,7 +1036,16 @@ void perf_baseline_free(struct perf_baseline *baseline);
  * Ownership: `policy` is read during the call only; `*out_report_json`
  * is a new string owned by the caller, freed with `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8` (a statistic
- * name), `PERF_ERR_INVALID_COMPARISON` (an invalid policy).
+ * name), `PERF_ERR_INVALID_ARGUMENT` (`policy->struct_size` below the
+ * first version's), `PERF_ERR_INVALID_COMPARISON` (an invalid policy).
+ *
+ * # Safety
+ * `baseline` is NULL or a live `perf_baseline` handle; `current` is NULL
+ * or a live `perf_baseline` handle; `policy` is NULL or points to a
+ * `perf_policy` whose `struct_size` bytes are readable and whose pointer
+ * fields are NULL or valid as documented; `out_report_json` is NULL or
+ * valid for writing a `char *`; `out_passed` is NULL or valid for
+ * writing a `bool`.
  */
 enum perf_status perf_compare(const struct perf_baseline *baseline, const struct perf_baseline *current, const struct perf_policy *policy, char **out_report_json, bool *out_passed);
 
@@ -916,6 +1056,9 @@ enum perf_status perf_compare(const struct perf_baseline *baseline, const struct
  * Ownership: `*out` is a new handle owned by the caller; free it with
  * `perf_clock_manual_free`. Written only on `PERF_OK`.
  * Errors: `PERF_ERR_NULL_POINTER` (`out`).
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `perf_clock_manual *`.
  */
 enum perf_status perf_clock_manual_new(uint64_t start_unix_nanos, struct perf_clock_manual **out);
 
@@ -924,6 +1067,9 @@ enum perf_status perf_clock_manual_new(uint64_t start_unix_nanos, struct perf_cl
  * was recorded so far under the old time first.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`clock`).
+ *
+ * # Safety
+ * `clock` is NULL or a live `perf_clock_manual` handle.
  */
 enum perf_status perf_clock_manual_advance_ms(const struct perf_clock_manual *clock, uint64_t ms);
 
@@ -932,6 +1078,9 @@ enum perf_status perf_clock_manual_advance_ms(const struct perf_clock_manual *cl
  * are monotonic).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`clock`).
+ *
+ * # Safety
+ * `clock` is NULL or a live `perf_clock_manual` handle.
  */
 enum perf_status perf_clock_manual_set(const struct perf_clock_manual *clock, uint64_t unix_nanos);
 
@@ -940,12 +1089,20 @@ enum perf_status perf_clock_manual_set(const struct perf_clock_manual *clock, ui
  * `*out_unix_nanos`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`clock`, `out_unix_nanos`).
+ *
+ * # Safety
+ * `clock` is NULL or a live `perf_clock_manual` handle; `out_unix_nanos`
+ * is NULL or valid for writing a `uint64_t`.
  */
 enum perf_status perf_clock_manual_now(const struct perf_clock_manual *clock, uint64_t *out_unix_nanos);
 
 /**
  * Frees a clock handle; NULL does nothing. Monitors built with the clock
  * keep working (and the clock keeps its time for them).
+ *
+ * # Safety
+ * `clock` is NULL or a `perf_clock_manual` handle this library made, not
+ * yet freed, and not used by any thread during or after this call.
  */
 void perf_clock_manual_free(struct perf_clock_manual *clock);
 
@@ -958,6 +1115,11 @@ void perf_clock_manual_free(struct perf_clock_manual *clock);
  * Ownership: `reason` is read during the call only.
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
  * `PERF_ERR_INVALID_EMERGENCY` (a blank reason).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `reason` is NULL or a
+ * NUL-terminated string; `out_changed` is NULL or valid for writing a
+ * `bool`.
  */
 enum perf_status perf_emergency_activate(const struct perf_monitor *monitor, const char *reason, bool *out_changed);
 
@@ -966,6 +1128,11 @@ enum perf_status perf_emergency_activate(const struct perf_monitor *monitor, con
  * `*out_changed` (may be NULL).
  *
  * Errors: as `perf_emergency_activate`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `reason` is NULL or a
+ * NUL-terminated string; `out_changed` is NULL or valid for writing a
+ * `bool`.
  */
 enum perf_status perf_emergency_deactivate(const struct perf_monitor *monitor, const char *reason, bool *out_changed);
 
@@ -974,6 +1141,10 @@ enum perf_status perf_emergency_deactivate(const struct perf_monitor *monitor, c
  * cheap enough to call on every request.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_active`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_active` is NULL
+ * or valid for writing a `bool`.
  */
 enum perf_status perf_emergency_is_active(const struct perf_monitor *monitor, bool *out_active);
 
@@ -984,6 +1155,10 @@ enum perf_status perf_emergency_is_active(const struct perf_monitor *monitor, bo
  * Ownership: `*out` is a new string owned by the caller; free it with
  * `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_emergency_history(const struct perf_monitor *monitor, char **out);
 
@@ -994,6 +1169,12 @@ enum perf_status perf_emergency_history(const struct perf_monitor *monitor, char
  * subscription id to `*out_subscription` (may be NULL).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `callback`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `callback` is NULL or
+ * a function that is safe to call, with `user_data`, from the monitor's
+ * notification thread until it is unsubscribed; `out_subscription` is NULL
+ * or valid for writing a `uint64_t`.
  */
 enum perf_status perf_emergency_subscribe(const struct perf_monitor *monitor, perf_emergency_callback callback, void *user_data, uint64_t *out_subscription);
 
@@ -1004,6 +1185,10 @@ enum perf_status perf_emergency_subscribe(const struct perf_monitor *monitor, pe
  * nor called again.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_existed` is NULL
+ * or valid for writing a `bool`.
  */
 enum perf_status perf_emergency_unsubscribe(const struct perf_monitor *monitor, uint64_t subscription, bool *out_existed);
 
@@ -1037,6 +1222,12 @@ const char *perf_status_name(int status);
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `format`, `out`),
  * `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (another format name).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `format` is NULL or a
+ * NUL-terminated string; `out` is NULL or valid for writing a `*mut
+ * c_char`; `out_content_type` is NULL or valid for writing a `*mut
+ * c_char`.
  */
 enum perf_status perf_export(const struct perf_monitor *monitor, const char *format, char **out, char **out_content_type);
 
@@ -1048,6 +1239,10 @@ enum perf_status perf_export(const struct perf_monitor *monitor, const char *for
  * Ownership: `*out` is a new string owned by the caller; free it with
  * `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_export_prometheus(const struct perf_monitor *monitor, char **out);
 
@@ -1056,6 +1251,10 @@ enum perf_status perf_export_prometheus(const struct perf_monitor *monitor, char
  * `# EOF`) to `*out`.
  *
  * Ownership and errors: as `perf_export_prometheus`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_export_openmetrics(const struct perf_monitor *monitor, char **out);
 
@@ -1065,6 +1264,10 @@ enum perf_status perf_export_openmetrics(const struct perf_monitor *monitor, cha
  * `include_histograms`, each histogram series also carries its buckets.
  *
  * Ownership and errors: as `perf_export_prometheus`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_export_json(const struct perf_monitor *monitor, bool include_histograms, char **out);
 
@@ -1074,6 +1277,10 @@ enum perf_status perf_export_json(const struct perf_monitor *monitor, bool inclu
  * docs/export.md) to `*out`.
  *
  * Ownership and errors: as `perf_export_prometheus`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_export_csv(const struct perf_monitor *monitor, char **out);
 
@@ -1089,6 +1296,12 @@ enum perf_status perf_export_csv(const struct perf_monitor *monitor, char **out)
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
  * `PERF_ERR_UNKNOWN_SERIES`, `PERF_ERR_KIND_MISMATCH`,
  * `PERF_ERR_INVALID_HDR` (a value beyond HdrHistogram's range).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_export_hdr(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, char **out);
 
@@ -1101,12 +1314,22 @@ enum perf_status perf_export_hdr(const struct perf_monitor *monitor, const char 
  * Ownership: every argument is read during the call only.
  * Errors: as `perf_histogram_get`, and `PERF_ERR_INVALID_HDR` (the string
  * does not decode; nothing is recorded).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `encoded` is NULL
+ * or a NUL-terminated string.
  */
 enum perf_status perf_import_hdr(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, const char *encoded);
 
 /**
  * Frees a string the library returned (exports, reports, JSON); NULL does
  * nothing. Never pass it anything else, nor `perf_last_error_message()`.
+ *
+ * # Safety
+ * `s` is NULL or a string this library returned, not freed yet nor used
+ * after this call.
  */
 void perf_string_free(char *s);
 
@@ -1116,6 +1339,9 @@ void perf_string_free(char *s);
  * Ownership: `*out` is a new handle owned by the caller; free it with
  * `perf_monitor_free`. Written only on `PERF_OK`.
  * Errors: `PERF_ERR_NULL_POINTER` (`out`).
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `perf_monitor *`.
  */
 enum perf_status perf_monitor_new(struct perf_monitor **out);
 
@@ -1125,8 +1351,15 @@ enum perf_status perf_monitor_new(struct perf_monitor **out);
  * Ownership: `*out` is a new handle owned by the caller; free it with
  * `perf_monitor_free`. Written only on `PERF_OK`.
  * Errors: `PERF_ERR_NULL_POINTER` (`options`, `out`),
- * `PERF_ERR_INVALID_CONFIG` (precision outside 2-10, a window interval
+ * `PERF_ERR_INVALID_ARGUMENT` (`options->struct_size` below the first
+ * version's), `PERF_ERR_INVALID_CONFIG` (precision outside 2-10, a window interval
  * under 1 ms or a retention shorter than it).
+ *
+ * # Safety
+ * `options` is NULL or points to a `perf_monitor_options` whose
+ * `struct_size` bytes are readable and whose pointer fields are NULL or
+ * valid as documented; `out` is NULL or valid for writing a `*mut
+ * perf_monitor`.
  */
 enum perf_status perf_monitor_new_with_options(const struct perf_monitor_options *options, struct perf_monitor **out);
 
@@ -1135,6 +1368,10 @@ enum perf_status perf_monitor_new_with_options(const struct perf_monitor_options
  * to `*out_unix_nanos`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_unix_nanos`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_unix_nanos` is
+ * NULL or valid for writing a `uint64_t`.
  */
 enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *out_unix_nanos);
 
@@ -1148,6 +1385,10 @@ enum perf_status perf_monitor_now(const struct perf_monitor *monitor, uint64_t *
  * gauge handles stay valid (they keep their own series) but are no longer
  * visible to anything. Must not be called from one of the monitor's own
  * callbacks, nor while another thread uses the monitor.
+ *
+ * # Safety
+ * `monitor` is NULL or a `perf_monitor` handle this library made, not yet
+ * freed, and not used by any thread during or after this call.
  */
 void perf_monitor_free(struct perf_monitor *monitor);
 
@@ -1158,6 +1399,9 @@ void perf_monitor_free(struct perf_monitor *monitor);
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_IO` (the file
  * could not be written; the previous one stays).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
  */
 enum perf_status perf_monitor_publish(const struct perf_monitor *monitor);
 
@@ -1166,6 +1410,10 @@ enum perf_status perf_monitor_publish(const struct perf_monitor *monitor);
  * writes how many processes it archived to `*out_archived` (if not NULL).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_IO`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_archived` is
+ * NULL or valid for writing a `size_t`.
  */
 enum perf_status perf_monitor_compact_multiprocess(const struct perf_monitor *monitor, size_t *out_archived);
 
@@ -1173,7 +1421,13 @@ enum perf_status perf_monitor_compact_multiprocess(const struct perf_monitor *mo
  * Writes the process group's state to `*out` (`enabled` false outside
  * multi-process mode).
  *
- * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * points to a `perf_multiprocess_status` whose `struct_size` field is set
+ * and whose `struct_size` bytes are writable.
  */
 enum perf_status perf_monitor_multiprocess(const struct perf_monitor *monitor, struct perf_multiprocess_status *out);
 
@@ -1185,6 +1439,10 @@ enum perf_status perf_monitor_multiprocess(const struct perf_monitor *monitor, s
  * monitor's series); free it with `perf_monitor_free`. Written only on
  * `PERF_OK`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `perf_monitor *`.
  */
 enum perf_status perf_monitor_local(const struct perf_monitor *monitor, struct perf_monitor **out);
 
@@ -1210,6 +1468,12 @@ void perf_after_fork(void);
  * `PERF_ERR_INVALID_NAME`, `PERF_ERR_INVALID_TAG`,
  * `PERF_ERR_KIND_MISMATCH` (the name is a counter or gauge),
  * `PERF_ERR_LIMIT`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `perf_histogram *`.
  */
 enum perf_status perf_histogram_get(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, struct perf_histogram **out);
 
@@ -1220,6 +1484,9 @@ enum perf_status perf_histogram_get(const struct perf_monitor *monitor, const ch
  * Errors: `PERF_ERR_NULL_POINTER` (`histogram`), `PERF_ERR_INVALID_VALUE`
  * (NaN, infinite, negative or >= 2^64: counted in `perf_stats.rejected`,
  * never in the statistics).
+ *
+ * # Safety
+ * `histogram` is NULL or a live `perf_histogram` handle.
  */
 enum perf_status perf_histogram_record(const struct perf_histogram *histogram, double value);
 
@@ -1228,19 +1495,32 @@ enum perf_status perf_histogram_record(const struct perf_histogram *histogram, d
  * records nothing. A refused value counts `n` refusals.
  *
  * Errors: as `perf_histogram_record`.
+ *
+ * # Safety
+ * `histogram` is NULL or a live `perf_histogram` handle.
  */
 enum perf_status perf_histogram_record_n(const struct perf_histogram *histogram, double value, uint64_t n);
 
 /**
  * Writes the cumulative statistics of the handle's series to `*out`.
  *
- * Errors: `PERF_ERR_NULL_POINTER` (`histogram`, `out`).
+ * Errors: `PERF_ERR_NULL_POINTER` (`histogram`, `out`),
+ * `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first version's).
+ *
+ * # Safety
+ * `histogram` is NULL or a live `perf_histogram` handle; `out` is NULL or
+ * points to a `perf_stats` whose `struct_size` field is set and whose
+ * `struct_size` bytes are writable.
  */
 enum perf_status perf_histogram_stats(const struct perf_histogram *histogram, struct perf_stats *out);
 
 /**
  * Frees a histogram handle; NULL does nothing. The series and what was
  * recorded stay in the monitor.
+ *
+ * # Safety
+ * `histogram` is NULL or a `perf_histogram` handle this library made, not
+ * yet freed, and not used by any thread during or after this call.
  */
 void perf_histogram_free(struct perf_histogram *histogram);
 
@@ -1251,6 +1531,11 @@ void perf_histogram_free(struct perf_histogram *histogram);
  *
  * Ownership: `name` and `tags` are read during the call only.
  * Errors: as `perf_histogram_get`, and `PERF_ERR_INVALID_VALUE`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated.
  */
 enum perf_status perf_record(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, double value);
 
@@ -1260,6 +1545,12 @@ enum perf_status perf_record(const struct perf_monitor *monitor, const char *nam
  * Ownership: as `perf_histogram_get`; free `*out` with
  * `perf_counter_free`.
  * Errors: as `perf_histogram_get`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `perf_counter *`.
  */
 enum perf_status perf_counter_get(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, struct perf_counter **out);
 
@@ -1267,6 +1558,9 @@ enum perf_status perf_counter_get(const struct perf_monitor *monitor, const char
  * Adds `n` to the counter.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`counter`).
+ *
+ * # Safety
+ * `counter` is NULL or a live `perf_counter` handle.
  */
 enum perf_status perf_counter_increment(const struct perf_counter *counter, uint64_t n);
 
@@ -1274,11 +1568,19 @@ enum perf_status perf_counter_increment(const struct perf_counter *counter, uint
  * Writes the counter's total to `*out`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`counter`, `out`).
+ *
+ * # Safety
+ * `counter` is NULL or a live `perf_counter` handle; `out` is NULL or
+ * valid for writing a `uint64_t`.
  */
 enum perf_status perf_counter_value(const struct perf_counter *counter, uint64_t *out);
 
 /**
  * Frees a counter handle; NULL does nothing. The series stays.
+ *
+ * # Safety
+ * `counter` is NULL or a `perf_counter` handle this library made, not yet
+ * freed, and not used by any thread during or after this call.
  */
 void perf_counter_free(struct perf_counter *counter);
 
@@ -1287,6 +1589,12 @@ void perf_counter_free(struct perf_counter *counter);
  *
  * Ownership: as `perf_histogram_get`; free `*out` with `perf_gauge_free`.
  * Errors: as `perf_histogram_get`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `perf_gauge *`.
  */
 enum perf_status perf_gauge_get(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, struct perf_gauge **out);
 
@@ -1295,6 +1603,9 @@ enum perf_status perf_gauge_get(const struct perf_monitor *monitor, const char *
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`gauge`), `PERF_ERR_INVALID_VALUE`
  * (NaN or infinite; the gauge keeps its value).
+ *
+ * # Safety
+ * `gauge` is NULL or a live `perf_gauge` handle.
  */
 enum perf_status perf_gauge_set(const struct perf_gauge *gauge, double value);
 
@@ -1302,6 +1613,9 @@ enum perf_status perf_gauge_set(const struct perf_gauge *gauge, double value);
  * Adds `delta` (may be negative) to the gauge.
  *
  * Errors: as `perf_gauge_set`, also when the sum would be infinite.
+ *
+ * # Safety
+ * `gauge` is NULL or a live `perf_gauge` handle.
  */
 enum perf_status perf_gauge_add(const struct perf_gauge *gauge, double delta);
 
@@ -1309,11 +1623,19 @@ enum perf_status perf_gauge_add(const struct perf_gauge *gauge, double delta);
  * Writes the gauge's value to `*out`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`gauge`, `out`).
+ *
+ * # Safety
+ * `gauge` is NULL or a live `perf_gauge` handle; `out` is NULL or valid
+ * for writing a `f64`.
  */
 enum perf_status perf_gauge_value(const struct perf_gauge *gauge, double *out);
 
 /**
  * Frees a gauge handle; NULL does nothing. The series stays.
+ *
+ * # Safety
+ * `gauge` is NULL or a `perf_gauge` handle this library made, not yet
+ * freed, and not used by any thread during or after this call.
  */
 void perf_gauge_free(struct perf_gauge *gauge);
 
@@ -1327,12 +1649,22 @@ void perf_gauge_free(struct perf_gauge *gauge);
  * `PERF_ERR_INVALID_JSON` (the message names the field, e.g.
  * `rules[2].for`), `PERF_ERR_DUPLICATE_RULE`, `PERF_ERR_WINDOWS_DISABLED`.
  * On error nothing is added.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `json` is NULL or a
+ * NUL-terminated string; `out_added` is NULL or valid for writing a
+ * `size_t`.
  */
 enum perf_status perf_rules_load_json(const struct perf_monitor *monitor, const char *json, size_t *out_added);
 
 /**
  * `perf_rules_load_json` with the contents of the file at `path`. A file
  * that cannot be read is `PERF_ERR_INVALID_JSON`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `path` is NULL or a
+ * NUL-terminated string; `out_added` is NULL or valid for writing a
+ * `size_t`.
  */
 enum perf_status perf_rules_load_file(const struct perf_monitor *monitor, const char *path, size_t *out_added);
 
@@ -1343,6 +1675,10 @@ enum perf_status perf_rules_load_file(const struct perf_monitor *monitor, const 
  * Ownership: `*out` is a new string owned by the caller; free it with
  * `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `char *`.
  */
 enum perf_status perf_rules_json(const struct perf_monitor *monitor, char **out);
 
@@ -1351,6 +1687,11 @@ enum perf_status perf_rules_json(const struct perf_monitor *monitor, char **out)
  * whether it existed to `*out_existed` (may be NULL).
  *
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `out_existed` is NULL or valid for writing a
+ * `bool`.
  */
 enum perf_status perf_rule_remove(const struct perf_monitor *monitor, const char *name, bool *out_existed);
 
@@ -1359,6 +1700,11 @@ enum perf_status perf_rule_remove(const struct perf_monitor *monitor, const char
  * whether it existed to `*out_existed` (may be NULL).
  *
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `out_existed` is NULL or valid for writing a
+ * `bool`.
  */
 enum perf_status perf_budget_remove(const struct perf_monitor *monitor, const char *name, bool *out_existed);
 
@@ -1371,6 +1717,11 @@ enum perf_status perf_budget_remove(const struct perf_monitor *monitor, const ch
  * Ownership: `*out_text` is a new string owned by the caller; free it
  * with `perf_string_free`.
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_text`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_text` is NULL or
+ * valid for writing a `char *`; `out_worst` is NULL or valid for
+ * writing a `perf_rating`.
  */
 enum perf_status perf_budget_report(const struct perf_monitor *monitor, char **out_text, enum perf_rating *out_worst);
 
@@ -1381,6 +1732,10 @@ enum perf_status perf_budget_report(const struct perf_monitor *monitor, char **o
  * notifications there were to `*out_events` (may be NULL).
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_events` is NULL
+ * or valid for writing a `size_t`.
  */
 enum perf_status perf_evaluate(const struct perf_monitor *monitor, size_t *out_events);
 
@@ -1392,6 +1747,9 @@ enum perf_status perf_evaluate(const struct perf_monitor *monitor, size_t *out_e
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_INVALID_CONFIG`
  * (`interval_ms` is 0, or no thread could be started).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
  */
 enum perf_status perf_evaluator_start(const struct perf_monitor *monitor, uint64_t interval_ms);
 
@@ -1401,6 +1759,9 @@ enum perf_status perf_evaluator_start(const struct perf_monitor *monitor, uint64
  * none runs.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle.
  */
 enum perf_status perf_evaluator_stop(const struct perf_monitor *monitor);
 
@@ -1408,6 +1769,10 @@ enum perf_status perf_evaluator_stop(const struct perf_monitor *monitor);
  * Writes whether the background evaluator runs to `*out`.
  *
  * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+ * valid for writing a `bool`.
  */
 enum perf_status perf_evaluator_is_running(const struct perf_monitor *monitor, bool *out);
 
@@ -1418,7 +1783,14 @@ enum perf_status perf_evaluator_is_running(const struct perf_monitor *monitor, b
  * Ownership: `name` and `tags` are read during the call only.
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
  * `PERF_ERR_UNKNOWN_SERIES` (never created), `PERF_ERR_KIND_MISMATCH`
- * (not a histogram).
+ * (not a histogram), `PERF_ERR_INVALID_ARGUMENT` (`out->struct_size` below the first version's).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * points to a `perf_stats` whose `struct_size` field is set and whose
+ * `struct_size` bytes are writable.
  */
 enum perf_status perf_stats_get(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, struct perf_stats *out);
 
@@ -1429,6 +1801,13 @@ enum perf_status perf_stats_get(const struct perf_monitor *monitor, const char *
  *
  * Errors: as `perf_stats_get`, and `PERF_ERR_INVALID_WINDOW` (0, or
  * longer than the retention), `PERF_ERR_WINDOWS_DISABLED`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * points to a `perf_stats` whose `struct_size` field is set and whose
+ * `struct_size` bytes are writable.
  */
 enum perf_status perf_window_stats(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, uint64_t window_ms, struct perf_stats *out);
 
@@ -1437,8 +1816,14 @@ enum perf_status perf_window_stats(const struct perf_monitor *monitor, const cha
  * `name{tags}` to `*out`: cumulative if `window_ms` is 0, else over the
  * last `window_ms` milliseconds. NaN for a series without values.
  *
- * Errors: as `perf_window_stats` (windowed) or `perf_stats_get`, and
- * `PERF_ERR_INVALID_PERCENTILE`.
+ * Errors: as `perf_window_stats` (windowed) or `perf_stats_get` (but
+ * never `PERF_ERR_INVALID_ARGUMENT`), and `PERF_ERR_INVALID_PERCENTILE`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `double`.
  */
 enum perf_status perf_percentile(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, double q, uint64_t window_ms, double *out);
 
@@ -1450,6 +1835,12 @@ enum perf_status perf_percentile(const struct perf_monitor *monitor, const char 
  * Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
  * `PERF_ERR_UNKNOWN_SERIES`, `PERF_ERR_KIND_MISMATCH` (not a counter),
  * `PERF_ERR_INVALID_WINDOW`, `PERF_ERR_WINDOWS_DISABLED`.
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+ * NUL-terminated string; `tags` is NULL or points to `tags_len`
+ * `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+ * valid for writing a `double`.
  */
 enum perf_status perf_counter_rate(const struct perf_monitor *monitor, const char *name, const struct perf_tag *tags, size_t tags_len, uint64_t window_ms, double *out);
 
@@ -1458,3 +1849,45 @@ enum perf_status perf_counter_rate(const struct perf_monitor *monitor, const cha
 #endif  // __cplusplus
 
 #endif  /* PERF_CORE_H */
+
+#ifndef PERF_CORE_INIT_H
+#define PERF_CORE_INIT_H
+/*
+ * Growable structs. Each starts with `size_t struct_size`, which the caller
+ * sets to sizeof the struct as this header declares it; the library reads or
+ * writes only the fields that size covers, so a program built against an
+ * older header (a smaller struct) keeps working with a newer library. Start
+ * every such struct from its _INIT macro (C99 designated initializer) or its
+ * _init function (C and C++): both set struct_size and zero every other
+ * field, which means "the default".
+ */
+#define PERF_MONITOR_OPTIONS_INIT {.struct_size = sizeof(perf_monitor_options)}
+#define PERF_POLICY_INIT {.struct_size = sizeof(perf_policy)}
+#define PERF_STATS_INIT {.struct_size = sizeof(perf_stats)}
+#define PERF_MULTIPROCESS_STATUS_INIT {.struct_size = sizeof(perf_multiprocess_status)}
+
+/** Sets `*options` to the defaults, with `struct_size` set. */
+static inline void perf_monitor_options_init(perf_monitor_options *options) {
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+}
+
+/** Sets `*policy` to the default policy, with `struct_size` set. */
+static inline void perf_policy_init(perf_policy *policy) {
+  memset(policy, 0, sizeof *policy);
+  policy->struct_size = sizeof *policy;
+}
+
+/** Zeroes `*stats` and sets its `struct_size`, ready to be filled. */
+static inline void perf_stats_init(perf_stats *stats) {
+  memset(stats, 0, sizeof *stats);
+  stats->struct_size = sizeof *stats;
+}
+
+/** Zeroes `*status` and sets its `struct_size`, ready to be filled. */
+static inline void perf_multiprocess_status_init(perf_multiprocess_status *status) {
+  memset(status, 0, sizeof *status);
+  status->struct_size = sizeof *status;
+}
+
+#endif /* PERF_CORE_INIT_H */

@@ -8,8 +8,9 @@ use perf_core::{Alert, AlertEvent, AlertId, AlertKind, AlertState, Severity, Sub
 
 use crate::boundary::{call, call_void};
 use crate::callback::UserData;
-use crate::convert::{c_string, handle, Out};
+use crate::convert::{c_string, Out};
 use crate::error::{perf_status, FfiError};
+use crate::handle::handle;
 use crate::monitor::perf_monitor;
 
 /// How severe an alert is, lowest first; `PERF_SEVERITY_NONE` only where
@@ -96,6 +97,10 @@ pub enum perf_alert_state {
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug)]
 pub struct perf_alert_event {
+    /// `sizeof` the struct as the library declares it: fields added by a
+    /// later version are at the end, so a callback reads one only if
+    /// `struct_size` covers it (`offsetof` + its size).
+    pub struct_size: usize,
     /// The alert's id (for `perf_alert_acknowledge`).
     pub id: u64,
     /// What happened.
@@ -152,6 +157,7 @@ impl EventStrings {
     /// The C event, borrowing these strings.
     fn event(&self, e: &AlertEvent) -> perf_alert_event {
         perf_alert_event {
+            struct_size: std::mem::size_of::<perf_alert_event>(),
             id: e.id.0,
             kind: e.kind.into(),
             rule: self.rule.as_ptr(),
@@ -169,6 +175,19 @@ impl EventStrings {
     }
 }
 
+/// The non-NULL alert callback.
+type AlertFn = unsafe extern "C" fn(*const perf_alert_event, *mut c_void);
+
+/// Calls `callback` with the C form of `event`.
+fn deliver(event: &AlertEvent, callback: AlertFn, user: UserData) {
+    let strings = EventStrings::of(event);
+    let c_event = strings.event(event);
+    // SAFETY: the C caller promised (`perf_alert_subscribe`'s contract) a
+    // callback safe to call with `user_data` on this thread while it is
+    // subscribed; `c_event` and its strings live through the call.
+    unsafe { callback(&c_event, user.0) }
+}
+
 /// Subscribes `callback` to the monitor's alert notifications; it is
 /// called with `user_data` (which the library never reads) until
 /// `perf_alert_unsubscribe` or `perf_monitor_free`. See
@@ -177,6 +196,12 @@ impl EventStrings {
 ///
 /// Writes the subscription id to `*out_subscription` (may be NULL).
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `callback`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `callback` is NULL or
+/// a function that is safe to call, with `user_data`, from the monitor's
+/// notification thread until it is unsubscribed; `out_subscription` is NULL
+/// or valid for writing a `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_alert_subscribe(
     monitor: *const perf_monitor,
@@ -184,22 +209,20 @@ pub unsafe extern "C" fn perf_alert_subscribe(
     user_data: *mut c_void,
     out_subscription: *mut u64,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_subscription);
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
-        let user = UserData(user_data);
-        let id = monitor.subscribe(move |event| {
-            let strings = EventStrings::of(event);
-            let c_event = strings.event(event);
-            let user = user;
-            // SAFETY: the C caller promised a valid callback for as long as
-            // it is subscribed.
-            unsafe { callback(&c_event, user.0) }
-        });
-        out.write(id.0);
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `callback`, `out_subscription`: the pointer conversions below rely on
+    // nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_subscription);
+            let monitor = handle(monitor, "monitor")?;
+            let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
+            let user = UserData(user_data);
+            let id = monitor.subscribe(move |event| deliver(event, callback, user));
+            out.write(id.0);
+            Ok(())
+        })
+    }
 }
 
 /// Removes an alert subscription. Writes whether it was subscribed to
@@ -209,18 +232,26 @@ pub unsafe extern "C" fn perf_alert_subscribe(
 /// wait for itself: the current call finishes).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_existed` is NULL
+/// or valid for writing a `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_alert_unsubscribe(
     monitor: *const perf_monitor,
     subscription: u64,
     out_existed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_existed);
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        out.write(monitor.unsubscribe(SubscriptionId(subscription)));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_existed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_existed);
+            let monitor = handle(monitor, "monitor")?;
+            out.write(monitor.unsubscribe(SubscriptionId(subscription)));
+            Ok(())
+        })
+    }
 }
 
 /// Waits until every notification made so far (alert events and emergency
@@ -229,34 +260,50 @@ pub unsafe extern "C" fn perf_alert_unsubscribe(
 /// callback it does not wait (the callback is the delivery).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_all_delivered`
+/// is NULL or valid for writing a `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_flush_notifications(
     monitor: *const perf_monitor,
     timeout_ms: u64,
     out_all_delivered: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_all_delivered);
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        out.write(monitor.flush_notifications(Duration::from_millis(timeout_ms)));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_all_delivered`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_all_delivered);
+            let monitor = handle(monitor, "monitor")?;
+            out.write(monitor.flush_notifications(Duration::from_millis(timeout_ms)));
+            Ok(())
+        })
+    }
 }
 
 /// Writes to `*out` how many notifications were dropped because the
 /// callbacks fell `perf_monitor_options.notification_capacity` behind.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_notifications_dropped(
     monitor: *const perf_monitor,
     out: *mut u64,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        out.write(handle(monitor, "monitor")?.monitor.notifications_dropped());
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            out.write(handle(monitor, "monitor")?.notifications_dropped());
+            Ok(())
+        })
+    }
 }
 
 /// Acknowledges the active alert `alert_id`: its repeats stop until it
@@ -264,15 +311,22 @@ pub unsafe extern "C" fn perf_monitor_notifications_dropped(
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_UNKNOWN_ALERT`
 /// (no active alert has this id).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle.
 #[no_mangle]
 pub unsafe extern "C" fn perf_alert_acknowledge(
     monitor: *const perf_monitor,
     alert_id: u64,
 ) -> perf_status {
-    call(|| {
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        Ok(monitor.acknowledge(AlertId(alert_id))?)
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let monitor = handle(monitor, "monitor")?;
+            Ok(monitor.acknowledge(AlertId(alert_id))?)
+        })
+    }
 }
 
 /// An active alert, as `perf_alerts_active` lists it.
@@ -345,36 +399,53 @@ impl Drop for perf_alert {
 /// Ownership: the array and its strings belong to the caller; free them
 /// with `perf_alerts_free(*out_alerts, *out_len)`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_alerts`, `out_len`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_alerts` is NULL
+/// or valid for writing a `perf_alert *`; `out_len` is NULL or valid for
+/// writing a `usize`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_alerts_active(
     monitor: *const perf_monitor,
     out_alerts: *mut *mut perf_alert,
     out_len: *mut usize,
 ) -> perf_status {
-    call(|| {
-        let out_alerts = Out::required(out_alerts, "out_alerts")?;
-        let out_len = Out::required(out_len, "out_len")?;
-        let alerts = handle(monitor, "monitor")?.monitor.alerts();
-        let array: Box<[perf_alert]> = alerts.iter().map(perf_alert::from).collect();
-        let len = array.len();
-        let ptr = match len {
-            0 => std::ptr::null_mut(),
-            _ => Box::into_raw(array).cast::<perf_alert>(),
-        };
-        out_alerts.write(ptr);
-        out_len.write(len);
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_alerts`, `out_len`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out_alerts = Out::required(out_alerts, "out_alerts")?;
+            let out_len = Out::required(out_len, "out_len")?;
+            let alerts = handle(monitor, "monitor")?.alerts();
+            let array: Box<[perf_alert]> = alerts.iter().map(perf_alert::from).collect();
+            let len = array.len();
+            let ptr = match len {
+                0 => std::ptr::null_mut(),
+                _ => Box::into_raw(array).cast::<perf_alert>(),
+            };
+            out_alerts.write(ptr);
+            out_len.write(len);
+            Ok(())
+        })
+    }
 }
 
 /// Frees an array from `perf_alerts_active` with its strings; `len` must be
 /// the length it gave. NULL does nothing.
+///
+/// # Safety
+/// `alerts` is NULL or an array `perf_alerts_active` returned with length
+/// `len`, not freed yet nor used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn perf_alerts_free(alerts: *mut perf_alert, len: usize) {
-    call_void(|| {
-        if !alerts.is_null() {
-            let slice = std::ptr::slice_from_raw_parts_mut(alerts, len);
-            drop(Box::from_raw(slice));
-        }
-    });
+    // SAFETY: the caller meets the `# Safety` contract above for `alerts`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call_void(|| {
+            if !alerts.is_null() {
+                let slice = std::ptr::slice_from_raw_parts_mut(alerts, len);
+                drop(Box::from_raw(slice));
+            }
+        });
+    }
 }

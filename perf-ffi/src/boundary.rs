@@ -39,6 +39,7 @@ mod tests {
     use std::ffi::CStr;
 
     fn message() -> String {
+        // SAFETY: the library returns NUL-terminated strings that live at least until the next call on this thread.
         unsafe { CStr::from_ptr(perf_last_error_message()) }
             .to_string_lossy()
             .into_owned()

@@ -13,4 +13,5 @@ pub(crate) struct UserData(pub(crate) *mut c_void);
 // evaluator's). The C API documents that whatever `user_data` points to
 // must then be safe to use from that thread.
 unsafe impl Send for UserData {}
+// SAFETY: as for `Send`: the pointer is only copied, never dereferenced.
 unsafe impl Sync for UserData {}

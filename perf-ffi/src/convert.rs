@@ -1,4 +1,4 @@
-//! Arguments from C and results to C: strings, tag arrays, handles,
+//! Arguments from C and results to C: strings, tag arrays,
 //! out-pointers, owned strings and durations. Each conversion checks for
 //! NULL and invalid UTF-8 and names the argument in its error.
 
@@ -40,7 +40,9 @@ pub(crate) unsafe fn str_arg<'a>(
     if ptr.is_null() {
         return Err(FfiError::null(what));
     }
-    CStr::from_ptr(ptr)
+    // SAFETY: non-NULL, so a NUL-terminated string that outlives `'a` (the
+    // contract).
+    unsafe { CStr::from_ptr(ptr) }
         .to_str()
         .map_err(|e| FfiError::utf8(what, e))
 }
@@ -68,7 +70,9 @@ pub(crate) unsafe fn slice_arg<'a, T>(
     if ptr.is_null() {
         return Err(FfiError::null(format_args!("{what} (with {what}_len > 0)")));
     }
-    Ok(std::slice::from_raw_parts(ptr, len))
+    // SAFETY: non-NULL with `len > 0`, so `len` initialized values that
+    // outlive `'a` (the contract).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
 /// The tag array `tags[0..len]` as perf-core tags.
@@ -76,11 +80,18 @@ pub(crate) unsafe fn slice_arg<'a, T>(
 /// # Safety
 /// `tags` is NULL or points to `len` tags whose strings outlive `'a`.
 pub(crate) unsafe fn tags_arg<'a>(tags: *const perf_tag, len: usize) -> Result<Tags<'a>, FfiError> {
-    let tags = slice_arg(tags, len, "tags")?;
+    // SAFETY: `tags` is NULL or `len` tags that outlive `'a` (the contract).
+    let tags = unsafe { slice_arg(tags, len, "tags") }?;
     let mut out = Tags::with_capacity(tags.len());
     for (i, tag) in tags.iter().enumerate() {
-        let key = str_arg(tag.key, format_args!("tags[{i}].key"))?;
-        let value = str_arg(tag.value, format_args!("tags[{i}].value"))?;
+        // SAFETY: each tag's strings are NULL or NUL-terminated and outlive
+        // `'a` (the contract).
+        let (key, value) = unsafe {
+            (
+                str_arg(tag.key, format_args!("tags[{i}].key"))?,
+                str_arg(tag.value, format_args!("tags[{i}].value"))?,
+            )
+        };
         out.push((key, value));
     }
     Ok(out)
@@ -95,30 +106,8 @@ pub(crate) unsafe fn series_arg<'a>(
     tags: *const perf_tag,
     tags_len: usize,
 ) -> Result<(&'a str, Tags<'a>), FfiError> {
-    Ok((str_arg(name, "name")?, tags_arg(tags, tags_len)?))
-}
-
-/// The handle argument `what`.
-///
-/// # Safety
-/// `ptr` is NULL or a live handle of type `T` that outlives `'a`.
-pub(crate) unsafe fn handle<'a, T>(ptr: *const T, what: &'static str) -> Result<&'a T, FfiError> {
-    ptr.as_ref().ok_or_else(|| FfiError::null(what))
-}
-
-/// Frees a handle made by [`into_handle`]; NULL does nothing.
-///
-/// # Safety
-/// `ptr` is NULL or was returned by [`into_handle`] and is not used again.
-pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        drop(Box::from_raw(ptr));
-    }
-}
-
-/// A new handle owned by the caller, freed with [`free_handle`].
-pub(crate) fn into_handle<T>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
+    // SAFETY: as this function's contract, which is theirs.
+    unsafe { Ok((str_arg(name, "name")?, tags_arg(tags, tags_len)?)) }
 }
 
 /// An out-pointer the result is written through. Check every out-pointer
@@ -144,7 +133,8 @@ impl<T> Out<T> {
     /// The pointer is valid for a write of `T`.
     pub(crate) unsafe fn write(self, value: T) {
         if let Some(ptr) = self.0 {
-            ptr.as_ptr().write(value);
+            // SAFETY: non-NULL and valid for a write of `T` (the contract).
+            unsafe { ptr.as_ptr().write(value) };
         }
     }
 }
@@ -170,7 +160,9 @@ pub(crate) fn c_string(text: impl Into<String>) -> CString {
 /// `ptr` is NULL or came from [`owned_string`] and is not used again.
 pub(crate) unsafe fn free_string(ptr: *mut c_char) {
     if !ptr.is_null() {
-        drop(CString::from_raw(ptr));
+        // SAFETY: made by `CString::into_raw` in `owned_string`, freed once
+        // (the contract).
+        drop(unsafe { CString::from_raw(ptr) });
     }
 }
 
@@ -188,15 +180,18 @@ mod tests {
     fn strings() {
         let s = c"api.latency";
         assert_eq!(
+            // SAFETY: every pointer passed is NULL or points to a live value of this test.
             unsafe { str_arg(s.as_ptr(), "name") }.unwrap(),
             "api.latency"
         );
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         let err = unsafe { str_arg(std::ptr::null(), "name") }.unwrap_err();
         assert_eq!(
             (err.status, err.message.as_str()),
             (perf_status::PERF_ERR_NULL_POINTER, "name is NULL")
         );
         let bad = b"caf\xe9\0";
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         let err = unsafe { str_arg(bad.as_ptr().cast(), "name") }.unwrap_err();
         assert_eq!(err.status, perf_status::PERF_ERR_INVALID_UTF8);
         assert!(
@@ -219,12 +214,16 @@ mod tests {
             },
         ];
         assert_eq!(
+            // SAFETY: every pointer passed is NULL or points to a live value of this test.
             unsafe { tags_arg(tags.as_ptr(), 1) }.unwrap().as_slice(),
             [("route", "/users")]
         );
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         let err = unsafe { tags_arg(tags.as_ptr(), 2) }.unwrap_err();
         assert_eq!(err.message, "tags[1].value is NULL");
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         assert!(unsafe { tags_arg(std::ptr::null(), 0) }.unwrap().is_empty());
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         let err = unsafe { tags_arg(std::ptr::null(), 1) }.unwrap_err();
         assert_eq!(err.status, perf_status::PERF_ERR_NULL_POINTER);
     }
@@ -232,8 +231,11 @@ mod tests {
     #[test]
     fn owned_strings_round_trip_and_escape_nul() {
         let ptr = owned_string("a\0b".into());
+        // SAFETY: the library returns NUL-terminated strings that live at least until the next call on this thread.
         assert_eq!(unsafe { CStr::from_ptr(ptr) }.to_str().unwrap(), "a\\0b");
+        // SAFETY: made by this test, freed once and not used after.
         unsafe { free_string(ptr) };
+        // SAFETY: made by this test, freed once and not used after.
         unsafe { free_string(std::ptr::null_mut()) };
     }
 
@@ -241,9 +243,11 @@ mod tests {
     fn out_pointers() {
         let mut x = 0_u64;
         let out = Out::required(&mut x, "out").unwrap();
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         unsafe { out.write(5) };
         assert_eq!(x, 5);
         assert!(Out::<u64>::required(std::ptr::null_mut(), "out").is_err());
+        // SAFETY: every pointer passed is NULL or points to a live value of this test.
         unsafe { Out::<u64>::optional(std::ptr::null_mut()).write(1) };
     }
 }

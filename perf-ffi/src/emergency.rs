@@ -7,8 +7,9 @@ use perf_core::{EmergencyChange, EmergencySource, EmergencyTransition, Subscript
 
 use crate::boundary::call;
 use crate::callback::UserData;
-use crate::convert::{c_string, handle, owned_string, str_arg, Out};
+use crate::convert::{c_string, owned_string, str_arg, Out};
 use crate::error::{perf_status, FfiError};
+use crate::handle::handle;
 use crate::monitor::perf_monitor;
 
 /// What an emergency transition did.
@@ -34,6 +35,10 @@ pub enum perf_emergency_change {
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug)]
 pub struct perf_emergency_transition {
+    /// `sizeof` the struct as the library declares it: fields added by a
+    /// later version are at the end, so a callback reads one only if
+    /// `struct_size` covers it (`offsetof` + its size).
+    pub struct_size: usize,
     /// What changed.
     pub change: perf_emergency_change,
     /// True if made by hand (`perf_emergency_activate`/`_deactivate`),
@@ -62,6 +67,7 @@ fn deliver(t: &EmergencyTransition, callback: EmergencyFn, user: UserData) {
     let reason = c_string(t.reason.as_str());
     let description = c_string(t.to_string());
     let c = perf_emergency_transition {
+        struct_size: std::mem::size_of::<perf_emergency_transition>(),
         change: match t.change {
             EmergencyChange::Activated => perf_emergency_change::PERF_EMERGENCY_ACTIVATED,
             EmergencyChange::Held => perf_emergency_change::PERF_EMERGENCY_HELD,
@@ -72,7 +78,9 @@ fn deliver(t: &EmergencyTransition, callback: EmergencyFn, user: UserData) {
         description: description.as_ptr(),
         at_unix_nanos: t.at.as_nanos(),
     };
-    // SAFETY: the C caller promised a valid callback while subscribed.
+    // SAFETY: the C caller promised (`perf_emergency_subscribe`'s contract)
+    // a callback safe to call with `user_data` on this thread while it is
+    // subscribed; `c` and its strings live through the call.
     unsafe { callback(&c, user.0) };
 }
 
@@ -87,62 +95,78 @@ type EmergencyFn = unsafe extern "C" fn(*const perf_emergency_transition, *mut c
 /// Ownership: `reason` is read during the call only.
 /// Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
 /// `PERF_ERR_INVALID_EMERGENCY` (a blank reason).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `reason` is NULL or a
+/// NUL-terminated string; `out_changed` is NULL or valid for writing a
+/// `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_activate(
     monitor: *const perf_monitor,
     reason: *const c_char,
     out_changed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_changed);
-        let reason = str_arg(reason, "reason")?;
-        out.write(
-            handle(monitor, "monitor")?
-                .monitor
-                .emergency()
-                .activate(reason)?,
-        );
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `reason`, `out_changed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_changed);
+            let reason = str_arg(reason, "reason")?;
+            out.write(handle(monitor, "monitor")?.emergency().activate(reason)?);
+            Ok(())
+        })
+    }
 }
 
 /// Turns emergency mode off by hand, at once. Writes whether it was on to
 /// `*out_changed` (may be NULL).
 ///
 /// Errors: as `perf_emergency_activate`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `reason` is NULL or a
+/// NUL-terminated string; `out_changed` is NULL or valid for writing a
+/// `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_deactivate(
     monitor: *const perf_monitor,
     reason: *const c_char,
     out_changed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_changed);
-        let reason = str_arg(reason, "reason")?;
-        out.write(
-            handle(monitor, "monitor")?
-                .monitor
-                .emergency()
-                .deactivate(reason)?,
-        );
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `reason`, `out_changed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_changed);
+            let reason = str_arg(reason, "reason")?;
+            out.write(handle(monitor, "monitor")?.emergency().deactivate(reason)?);
+            Ok(())
+        })
+    }
 }
 
 /// Writes whether emergency mode is on to `*out_active`: one atomic load,
 /// cheap enough to call on every request.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_active`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_active` is NULL
+/// or valid for writing a `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_is_active(
     monitor: *const perf_monitor,
     out_active: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out_active, "out_active")?;
-        out.write(handle(monitor, "monitor")?.monitor.emergency().is_active());
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_active`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out_active, "out_active")?;
+            out.write(handle(monitor, "monitor")?.emergency().is_active());
+            Ok(())
+        })
+    }
 }
 
 /// Writes the latest transitions, oldest first, one per line (as
@@ -151,18 +175,26 @@ pub unsafe extern "C" fn perf_emergency_is_active(
 /// Ownership: `*out` is a new string owned by the caller; free it with
 /// `perf_string_free`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_history(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        let history = handle(monitor, "monitor")?.monitor.emergency().history();
-        let lines: String = history.iter().map(|t| format!("{t}\n")).collect();
-        out.write(owned_string(lines));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let history = handle(monitor, "monitor")?.emergency().history();
+            let lines: String = history.iter().map(|t| format!("{t}\n")).collect();
+            out.write(owned_string(lines));
+            Ok(())
+        })
+    }
 }
 
 /// Subscribes `callback` to emergency transitions (see
@@ -171,6 +203,12 @@ pub unsafe extern "C" fn perf_emergency_history(
 /// subscription id to `*out_subscription` (may be NULL).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `callback`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `callback` is NULL or
+/// a function that is safe to call, with `user_data`, from the monitor's
+/// notification thread until it is unsubscribed; `out_subscription` is NULL
+/// or valid for writing a `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_subscribe(
     monitor: *const perf_monitor,
@@ -178,17 +216,22 @@ pub unsafe extern "C" fn perf_emergency_subscribe(
     user_data: *mut c_void,
     out_subscription: *mut u64,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_subscription);
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
-        let user = UserData(user_data);
-        let id = monitor
-            .emergency()
-            .subscribe(move |t| deliver(t, callback, user));
-        out.write(id.0);
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `callback`, `out_subscription`: the pointer conversions below rely on
+    // nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_subscription);
+            let monitor = handle(monitor, "monitor")?;
+            let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
+            let user = UserData(user_data);
+            let id = monitor
+                .emergency()
+                .subscribe(move |t| deliver(t, callback, user));
+            out.write(id.0);
+            Ok(())
+        })
+    }
 }
 
 /// Removes an emergency subscription. Writes whether it was subscribed to
@@ -197,16 +240,24 @@ pub unsafe extern "C" fn perf_emergency_subscribe(
 /// nor called again.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_existed` is NULL
+/// or valid for writing a `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_emergency_unsubscribe(
     monitor: *const perf_monitor,
     subscription: u64,
     out_existed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_existed);
-        let emergency = handle(monitor, "monitor")?.monitor.emergency();
-        out.write(emergency.unsubscribe(SubscriptionId(subscription)));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_existed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_existed);
+            let emergency = handle(monitor, "monitor")?.emergency();
+            out.write(emergency.unsubscribe(SubscriptionId(subscription)));
+            Ok(())
+        })
+    }
 }

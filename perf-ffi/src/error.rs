@@ -78,12 +78,16 @@ pub enum perf_status {
     /// status (the mapping is exhaustive: a new kind of error gets a new
     /// status with the release that adds it). Kept so the numbering stays.
     PERF_ERR_UNKNOWN = 23,
+    /// An argument the library cannot use that no other status describes:
+    /// a growable struct whose `struct_size` is below its first version's
+    /// size (set it with the struct's `_INIT` macro or `_init` function).
+    PERF_ERR_INVALID_ARGUMENT = 24,
 }
 
 use perf_status::*;
 
 /// Every status, in numeric order: the table behind [`perf_status_name`].
-const ALL_STATUSES: [(perf_status, &CStr); 24] = [
+const ALL_STATUSES: [(perf_status, &CStr); 25] = [
     (PERF_OK, c"PERF_OK"),
     (PERF_ERR_NULL_POINTER, c"PERF_ERR_NULL_POINTER"),
     (PERF_ERR_INVALID_UTF8, c"PERF_ERR_INVALID_UTF8"),
@@ -108,6 +112,7 @@ const ALL_STATUSES: [(perf_status, &CStr); 24] = [
     (PERF_ERR_INVALID_HDR, c"PERF_ERR_INVALID_HDR"),
     (PERF_ERR_PANIC, c"PERF_ERR_PANIC"),
     (PERF_ERR_UNKNOWN, c"PERF_ERR_UNKNOWN"),
+    (PERF_ERR_INVALID_ARGUMENT, c"PERF_ERR_INVALID_ARGUMENT"),
 ];
 
 /// A failed call: its status and the message `perf_last_error_message`
@@ -130,6 +135,11 @@ impl FfiError {
     /// The argument `what` was NULL.
     pub(crate) fn null(what: impl std::fmt::Display) -> FfiError {
         FfiError::new(PERF_ERR_NULL_POINTER, format!("{what} is NULL"))
+    }
+
+    /// `PERF_ERR_INVALID_ARGUMENT` with `message`.
+    pub(crate) fn invalid_argument(message: String) -> FfiError {
+        FfiError::new(PERF_ERR_INVALID_ARGUMENT, message)
     }
 
     /// The string argument `what` was not UTF-8.
@@ -239,6 +249,7 @@ mod tests {
 
     fn message() -> String {
         let ptr = perf_last_error_message();
+        // SAFETY: the library returns NUL-terminated strings that live at least until the next call on this thread.
         unsafe { CStr::from_ptr(ptr) }.to_str().unwrap().to_owned()
     }
 
@@ -372,6 +383,7 @@ mod tests {
     #[test]
     fn status_names() {
         let name = |s: c_int| {
+            // SAFETY: the library returns NUL-terminated strings that live at least until the next call on this thread.
             unsafe { CStr::from_ptr(perf_status_name(s)) }
                 .to_str()
                 .unwrap()
@@ -379,6 +391,7 @@ mod tests {
         assert_eq!(name(0), "PERF_OK");
         assert_eq!(name(PERF_ERR_PANIC as c_int), "PERF_ERR_PANIC");
         assert_eq!(name(-1), "PERF_ERR_?");
-        assert_eq!(name(24), "PERF_ERR_?");
+        assert_eq!(name(24), "PERF_ERR_INVALID_ARGUMENT");
+        assert_eq!(name(25), "PERF_ERR_?");
     }
 }

@@ -7,11 +7,16 @@ use std::ffi::c_char;
 use perf_core::{ExportFormat, JsonExportOptions, Monitor};
 
 use crate::boundary::{call, call_void};
-use crate::convert::{free_string, handle, owned_string, perf_tag, series_arg, str_arg, Out};
+use crate::convert::{free_string, owned_string, perf_tag, series_arg, str_arg, Out};
 use crate::error::perf_status;
+use crate::handle::handle;
 use crate::monitor::perf_monitor;
 
 /// Writes `render(monitor)` as a new caller-owned string to `out`.
+///
+/// # Safety
+/// `monitor` is NULL or a live monitor handle; `out` is NULL or valid for
+/// a write.
 unsafe fn export(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
@@ -19,7 +24,8 @@ unsafe fn export(
 ) -> perf_status {
     call(|| {
         let out = Out::required(out, "out")?;
-        out.write(owned_string(render(&handle(monitor, "monitor")?.monitor)));
+        // SAFETY: as this function's contract.
+        unsafe { out.write(owned_string(render(handle(monitor, "monitor")?))) };
         Ok(())
     })
 }
@@ -32,6 +38,12 @@ unsafe fn export(
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `format`, `out`),
 /// `PERF_ERR_INVALID_UTF8`, `PERF_ERR_INVALID_CONFIG` (another format name).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `format` is NULL or a
+/// NUL-terminated string; `out` is NULL or valid for writing a `*mut
+/// c_char`; `out_content_type` is NULL or valid for writing a `*mut
+/// c_char`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export(
     monitor: *const perf_monitor,
@@ -39,18 +51,23 @@ pub unsafe extern "C" fn perf_export(
     out: *mut *mut c_char,
     out_content_type: *mut *mut c_char,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        let format: ExportFormat = str_arg(format, "format")?.parse()?;
-        out.write(owned_string(monitor.export(format)));
-        // Allocated only when asked for: nothing to leak otherwise.
-        if !out_content_type.is_null() {
-            let content_type = owned_string(format.content_type().to_owned());
-            Out::optional(out_content_type).write(content_type);
-        }
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `format`, `out`, `out_content_type`: the pointer conversions below rely on
+    // nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let monitor = handle(monitor, "monitor")?;
+            let format: ExportFormat = str_arg(format, "format")?.parse()?;
+            out.write(owned_string(monitor.export(format)));
+            // Allocated only when asked for: nothing to leak otherwise.
+            if !out_content_type.is_null() {
+                let content_type = owned_string(format.content_type().to_owned());
+                Out::optional(out_content_type).write(content_type);
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Writes every series in the Prometheus text exposition format 0.0.4 to
@@ -60,24 +77,36 @@ pub unsafe extern "C" fn perf_export(
 /// Ownership: `*out` is a new string owned by the caller; free it with
 /// `perf_string_free`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export_prometheus(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
 ) -> perf_status {
-    export(monitor, out, Monitor::export_prometheus)
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe { export(monitor, out, Monitor::export_prometheus) }
 }
 
 /// Writes every series in the OpenMetrics 1.0 text format (ending with
 /// `# EOF`) to `*out`.
 ///
 /// Ownership and errors: as `perf_export_prometheus`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export_openmetrics(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
 ) -> perf_status {
-    export(monitor, out, Monitor::export_openmetrics)
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe { export(monitor, out, Monitor::export_openmetrics) }
 }
 
 /// Writes every series' cumulative statistics as a JSON document (format
@@ -85,14 +114,22 @@ pub unsafe extern "C" fn perf_export_openmetrics(
 /// `include_histograms`, each histogram series also carries its buckets.
 ///
 /// Ownership and errors: as `perf_export_prometheus`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export_json(
     monitor: *const perf_monitor,
     include_histograms: bool,
     out: *mut *mut c_char,
 ) -> perf_status {
-    let options = JsonExportOptions::new().histograms(include_histograms);
-    export(monitor, out, |m| m.export_json_with(&options))
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        let options = JsonExportOptions::new().histograms(include_histograms);
+        export(monitor, out, |m| m.export_json_with(&options))
+    }
 }
 
 /// Writes every series' cumulative statistics as CSV
@@ -100,12 +137,18 @@ pub unsafe extern "C" fn perf_export_json(
 /// docs/export.md) to `*out`.
 ///
 /// Ownership and errors: as `perf_export_prometheus`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export_csv(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
 ) -> perf_status {
-    export(monitor, out, Monitor::export_csv)
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe { export(monitor, out, Monitor::export_csv) }
 }
 
 /// Writes the histogram series `name{tags}` as an HdrHistogram V2 string
@@ -119,6 +162,12 @@ pub unsafe extern "C" fn perf_export_csv(
 /// Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`,
 /// `PERF_ERR_UNKNOWN_SERIES`, `PERF_ERR_KIND_MISMATCH`,
 /// `PERF_ERR_INVALID_HDR` (a value beyond HdrHistogram's range).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+/// NUL-terminated string; `tags` is NULL or points to `tags_len`
+/// `perf_tag`s whose strings are NULL or NUL-terminated; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_export_hdr(
     monitor: *const perf_monitor,
@@ -127,15 +176,17 @@ pub unsafe extern "C" fn perf_export_hdr(
     tags_len: usize,
     out: *mut *mut c_char,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        let (name, tags) = series_arg(name, tags, tags_len)?;
-        let hdr = handle(monitor, "monitor")?
-            .monitor
-            .export_hdr(name, &tags)?;
-        out.write(owned_string(hdr));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `name`, `tags`, `out`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let (name, tags) = series_arg(name, tags, tags_len)?;
+            let hdr = handle(monitor, "monitor")?.export_hdr(name, &tags)?;
+            out.write(owned_string(hdr));
+            Ok(())
+        })
+    }
 }
 
 /// Merges an HdrHistogram V2 string (compressed or not, as
@@ -146,6 +197,12 @@ pub unsafe extern "C" fn perf_export_hdr(
 /// Ownership: every argument is read during the call only.
 /// Errors: as `perf_histogram_get`, and `PERF_ERR_INVALID_HDR` (the string
 /// does not decode; nothing is recorded).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+/// NUL-terminated string; `tags` is NULL or points to `tags_len`
+/// `perf_tag`s whose strings are NULL or NUL-terminated; `encoded` is NULL
+/// or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn perf_import_hdr(
     monitor: *const perf_monitor,
@@ -154,17 +211,30 @@ pub unsafe extern "C" fn perf_import_hdr(
     tags_len: usize,
     encoded: *const c_char,
 ) -> perf_status {
-    call(|| {
-        let (name, tags) = series_arg(name, tags, tags_len)?;
-        let encoded = str_arg(encoded, "encoded")?;
-        let monitor = &handle(monitor, "monitor")?.monitor;
-        Ok(monitor.import_hdr(name, &tags, encoded)?)
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `name`, `tags`, `encoded`: the pointer conversions below rely on nothing
+    // else.
+    unsafe {
+        call(|| {
+            let (name, tags) = series_arg(name, tags, tags_len)?;
+            let encoded = str_arg(encoded, "encoded")?;
+            let monitor = handle(monitor, "monitor")?;
+            Ok(monitor.import_hdr(name, &tags, encoded)?)
+        })
+    }
 }
 
 /// Frees a string the library returned (exports, reports, JSON); NULL does
 /// nothing. Never pass it anything else, nor `perf_last_error_message()`.
+///
+/// # Safety
+/// `s` is NULL or a string this library returned, not freed yet nor used
+/// after this call.
 #[no_mangle]
 pub unsafe extern "C" fn perf_string_free(s: *mut c_char) {
-    call_void(|| free_string(s));
+    // SAFETY: the caller meets the `# Safety` contract above for `s`: the pointer
+    // conversions below rely on nothing else.
+    unsafe {
+        call_void(|| free_string(s));
+    }
 }

@@ -1,13 +1,16 @@
 //! The root object: `perf_monitor` and its options.
 
 use std::ffi::c_char;
+use std::mem::size_of;
 
 use perf_core::{GaugeMode, Monitor, MonitorBuilder, Precision};
 
 use crate::boundary::{call, call_void};
 use crate::clock::perf_clock_manual;
-use crate::convert::{free_handle, handle, into_handle, millis, slice_arg, str_arg, Out};
+use crate::convert::{millis, slice_arg, str_arg, Out};
 use crate::error::{perf_status, FfiError};
+use crate::handle::{free_handle, handle, into_handle, Boxed, Handle};
+use crate::sized::{read_sized, Growable};
 
 /// A monitor (opaque): the registry of series, its clock, rules, alerts,
 /// emergency mode. Create with `perf_monitor_new` or
@@ -16,16 +19,27 @@ use crate::error::{perf_status, FfiError};
 /// number of threads at once, except `perf_monitor_free`.
 #[allow(non_camel_case_types)]
 pub struct perf_monitor {
-    pub(crate) monitor: Monitor,
+    _opaque: [u8; 0],
+}
+
+impl Handle for perf_monitor {
+    type Rust = Monitor;
+    type Ownership = Boxed;
 }
 
 /// Options of `perf_monitor_new_with_options`. Zero (or NULL, or false)
-/// in a field means "the default", so `perf_monitor_options opts = {0};`
-/// gives the defaults and C designated initializers set just what differs.
+/// in a field means "the default". Growable: start from
+/// `perf_monitor_options opts = PERF_MONITOR_OPTIONS_INIT;` (or
+/// `perf_monitor_options_init(&opts)`), which sets `struct_size` and the
+/// defaults, then set just what differs.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug)]
 pub struct perf_monitor_options {
+    /// `sizeof` this struct as the caller's header declares it, set by the
+    /// caller (`PERF_MONITOR_OPTIONS_INIT` or `perf_monitor_options_init`): the library reads only the fields it
+    /// covers, the ones past it taking their defaults.
+    pub struct_size: usize,
     /// The clock everything time-dependent reads; NULL: the system clock.
     /// The monitor keeps its own reference to the clock.
     pub clock: *const perf_clock_manual,
@@ -82,12 +96,24 @@ pub struct perf_gauge_mode_entry {
     pub mode: *const c_char,
 }
 
+// SAFETY: `repr(C)`, a leading `usize`, then integers, `bool`s and nullable
+// pointers only.
+unsafe impl Growable for perf_monitor_options {
+    /// The first version ends with `notification_capacity`.
+    const MIN_SIZE: usize = size_of::<perf_monitor_options>();
+}
+
 impl perf_monitor_options {
     /// The builder these options describe.
+    ///
+    /// # Safety
+    /// The pointer fields are NULL or valid as documented on each.
     unsafe fn builder(&self) -> Result<MonitorBuilder, FfiError> {
         let mut builder = Monitor::builder();
-        if let Some(clock) = self.clock.as_ref() {
-            builder = builder.clock(clock.clock.clone());
+        if !self.clock.is_null() {
+            // SAFETY: a non-NULL clock is a live handle (the contract).
+            let clock = unsafe { handle(self.clock, "options.clock")? };
+            builder = builder.clock(clock.clone());
         }
         if self.precision_bits != 0 {
             builder = builder.precision(Precision::new(self.precision_bits)?);
@@ -111,21 +137,28 @@ impl perf_monitor_options {
             builder = builder.notification_capacity(self.notification_capacity);
         }
         if !self.multiprocess_dir.is_null() {
-            builder = builder.multiprocess_dir(str_arg(self.multiprocess_dir, "multiprocess_dir")?);
+            // SAFETY: a NUL-terminated string (the contract).
+            let dir = unsafe { str_arg(self.multiprocess_dir, "multiprocess_dir")? };
+            builder = builder.multiprocess_dir(dir);
         }
         if self.publish_interval_ms != 0 {
             builder = builder.publish_interval(millis(self.publish_interval_ms));
         }
         if !self.default_gauge_mode.is_null() {
-            let mode = str_arg(self.default_gauge_mode, "default_gauge_mode")?;
+            // SAFETY: a NUL-terminated string (the contract).
+            let mode = unsafe { str_arg(self.default_gauge_mode, "default_gauge_mode")? };
             builder = builder.default_gauge_mode(mode.parse::<GaugeMode>()?);
         }
-        for (i, entry) in slice_arg(self.gauge_modes, self.gauge_modes_len, "gauge_modes")?
-            .iter()
-            .enumerate()
-        {
-            let name = str_arg(entry.name, format_args!("gauge_modes[{i}].name"))?;
-            let mode = str_arg(entry.mode, format_args!("gauge_modes[{i}].mode"))?;
+        // SAFETY: NULL or `gauge_modes_len` entries (the contract).
+        let entries = unsafe { slice_arg(self.gauge_modes, self.gauge_modes_len, "gauge_modes")? };
+        for (i, entry) in entries.iter().enumerate() {
+            // SAFETY: each entry's strings are NUL-terminated (the contract).
+            let (name, mode) = unsafe {
+                (
+                    str_arg(entry.name, format_args!("gauge_modes[{i}].name"))?,
+                    str_arg(entry.mode, format_args!("gauge_modes[{i}].mode"))?,
+                )
+            };
             builder = builder.gauge_mode(name, mode.parse::<GaugeMode>()?);
         }
         Ok(builder.windows(!self.disable_windows))
@@ -137,14 +170,21 @@ impl perf_monitor_options {
 /// Ownership: `*out` is a new handle owned by the caller; free it with
 /// `perf_monitor_free`. Written only on `PERF_OK`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`out`).
+///
+/// # Safety
+/// `out` is NULL or valid for writing a `perf_monitor *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_new(out: *mut *mut perf_monitor) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        let monitor = Monitor::builder().build()?;
-        out.write(into_handle(perf_monitor { monitor }));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `out`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let monitor = Monitor::builder().build()?;
+            out.write(into_handle(monitor));
+            Ok(())
+        })
+    }
 }
 
 /// Creates a monitor with `options` (read during the call only).
@@ -152,35 +192,54 @@ pub unsafe extern "C" fn perf_monitor_new(out: *mut *mut perf_monitor) -> perf_s
 /// Ownership: `*out` is a new handle owned by the caller; free it with
 /// `perf_monitor_free`. Written only on `PERF_OK`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`options`, `out`),
-/// `PERF_ERR_INVALID_CONFIG` (precision outside 2-10, a window interval
+/// `PERF_ERR_INVALID_ARGUMENT` (`options->struct_size` below the first
+/// version's), `PERF_ERR_INVALID_CONFIG` (precision outside 2-10, a window interval
 /// under 1 ms or a retention shorter than it).
+///
+/// # Safety
+/// `options` is NULL or points to a `perf_monitor_options` whose
+/// `struct_size` bytes are readable and whose pointer fields are NULL or
+/// valid as documented; `out` is NULL or valid for writing a `*mut
+/// perf_monitor`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_new_with_options(
     options: *const perf_monitor_options,
     out: *mut *mut perf_monitor,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        let monitor = handle(options, "options")?.builder()?.build()?;
-        out.write(into_handle(perf_monitor { monitor }));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `options`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            let monitor = read_sized(options, "options")?.builder()?.build()?;
+            out.write(into_handle(monitor));
+            Ok(())
+        })
+    }
 }
 
 /// Writes the monitor clock's time, in nanoseconds since the Unix epoch,
 /// to `*out_unix_nanos`.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_unix_nanos`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_unix_nanos` is
+/// NULL or valid for writing a `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_now(
     monitor: *const perf_monitor,
     out_unix_nanos: *mut u64,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out_unix_nanos, "out_unix_nanos")?;
-        out.write(handle(monitor, "monitor")?.monitor.now().as_nanos());
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_unix_nanos`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out_unix_nanos, "out_unix_nanos")?;
+            out.write(handle(monitor, "monitor")?.now().as_nanos());
+            Ok(())
+        })
+    }
 }
 
 /// Frees a monitor; NULL does nothing. Stops its background evaluator
@@ -192,18 +251,25 @@ pub unsafe extern "C" fn perf_monitor_now(
 /// gauge handles stay valid (they keep their own series) but are no longer
 /// visible to anything. Must not be called from one of the monitor's own
 /// callbacks, nor while another thread uses the monitor.
+///
+/// # Safety
+/// `monitor` is NULL or a `perf_monitor` handle this library made, not yet
+/// freed, and not used by any thread during or after this call.
 #[no_mangle]
 pub unsafe extern "C" fn perf_monitor_free(monitor: *mut perf_monitor) {
-    call_void(|| {
-        if let Some(m) = monitor.as_ref() {
-            m.monitor.stop();
-            m.monitor
-                .flush_notifications(std::time::Duration::from_secs(24 * 3600));
-            // Here, not only when the monitor's memory goes: a background
-            // thread in the middle of a step may hold it a moment longer,
-            // and its last publish would then race the process's exit.
-            let _ = m.monitor.publish();
-        }
-        free_handle(monitor)
-    });
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call_void(|| {
+            if let Ok(m) = handle(monitor, "monitor") {
+                m.stop();
+                m.flush_notifications(std::time::Duration::from_secs(24 * 3600));
+                // Here, not only when the monitor's memory goes: a background
+                // thread in the middle of a step may hold it a moment longer,
+                // and its last publish would then race the process's exit.
+                let _ = m.publish();
+            }
+            free_handle(monitor)
+        });
+    }
 }

@@ -6,8 +6,9 @@ use std::ffi::c_char;
 use perf_core::Rating;
 
 use crate::boundary::call;
-use crate::convert::{handle, millis, owned_string, str_arg, Out};
+use crate::convert::{millis, owned_string, str_arg, Out};
 use crate::error::perf_status;
+use crate::handle::handle;
 use crate::monitor::perf_monitor;
 
 /// How a value compares with its budget; `PERF_RATING_NONE` when there is
@@ -46,34 +47,52 @@ impl From<Option<Rating>> for perf_rating {
 /// `PERF_ERR_INVALID_JSON` (the message names the field, e.g.
 /// `rules[2].for`), `PERF_ERR_DUPLICATE_RULE`, `PERF_ERR_WINDOWS_DISABLED`.
 /// On error nothing is added.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `json` is NULL or a
+/// NUL-terminated string; `out_added` is NULL or valid for writing a
+/// `size_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_rules_load_json(
     monitor: *const perf_monitor,
     json: *const c_char,
     out_added: *mut usize,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_added);
-        let json = str_arg(json, "json")?;
-        out.write(handle(monitor, "monitor")?.monitor.load_rules(json)?);
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `json`, `out_added`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_added);
+            let json = str_arg(json, "json")?;
+            out.write(handle(monitor, "monitor")?.load_rules(json)?);
+            Ok(())
+        })
+    }
 }
 
 /// `perf_rules_load_json` with the contents of the file at `path`. A file
 /// that cannot be read is `PERF_ERR_INVALID_JSON`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `path` is NULL or a
+/// NUL-terminated string; `out_added` is NULL or valid for writing a
+/// `size_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_rules_load_file(
     monitor: *const perf_monitor,
     path: *const c_char,
     out_added: *mut usize,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_added);
-        let path = str_arg(path, "path")?;
-        out.write(handle(monitor, "monitor")?.monitor.load_rules_file(path)?);
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `path`, `out_added`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_added);
+            let path = str_arg(path, "path")?;
+            out.write(handle(monitor, "monitor")?.load_rules_file(path)?);
+            Ok(())
+        })
+    }
 }
 
 /// Writes the monitor's rules, budgets and emergency configuration as a
@@ -82,54 +101,78 @@ pub unsafe extern "C" fn perf_rules_load_file(
 /// Ownership: `*out` is a new string owned by the caller; free it with
 /// `perf_string_free`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_rules_json(
     monitor: *const perf_monitor,
     out: *mut *mut c_char,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        out.write(owned_string(
-            handle(monitor, "monitor")?.monitor.rules_json(),
-        ));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            out.write(owned_string(handle(monitor, "monitor")?.rules_json()));
+            Ok(())
+        })
+    }
 }
 
 /// Removes the rule `name` and drops its alerts without notifying. Writes
 /// whether it existed to `*out_existed` (may be NULL).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+/// NUL-terminated string; `out_existed` is NULL or valid for writing a
+/// `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_rule_remove(
     monitor: *const perf_monitor,
     name: *const c_char,
     out_existed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_existed);
-        let name = str_arg(name, "name")?;
-        out.write(handle(monitor, "monitor")?.monitor.remove_rule(name));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `name`, `out_existed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_existed);
+            let name = str_arg(name, "name")?;
+            out.write(handle(monitor, "monitor")?.remove_rule(name));
+            Ok(())
+        })
+    }
 }
 
 /// Removes the budget `name` and the rules raising its alerts. Writes
 /// whether it existed to `*out_existed` (may be NULL).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER`, `PERF_ERR_INVALID_UTF8`.
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `name` is NULL or a
+/// NUL-terminated string; `out_existed` is NULL or valid for writing a
+/// `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_budget_remove(
     monitor: *const perf_monitor,
     name: *const c_char,
     out_existed: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_existed);
-        let name = str_arg(name, "name")?;
-        out.write(handle(monitor, "monitor")?.monitor.remove_budget(name));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `name`, `out_existed`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_existed);
+            let name = str_arg(name, "name")?;
+            out.write(handle(monitor, "monitor")?.remove_budget(name));
+            Ok(())
+        })
+    }
 }
 
 /// Rates every budget item on every series it applies to. Writes the
@@ -140,20 +183,29 @@ pub unsafe extern "C" fn perf_budget_remove(
 /// Ownership: `*out_text` is a new string owned by the caller; free it
 /// with `perf_string_free`.
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_text`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_text` is NULL or
+/// valid for writing a `char *`; `out_worst` is NULL or valid for
+/// writing a `perf_rating`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_budget_report(
     monitor: *const perf_monitor,
     out_text: *mut *mut c_char,
     out_worst: *mut perf_rating,
 ) -> perf_status {
-    call(|| {
-        let out_text = Out::required(out_text, "out_text")?;
-        let out_worst = Out::optional(out_worst);
-        let report = handle(monitor, "monitor")?.monitor.budget_report();
-        out_worst.write(report.worst().into());
-        out_text.write(owned_string(report.to_string()));
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_text`, `out_worst`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out_text = Out::required(out_text, "out_text")?;
+            let out_worst = Out::optional(out_worst);
+            let report = handle(monitor, "monitor")?.budget_report();
+            out_worst.write(report.worst().into());
+            out_text.write(owned_string(report.to_string()));
+            Ok(())
+        })
+    }
 }
 
 /// Evaluates every rule at the clock's now, calls the alert callbacks with
@@ -162,16 +214,24 @@ pub unsafe extern "C" fn perf_budget_report(
 /// notifications there were to `*out_events` (may be NULL).
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_events` is NULL
+/// or valid for writing a `size_t`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_evaluate(
     monitor: *const perf_monitor,
     out_events: *mut usize,
 ) -> perf_status {
-    call(|| {
-        let out = Out::optional(out_events);
-        out.write(handle(monitor, "monitor")?.monitor.evaluate().len());
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_events`: the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::optional(out_events);
+            out.write(handle(monitor, "monitor")?.evaluate().len());
+            Ok(())
+        })
+    }
 }
 
 /// Starts the background evaluator: `perf_evaluate` every `interval_ms`
@@ -181,16 +241,17 @@ pub unsafe extern "C" fn perf_evaluate(
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`), `PERF_ERR_INVALID_CONFIG`
 /// (`interval_ms` is 0, or no thread could be started).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle.
 #[no_mangle]
 pub unsafe extern "C" fn perf_evaluator_start(
     monitor: *const perf_monitor,
     interval_ms: u64,
 ) -> perf_status {
-    call(|| {
-        Ok(handle(monitor, "monitor")?
-            .monitor
-            .start(millis(interval_ms))?)
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`: the
+    // pointer conversions below rely on nothing else.
+    unsafe { call(|| Ok(handle(monitor, "monitor")?.start(millis(interval_ms))?)) }
 }
 
 /// Stops the background evaluator, waiting for a running evaluation to
@@ -198,25 +259,40 @@ pub unsafe extern "C" fn perf_evaluator_start(
 /// none runs.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle.
 #[no_mangle]
 pub unsafe extern "C" fn perf_evaluator_stop(monitor: *const perf_monitor) -> perf_status {
-    call(|| {
-        handle(monitor, "monitor")?.monitor.stop();
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`: the
+    // pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            handle(monitor, "monitor")?.stop();
+            Ok(())
+        })
+    }
 }
 
 /// Writes whether the background evaluator runs to `*out`.
 ///
 /// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out` is NULL or
+/// valid for writing a `bool`.
 #[no_mangle]
 pub unsafe extern "C" fn perf_evaluator_is_running(
     monitor: *const perf_monitor,
     out: *mut bool,
 ) -> perf_status {
-    call(|| {
-        let out = Out::required(out, "out")?;
-        out.write(handle(monitor, "monitor")?.monitor.is_evaluating());
-        Ok(())
-    })
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`, `out`:
+    // the pointer conversions below rely on nothing else.
+    unsafe {
+        call(|| {
+            let out = Out::required(out, "out")?;
+            out.write(handle(monitor, "monitor")?.is_evaluating());
+            Ok(())
+        })
+    }
 }

@@ -4,10 +4,31 @@
 
 use std::path::Path;
 
+/// The compile-time version macros, from the crate's version (which
+/// `perf_version()` and `perf_version_number()` report at run time).
+fn version_macros() -> String {
+    format!(
+        "\n/* The version of perf-core this header belongs to; perf_version() and\n \
+         * perf_version_number() give the library's at run time. */\n\
+         #define PERF_CORE_VERSION_MAJOR {major}\n\
+         #define PERF_CORE_VERSION_MINOR {minor}\n\
+         #define PERF_CORE_VERSION_PATCH {patch}\n\
+         #define PERF_CORE_VERSION \"{version}\"\n\
+         /* major * 10000 + minor * 100 + patch, for #if comparisons. */\n\
+         #define PERF_CORE_VERSION_NUMBER \\\n  \
+         (PERF_CORE_VERSION_MAJOR * 10000 + PERF_CORE_VERSION_MINOR * 100 + PERF_CORE_VERSION_PATCH)\n",
+        major = env!("CARGO_PKG_VERSION_MAJOR"),
+        minor = env!("CARGO_PKG_VERSION_MINOR"),
+        patch = env!("CARGO_PKG_VERSION_PATCH"),
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
 #[test]
 fn the_committed_header_is_up_to_date() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
         .with_crate(dir)
         .with_config(config)

@@ -53,6 +53,19 @@ pub fn positive_duration_from_ms(what: &str, ms: f64) -> Result<Duration> {
     Ok(d)
 }
 
+/// `n` as a count: a non-negative safe integer (JavaScript numbers are
+/// exact up to 2^53 - 1), else an error with `code` naming `what`.
+pub fn safe_integer(code: &'static str, what: &str, n: f64) -> Result<u64> {
+    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        Ok(n as u64)
+    } else {
+        Err(binding_error(
+            code,
+            format!("{what} must be a non-negative safe integer, got {n}"),
+        ))
+    }
+}
+
 /// A timestamp given in milliseconds since the epoch.
 pub fn timestamp_from_ms(what: &str, ms: f64) -> Result<Timestamp> {
     let d = duration_from_ms(what, ms)?;

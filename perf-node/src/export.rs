@@ -3,7 +3,9 @@
 
 use napi::bindgen_prelude::{Env, Task};
 use napi_derive::napi;
-use perf_core::{ExportFormat, HdrOptions, Monitor};
+use perf_core::{ExportFormat, ExpositionConfig, ExpositionOptions, HdrOptions, Monitor};
+
+use crate::error::{binding_error, IntoJs, Result};
 
 /// How HdrHistogram strings scale values to integers; both optional.
 #[napi(object)]
@@ -50,16 +52,57 @@ pub fn export_formats() -> Vec<ExportFormatInfo> {
         .collect()
 }
 
-/// An export computed on the libuv thread pool.
+/// The exposition configuration of `options`, [`ExpositionOptions`] as
+/// JSON (the facade maps its camelCase keys to the core's names), for an
+/// export in `format`: none without options; options with a format other
+/// than Prometheus or OpenMetrics are an `ERR_PERF_INVALID_CONFIG`.
+pub fn exposition_config(
+    format: ExportFormat,
+    options: Option<&str>,
+) -> Result<Option<ExpositionConfig>> {
+    let Some(json) = options else { return Ok(None) };
+    if !matches!(format, ExportFormat::Prometheus | ExportFormat::OpenMetrics) {
+        return Err(binding_error(
+            "ERR_PERF_INVALID_CONFIG",
+            format!(
+                "exposition options apply to the prometheus and openmetrics formats, not {format}"
+            ),
+        ));
+    }
+    ExpositionOptions::from_json(json)
+        .and_then(|options| options.config())
+        .js()
+        .map(Some)
+}
+
+/// An export, computed on the libuv thread pool ([`Task`]) or at once
+/// ([`ExportTask::run`]).
 pub struct ExportTask {
     monitor: Monitor,
     format: ExportFormat,
+    config: Option<ExpositionConfig>,
 }
 
 impl ExportTask {
-    /// The export of `monitor` in `format`.
-    pub fn new(monitor: Monitor, format: ExportFormat) -> Self {
-        ExportTask { monitor, format }
+    /// The export of `monitor` in `format`, with the exposition `config`
+    /// if given (Prometheus and OpenMetrics only).
+    pub fn new(monitor: Monitor, format: ExportFormat, config: Option<ExpositionConfig>) -> Self {
+        ExportTask {
+            monitor,
+            format,
+            config,
+        }
+    }
+
+    /// The export's text.
+    pub fn run(&self) -> String {
+        match (&self.config, self.format) {
+            (Some(config), ExportFormat::Prometheus) => self.monitor.export_prometheus_with(config),
+            (Some(config), ExportFormat::OpenMetrics) => {
+                self.monitor.export_openmetrics_with(config)
+            }
+            _ => self.monitor.export(self.format),
+        }
     }
 }
 
@@ -68,7 +111,7 @@ impl Task for ExportTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        Ok(self.monitor.export(self.format))
+        Ok(self.run())
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {

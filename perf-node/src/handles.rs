@@ -6,6 +6,7 @@ use napi::bindgen_prelude::Float64ArraySlice;
 use napi_derive::napi;
 use perf_core::{Counter, Gauge, Histogram};
 
+use crate::convert::safe_integer;
 use crate::error::{binding_error, IntoJs, Result};
 
 /// The range of histogram values, from the core (the facade checks values
@@ -53,6 +54,22 @@ impl NativeHistogram {
         self.inner.record(value).js()
     }
 
+    /// Records `value` `n` times ([`Histogram::record_n`]); `n` is a
+    /// non-negative safe integer.
+    #[napi]
+    pub fn record_n(&self, value: f64, n: f64) -> Result<()> {
+        let n = safe_integer("ERR_PERF_INVALID_VALUE", "n", n)?;
+        self.inner.record_n(value, n).js()
+    }
+
+    /// Records every value of an array ([`Histogram::record_many`]): the
+    /// valid ones are recorded, the others counted as rejected, and the
+    /// first refusal is thrown.
+    #[napi]
+    pub fn record_many(&self, values: Vec<f64>) -> Result<()> {
+        self.inner.record_many(&values).js()
+    }
+
     /// Values refused so far.
     #[napi]
     pub fn rejected(&self) -> f64 {
@@ -74,17 +91,16 @@ pub struct NativeCounter {
 
 #[napi]
 impl NativeCounter {
-    /// Adds `n`, a non-negative integer (the facade sums buffered
-    /// increments into one call).
+    /// Adds `n`, a non-negative safe integer (the facade sums buffered
+    /// increments into one call, and hands over any other increment as it
+    /// is, for this check to refuse).
     #[napi]
     pub fn increment(&self, n: f64) -> Result<()> {
-        if !(n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0) {
-            return Err(binding_error(
-                "ERR_PERF_INVALID_VALUE",
-                format!("a counter increment must be a non-negative safe integer, got {n}"),
-            ));
-        }
-        self.inner.increment(n as u64);
+        self.inner.increment(safe_integer(
+            "ERR_PERF_INVALID_VALUE",
+            "a counter increment",
+            n,
+        )?);
         Ok(())
     }
 
@@ -113,6 +129,25 @@ impl NativeGauge {
     #[napi]
     pub fn add(&self, delta: f64) -> Result<()> {
         self.inner.add(delta).js()
+    }
+
+    /// Adds the first `len` deltas of `deltas` one by one, in order, as as
+    /// many [`Gauge::add`] calls (the facade buffers deltas, never their
+    /// sum, so the value is exactly what those calls give). A refused delta
+    /// leaves the value as it was; the others are still added and the
+    /// first refusal is thrown.
+    #[napi]
+    pub fn add_batch(&self, deltas: Float64ArraySlice<'_>, len: u32) -> Result<()> {
+        let deltas = deltas.get(..len as usize).ok_or_else(|| {
+            binding_error("ERR_PERF_INVALID_VALUE", "batch length beyond the buffer")
+        })?;
+        let mut first = None;
+        for &delta in deltas {
+            if let Err(err) = self.inner.add(delta) {
+                first.get_or_insert(err);
+            }
+        }
+        first.map_or(Ok(()), Err).js()
     }
 
     /// The current value.

@@ -4,20 +4,22 @@
 
 use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
 use napi_derive::napi;
-use perf_core::{Budget, Monitor, Precision, WEB_VITALS_METRICS};
+use perf_core::{
+    Budget, EmergencyConfig, Monitor, Precision, Rating, RepeatIntervals, Rule, Severity,
+};
 use std::collections::HashMap;
 
 use crate::callbacks::{emergency_flag, subscribe_alerts, subscribe_emergency};
 use crate::clock::NativeManualClock;
 use crate::convert::{
-    count, duration_from_ms, positive_duration_from_ms, tag_slice, timestamp_ms, AlertEventObject,
-    AlertObject, BudgetRowObject, EmergencyStatusObject, EmergencyTransitionObject, SeriesObject,
-    StatsObject,
+    count, duration_from_ms, ms, positive_duration_from_ms, tag_slice, timestamp_ms,
+    AlertEventObject, AlertObject, BudgetRowObject, EmergencyStatusObject,
+    EmergencyTransitionObject, SeriesObject, StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
-use crate::export::{hdr_options, ExportTask, HdrExportOptions};
+use crate::export::{exposition_config, hdr_options, ExportTask, HdrExportOptions};
 use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
-use crate::regression::NativeBaseline;
+use crate::regression::{NativeBaseline, PolicyOptions};
 
 /// Settings of a monitor; every field is optional.
 #[napi(object)]
@@ -50,6 +52,10 @@ pub struct MonitorOptions {
     pub default_gauge_mode: Option<String>,
     /// Gauge modes per metric name.
     pub gauge_modes: Option<std::collections::HashMap<String, String>>,
+    /// How long to wait before repeating a notification of a still-active
+    /// alert, per severity (`critical`, `error`, `warning`, `info`), in ms;
+    /// severities left out keep their defaults (5 min, 15 min, 1 h, 4 h).
+    pub repeat_intervals: Option<std::collections::HashMap<String, f64>>,
 }
 
 /// The process group of a monitor in multi-process mode.
@@ -134,6 +140,33 @@ pub struct WebVitalsRatings {
     pub fid: Option<String>,
 }
 
+impl From<&WebVitals> for perf_core::WebVitals {
+    fn from(v: &WebVitals) -> Self {
+        perf_core::WebVitals {
+            lcp: v.lcp,
+            inp: v.inp,
+            cls: v.cls,
+            fcp: v.fcp,
+            ttfb: v.ttfb,
+            fid: v.fid,
+        }
+    }
+}
+
+impl From<perf_core::WebVitalsRatings> for WebVitalsRatings {
+    fn from(r: perf_core::WebVitalsRatings) -> Self {
+        let text = |rating: Option<Rating>| rating.map(|r| r.as_str().to_owned());
+        WebVitalsRatings {
+            lcp: text(r.lcp),
+            inp: text(r.inp),
+            cls: text(r.cls),
+            fcp: text(r.fcp),
+            ttfb: text(r.ttfb),
+            fid: text(r.fid),
+        }
+    }
+}
+
 /// A budget report.
 #[napi(object)]
 pub struct BudgetReportObject {
@@ -197,15 +230,27 @@ fn builder(
     for (name, mode) in options.gauge_modes.iter().flatten() {
         b = b.gauge_mode(name, mode.parse().js()?);
     }
+    if let Some(intervals) = &options.repeat_intervals {
+        b = b.repeat_intervals(repeat_intervals(intervals)?);
+    }
     Ok(b)
 }
 
-/// The rating of `value` for the Web Vital `metric` (`web_vitals.lcp`)
-/// under [`Budget::web_vitals`].
-fn rate_vital(budget: &Budget, metric: &str, value: Option<f64>) -> Option<String> {
-    let value = value?;
-    let item = budget.items.iter().find(|item| item.metric == metric)?;
-    Some(item.rate(value).as_str().to_owned())
+/// `{ critical: ms, … }`: repeat intervals per severity, the others at
+/// their defaults.
+fn repeat_intervals(given: &HashMap<String, f64>) -> Result<RepeatIntervals> {
+    let mut intervals = RepeatIntervals::default();
+    for (name, ms) in given {
+        let severity: Severity = name.parse().map_err(|reason: String| {
+            binding_error(
+                "ERR_PERF_INVALID_CONFIG",
+                format!("repeatIntervals: {reason}"),
+            )
+        })?;
+        let what = format!("repeatIntervals.{name}");
+        intervals.set(severity, duration_from_ms(&what, *ms)?);
+    }
+    Ok(intervals)
 }
 
 #[napi]
@@ -354,26 +399,92 @@ impl NativeMonitor {
         timestamp_ms(self.inner.now())
     }
 
-    /// The metric names Web Vitals are recorded under (`web_vitals.lcp`, …).
+    /// The short names of the Web Vitals (`lcp`, `inp`, …), in the order
+    /// of the metrics they are recorded under (`web_vitals.lcp`, …).
     #[napi]
-    pub fn web_vitals_metrics() -> Vec<String> {
-        WEB_VITALS_METRICS.iter().map(|m| (*m).to_owned()).collect()
+    pub fn web_vitals_names() -> Vec<String> {
+        perf_core::WebVitals::NAMES
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect()
     }
 
     /// The ratings of Web Vitals values under Google's thresholds
-    /// ([`Budget::web_vitals`]).
+    /// ([`perf_core::WebVitals::rate`]).
     #[napi]
     pub fn rate_web_vitals(vitals: WebVitals) -> WebVitalsRatings {
-        let budget = Budget::web_vitals();
-        let [lcp, inp, cls, fcp, ttfb, fid] = WEB_VITALS_METRICS;
-        WebVitalsRatings {
-            lcp: rate_vital(&budget, lcp, vitals.lcp),
-            inp: rate_vital(&budget, inp, vitals.inp),
-            cls: rate_vital(&budget, cls, vitals.cls),
-            fcp: rate_vital(&budget, fcp, vitals.fcp),
-            ttfb: rate_vital(&budget, ttfb, vitals.ttfb),
-            fid: rate_vital(&budget, fid, vitals.fid),
-        }
+        WebVitalsRatings::from(perf_core::WebVitals::from(&vitals).rate())
+    }
+
+    /// Records Web Vitals into `web_vitals.lcp`, … with `tags`, all or
+    /// nothing ([`Monitor::record_web_vitals`]), and returns their ratings.
+    #[napi]
+    pub fn record_web_vitals(
+        &self,
+        vitals: WebVitals,
+        tags: Option<HashMap<String, String>>,
+    ) -> Result<WebVitalsRatings> {
+        let vitals = perf_core::WebVitals::from(&vitals);
+        let ratings = self
+            .inner
+            .record_web_vitals(&vitals, &tag_slice(&tags))
+            .js()?;
+        Ok(WebVitalsRatings::from(ratings))
+    }
+
+    /// The histogram precision in bits.
+    #[napi(getter)]
+    pub fn precision(&self) -> u32 {
+        u32::from(self.inner.precision().bits())
+    }
+
+    /// The window interval in ms, or null without windows.
+    #[napi(getter)]
+    pub fn window_interval(&self) -> Option<f64> {
+        self.inner.window_interval().map(ms)
+    }
+
+    /// Files everything recorded so far under the current window interval
+    /// ([`Monitor::tick`]).
+    #[napi]
+    pub fn tick(&self) {
+        self.inner.tick();
+    }
+
+    /// The regression policy of the last rules document loaded with a
+    /// `regression` section, or the default ([`Monitor::regression_policy`]).
+    #[napi]
+    pub fn regression_policy(&self) -> PolicyOptions {
+        PolicyOptions::from(&self.inner.regression_policy())
+    }
+
+    /// Adds one rule, written as an entry of a rules document's `rules`
+    /// ([`Rule::from_json`], [`Monitor::add_rule`]).
+    #[napi]
+    pub fn add_rule(&self, json: String) -> Result<()> {
+        let rule = Rule::from_json(&json).js()?;
+        self.inner.add_rule(rule).js()
+    }
+
+    /// Adds one budget, written as an entry of a rules document's
+    /// `budgets` ([`Budget::from_json`], [`Monitor::add_budget`]).
+    #[napi]
+    pub fn add_budget(&self, json: String) -> Result<()> {
+        let budget = Budget::from_json(&json).js()?;
+        self.inner.add_budget(budget).js()
+    }
+
+    /// The rules ([`Monitor::rules`], those budgets generate included),
+    /// each as a rules document's entry ([`Rule::to_json`]).
+    #[napi]
+    pub fn rules(&self) -> Vec<String> {
+        self.inner.rules().iter().map(Rule::to_json).collect()
+    }
+
+    /// The budgets, each as a rules document's entry ([`Budget::to_json`]).
+    #[napi]
+    pub fn budgets(&self) -> Vec<String> {
+        self.inner.budgets().iter().map(Budget::to_json).collect()
     }
 
     /// Adds the rules, budgets and emergency section of a rules document.
@@ -549,6 +660,22 @@ impl NativeMonitor {
             .collect()
     }
 
+    /// Replaces the emergency configuration with the `emergency` section
+    /// of a rules document ([`EmergencyConfig::from_json`],
+    /// [`Monitor::configure_emergency`]).
+    #[napi]
+    pub fn emergency_configure(&self, json: String) -> Result<()> {
+        let config = EmergencyConfig::from_json(&json).js()?;
+        self.inner.configure_emergency(config).js()
+    }
+
+    /// The emergency configuration in effect as the `emergency` section of
+    /// a rules document (`{}` for the default).
+    #[napi]
+    pub fn emergency_config(&self) -> String {
+        self.inner.emergency().config().to_json()
+    }
+
     /// The emergency mode and each trigger, now.
     #[napi]
     pub fn emergency_status(&self) -> EmergencyStatusObject {
@@ -609,18 +736,30 @@ impl NativeMonitor {
             .js()
     }
 
-    /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now.
+    /// Prometheus text exposition, OpenMetrics, JSON or CSV, computed now;
+    /// `options` is [`perf_core::ExpositionOptions`] as JSON (text formats
+    /// only).
     #[napi]
-    pub fn export_sync(&self, format: String) -> Result<String> {
+    pub fn export_sync(&self, format: String, options: Option<String>) -> Result<String> {
         let format: perf_core::ExportFormat = format.parse().js()?;
-        Ok(self.inner.export(format))
+        let config = exposition_config(format, options.as_deref())?;
+        Ok(ExportTask::new(self.inner.clone(), format, config).run())
     }
 
     /// The same as [`NativeMonitor::export_sync`], computed on the libuv
     /// thread pool; the promise resolves with the text.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn export_async(&self, format: String) -> Result<AsyncTask<ExportTask>> {
+    pub fn export_async(
+        &self,
+        format: String,
+        options: Option<String>,
+    ) -> Result<AsyncTask<ExportTask>> {
         let format: perf_core::ExportFormat = format.parse().js()?;
-        Ok(AsyncTask::new(ExportTask::new(self.inner.clone(), format)))
+        let config = exposition_config(format, options.as_deref())?;
+        Ok(AsyncTask::new(ExportTask::new(
+            self.inner.clone(),
+            format,
+            config,
+        )))
     }
 }

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use napi::bindgen_prelude::ClassInstance;
 use napi_derive::napi;
 use perf_core::{compare, Baseline, Policy, Statistic};
 
-use crate::convert::{timestamp_ms, SeriesObject, StatsObject};
+use crate::convert::{safe_integer, timestamp_ms, SeriesObject, StatsObject};
 use crate::error::{binding_error, IntoJs, Result};
 
 /// A comparison policy; every field is optional (defaults: p50, p95, p99
@@ -22,20 +23,46 @@ pub struct PolicyOptions {
     pub thresholds: Option<BTreeMap<String, f64>>,
     /// The significance level.
     pub alpha: Option<f64>,
-    /// Fewer samples than this on either side: insufficient data.
-    pub min_samples: Option<u32>,
+    /// Fewer samples than this on either side: insufficient data (a
+    /// non-negative safe integer).
+    pub min_samples: Option<f64>,
     /// Relative changes below this are never significant.
     pub noise: Option<f64>,
     /// Bootstrap resamples.
     pub resamples: Option<u32>,
-    /// The bootstrap's seed.
-    pub seed: Option<u32>,
+    /// The bootstrap's seed (a non-negative safe integer).
+    pub seed: Option<f64>,
 }
+
+impl From<&Policy> for PolicyOptions {
+    /// Every setting of `policy` (what `monitor.regressionPolicy()` returns,
+    /// and `compare` takes back).
+    fn from(p: &Policy) -> Self {
+        PolicyOptions {
+            statistics: Some(p.statistics.iter().map(ToString::to_string).collect()),
+            threshold: Some(p.default_threshold),
+            thresholds: Some(
+                p.thresholds
+                    .iter()
+                    .map(|(stat, t)| (stat.to_string(), *t))
+                    .collect(),
+            ),
+            alpha: Some(p.alpha),
+            min_samples: Some(p.min_samples as f64),
+            noise: Some(p.noise),
+            resamples: Some(p.resamples),
+            seed: Some(p.seed as f64),
+        }
+    }
+}
+
+/// The code of a bad comparison setting.
+const COMPARISON: &str = "ERR_PERF_INVALID_COMPARISON";
 
 /// A statistic named as in rules (`p95`, `p99.9`, `mean`).
 fn statistic(name: &str) -> Result<Statistic> {
     name.parse()
-        .map_err(|reason: String| binding_error("ERR_PERF_INVALID_COMPARISON", reason))
+        .map_err(|reason: String| binding_error(COMPARISON, reason))
 }
 
 /// The policy of `options`.
@@ -59,7 +86,7 @@ fn policy(options: Option<PolicyOptions>) -> Result<Policy> {
         p = p.alpha(a);
     }
     if let Some(n) = o.min_samples {
-        p = p.min_samples(u64::from(n));
+        p = p.min_samples(safe_integer(COMPARISON, "minSamples", n)?);
     }
     if let Some(n) = o.noise {
         p = p.noise(n);
@@ -68,7 +95,7 @@ fn policy(options: Option<PolicyOptions>) -> Result<Policy> {
         p = p.resamples(n);
     }
     if let Some(s) = o.seed {
-        p = p.seed(u64::from(s));
+        p = p.seed(safe_integer(COMPARISON, "seed", s)?);
     }
     Ok(p)
 }
@@ -104,6 +131,20 @@ impl NativeBaseline {
     pub fn from_json(json: String) -> Result<Self> {
         Ok(NativeBaseline {
             inner: Baseline::from_json(&json).js()?,
+        })
+    }
+
+    /// Several runs merged into one baseline of `version`
+    /// ([`Baseline::from_runs`]): per series, the histograms of every run
+    /// added together.
+    #[napi(factory)]
+    pub fn from_runs(
+        version: String,
+        runs: Vec<ClassInstance<'_, NativeBaseline>>,
+    ) -> Result<Self> {
+        let runs: Vec<Baseline> = runs.iter().map(|run| run.inner.clone()).collect();
+        Ok(NativeBaseline {
+            inner: Baseline::from_runs(version, &runs).js()?,
         })
     }
 
@@ -180,10 +221,10 @@ mod tests {
             threshold: Some(0.1),
             thresholds: Some(BTreeMap::from([("p95".to_owned(), 0.3)])),
             alpha: None,
-            min_samples: Some(5),
+            min_samples: Some(5.0),
             noise: None,
             resamples: None,
-            seed: Some(7),
+            seed: Some(7.0),
         };
         let p = policy(Some(options)).unwrap();
         assert_eq!(

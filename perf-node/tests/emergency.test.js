@@ -66,6 +66,7 @@ test('triggers turn the mode on and off automatically', () => {
   }
   assert.equal(m.emergency.isActive(), false)
   throwsCode(() => m.emergency.configure({ triggers: [{ rule: 'no-such-rule', severity: 'critical' }] }),
-    Error, 'ERR_PERF_INVALID_RULES_JSON', /emergency\.triggers\[0\]\.rule/)
-  throwsCode(() => m.emergency.configure('on'), TypeError, 'ERR_PERF_INVALID_TYPE')
+    Error, 'ERR_PERF_INVALID_EMERGENCY', /triggers\[0\]\.rule/)
+  throwsCode(() => m.emergency.configure('on'), Error, 'ERR_PERF_INVALID_EMERGENCY', /JSON object/)
+  throwsCode(() => m.emergency.configure(42), TypeError, 'ERR_PERF_INVALID_TYPE')
 })

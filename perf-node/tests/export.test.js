@@ -82,3 +82,47 @@ test('HdrHistogram strings: export, merge across monitors, errors', () => {
   throwsCode(() => fleet.importHdr('db.query', 42), TypeError, 'ERR_PERF_INVALID_TYPE')
   throwsCode(() => fleet.exportHdr('db.query', { db: 'main' }, 'us'), TypeError, 'ERR_PERF_INVALID_TYPE')
 })
+
+test('exposition options: a CLS summary or its own buckets let a p75 be read', async () => {
+  const m = new Monitor()
+  // 100 page views: 75 with CLS 0.05, 25 with 0.3 — the p75 is 0.05, good.
+  for (let i = 0; i < 100; i++) m.recordWebVitals({ cls: i < 75 ? 0.05 : 0.3 })
+  const summary = m.exportPrometheus({ summaries: { 'web_vitals.cls': [0.75] } })
+  assert.match(summary, /# TYPE web_vitals_cls summary/)
+  const p75 = Number(/^web_vitals_cls\{quantile="0\.75"\} (\S+)$/m.exec(summary)[1])
+  assert.ok(Math.abs(p75 - 0.05) <= 0.05 * 0.0039, `p75 ${p75}`)
+  assert.equal(await m.metrics('prometheus', { summaries: { 'web_vitals.cls': [0.75] } }), summary)
+
+  // Buckets at Google's thresholds: the first bound holding 75 % of the
+  // views bounds the p75.
+  const text = m.exportOpenMetrics({ buckets: { 'web_vitals.cls': [0.1, 0.25] } })
+  const buckets = [...text.matchAll(/^web_vitals_cls_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((x) => [x[1], Number(x[2])])
+  assert.deepEqual(buckets, [['0.1', 75], ['0.25', 75], ['+Inf', 100]])
+  assert.equal(buckets.find(([, n]) => n >= 75)[0], '0.1')
+  assert.match(text, /# EOF\s*$/)
+})
+
+test('exposition options: labels, help, units, default layouts; the core checks them', async () => {
+  const m = new Monitor()
+  m.record('db.query', 12)
+  m.record('api.latency', 3)
+  const text = m.export('prometheus', {
+    globalLabels: { service: 'api' },
+    help: { 'db.query': 'Query time' },
+    units: { 'db.query': 'milliseconds' },
+    defaultBuckets: [1, 10, 100],
+  })
+  assert.match(text, /# HELP db_query_milliseconds Query time/)
+  assert.match(text, /db_query_milliseconds_bucket\{service="api",le="100(\.0)?"\} 1/)
+  assert.match(text, /api_latency_bucket\{service="api",le="10(\.0)?"\} 1/)
+  const summarized = m.exportPrometheus({ defaultSummary: [0.5] })
+  assert.match(summarized, /api_latency\{quantile="0\.5"\} 3/)
+  throwsCode(() => m.exportPrometheus({ defaultBuckets: [5, 1] }), RangeError, 'ERR_PERF_INVALID_CONFIG', /default_buckets/)
+  throwsCode(() => m.exportPrometheus({ globalLabels: { le: '1' } }), TypeError, 'ERR_PERF_INVALID_TAG', /le/)
+  throwsCode(() => m.exportPrometheus({ bucket: {} }), RangeError, 'ERR_PERF_INVALID_CONFIG', /bucket/)
+  throwsCode(() => m.exportPrometheus({ default_buckets: [1] }), RangeError, 'ERR_PERF_INVALID_CONFIG', /camelCase/)
+  throwsCode(() => m.export('json', { help: {} }), RangeError, 'ERR_PERF_INVALID_CONFIG', /prometheus and openmetrics/)
+  throwsCode(() => m.exportPrometheus('x'), TypeError, 'ERR_PERF_INVALID_TYPE')
+  await assert.rejects(m.metrics('csv', {}), (e) => e instanceof RangeError && e.code === 'ERR_PERF_INVALID_CONFIG')
+  assert.equal(m.exportPrometheus({}), m.exportPrometheus())
+})

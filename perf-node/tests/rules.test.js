@@ -97,10 +97,11 @@ test('bad rules JSON names the offending field', () => {
   throwsCode(() => m.loadRules({ version: 1, rules: [{ name: 'r', metric: 'm', stat: 'p95', threshold: 5, for: 'soon' }] }),
     Error, 'ERR_PERF_INVALID_RULES_JSON', /rules\[0\]\.for/)
   throwsCode(() => m.addRule({ name: 'r', metric: 'm', stat: 'p95', threshold: 500, clear: 600 }),
-    Error, 'ERR_PERF_INVALID_RULES_JSON', /rules\[0\]\.clear/)
-  throwsCode(() => m.addRule({ name: 'r', metric: 'm', stat: 'p1000', threshold: 1 }), Error, 'ERR_PERF_INVALID_RULES_JSON')
+    Error, 'ERR_PERF_INVALID_RULE', /"r": clear/)
+  throwsCode(() => m.addRule({ name: 'r', metric: 'm', stat: 'p1000', threshold: 1 }), Error, 'ERR_PERF_INVALID_RULE', /stat/)
   throwsCode(() => m.loadRules(42), TypeError, 'ERR_PERF_INVALID_TYPE')
-  throwsCode(() => m.addRule('slow'), TypeError, 'ERR_PERF_INVALID_TYPE')
+  throwsCode(() => m.addRule('slow'), Error, 'ERR_PERF_INVALID_RULE', /JSON object/)
+  throwsCode(() => m.addRule(7), TypeError, 'ERR_PERF_INVALID_TYPE')
   assert.equal(m.rules().length, 0)
 })
 
@@ -197,7 +198,7 @@ test('budgets: Web Vitals preset and custom items, rated in the budget report', 
   assert.equal(row('api', 'api.latency', 'p95').rating, 'good')
   assert.ok(row('api', 'api.latency', 'p95').headroom > 249)
   assert.equal(report.worst, 'needs-improvement')
-  throwsCode(() => m.addBudget({ name: 'bad', metric: 'x', limits: {}, preset: 'web_vitals' }), Error, 'ERR_PERF_INVALID_RULES_JSON')
+  throwsCode(() => m.addBudget({ name: 'bad', metric: 'x', limits: {}, preset: 'web_vitals' }), Error, 'ERR_PERF_INVALID_RULE', /"bad"/)
   throwsCode(() => m.addBudget(7), TypeError, 'ERR_PERF_INVALID_TYPE')
   assert.equal(m.removeBudget('api'), true)
   assert.deepEqual(m.budgets().map((b) => b.name), ['web_vitals'])

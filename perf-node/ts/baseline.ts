@@ -79,6 +79,19 @@ export class Baseline {
     return new Baseline(call(() => native.NativeBaseline.fromJson(json)))
   }
 
+  /**
+   * Several runs (baselines of the same benchmark) merged into one baseline
+   * of `version`: per series, the histograms of every run added together;
+   * metadata `runs` is the number of runs. Errors: no runs.
+   */
+  static fromRuns(version: string, runs: readonly Baseline[]): Baseline {
+    checkString('version', version)
+    if (!Array.isArray(runs) || !runs.every((run) => run instanceof Baseline)) {
+      throw invalidType('runs must be an array of Baseline objects')
+    }
+    return new Baseline(call(() => native.NativeBaseline.fromRuns(version, runs.map((run) => run.native))))
+  }
+
   /** The version it was taken for. */
   get version(): string {
     return this.native.version

@@ -31,24 +31,24 @@ export class ManualClock {
   /** Moves time forward by `ms` milliseconds. */
   advance(ms: number): void {
     checkNumber('ms', ms)
-    this.flushUsers()
+    this._flushUsers()
     call(() => this.native.advance(ms))
   }
 
   /** Moves time to `ms` since the epoch (a time in the past is ignored). */
   set(ms: number): void {
     checkNumber('ms', ms)
-    this.flushUsers()
+    this._flushUsers()
     call(() => this.native.set(ms))
   }
 
   /** @internal Registers a monitor whose buffers must be flushed before time moves. */
-  attach(user: ClockUser): void {
+  _attach(user: ClockUser): void {
     this.users.add(new WeakRef(user))
   }
 
   /** Values recorded before time moves belong to the time they were recorded at. */
-  private flushUsers(): void {
+  private _flushUsers(): void {
     for (const ref of this.users) {
       const user = ref.deref()
       if (user === undefined) this.users.delete(ref)

@@ -32,6 +32,8 @@ export function fromNative(e: unknown): unknown {
   if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError) return e
   const code = (e as Partial<PerfError>).code
   if (typeof code !== 'string') return e
+  // napi-rs's own conversion of an argument of the wrong type.
+  if (NAPI_TYPE_STATUSES.has(code)) return invalidType(e.message)
   if (code.startsWith('ERR_PERF_NAPI_')) {
     const status = code.slice('ERR_PERF_NAPI_'.length)
     return NAPI_TYPE_STATUSES.has(status)

@@ -1,10 +1,11 @@
 /**
  * Recording handles. The hot path stays in JavaScript: a histogram keeps a
  * `Float64Array` of pending values, a counter a pending sum and a gauge its
- * pending change; they reach the native core in one call per batch: when
- * a histogram's batch is full, when the monitor flushes (before every read,
- * and every `flushInterval` ms), or when the handle's own `flush()` is
- * called.
+ * pending value or deltas; they reach the native core in one call per
+ * batch: when a batch is full, when the monitor flushes (before every
+ * read, and every `flushInterval` ms), or when the handle's own `flush()`
+ * is called. What a handle refuses it hands to the core as it is, so the
+ * error is the core's.
  */
 import native = require('./native')
 import type { NativeCounter, NativeGauge, NativeHistogram } from '../native'
@@ -13,15 +14,15 @@ import { call, checkNumber, describe, invalidType, invalidValue } from './errors
 /** Something with pending records, queued with its monitor. */
 export interface Flushable {
   /** Hands the pending records to the native core and leaves the monitor's queue. */
-  drain(): void
+  _drain(): void
 }
 
 /** What a handle needs from its monitor. */
 export interface HandleOwner {
   /** Queues a handle that has pending records, to flush before reads. */
-  queue(handle: Flushable): void
+  _queue(handle: Flushable): void
   /** The monitor's clock in ms, for timers. */
-  clockNow(): number
+  _clockNow(): number
 }
 
 /** Values at or above this (2^64, from the core) are out of the histograms' range. */
@@ -55,15 +56,15 @@ export class Histogram implements Flushable {
    * count in the series' `rejected` statistic.
    */
   record(value: number): void {
-    if (typeof value !== 'number' || !(value >= 0 && value < MAX_VALUE)) return this.reject(value)
+    if (typeof value !== 'number' || !(value >= 0 && value < MAX_VALUE)) return this._reject(value)
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
     const n = this.pending
     this.buffer[n] = value
     this.pending = n + 1
-    if (n + 1 === this.capacity) this.send()
+    if (n + 1 === this.capacity) this._send()
   }
 
   /**
@@ -73,24 +74,54 @@ export class Histogram implements Flushable {
    */
   startTimer(): () => number {
     const owner = this.owner
-    const start = owner.clockNow()
+    const start = owner._clockNow()
     let elapsed = -1
     return () => {
       if (elapsed < 0) {
-        elapsed = Math.max(0, owner.clockNow() - start)
+        elapsed = Math.max(0, owner._clockNow() - start)
         this.record(elapsed)
       }
       return elapsed
     }
   }
 
+  /**
+   * Records `value` `n` times at once (pre-aggregated data such as a bucket
+   * of another histogram): as `n` calls of `record`, statistics included.
+   * `n` is a non-negative safe integer; a refused value counts `n` times in
+   * `rejected`.
+   */
+  recordN(value: number, n: number): void {
+    checkNumber('value', value)
+    checkNumber('n', n)
+    call(() => this.native.recordN(value, n))
+  }
+
+  /**
+   * Records every value of an array or `Float64Array` in one native call:
+   * the valid ones are recorded, each refused one counts in `rejected`, and
+   * the first refusal is thrown (a `RangeError`).
+   */
+  recordMany(values: readonly number[] | Float64Array): void {
+    if (values instanceof Float64Array) {
+      call(() => this.native.recordBatch(values, values.length))
+    } else if (Array.isArray(values)) {
+      for (const value of values) {
+        if (typeof value !== 'number') throw invalidType(`a histogram value must be a number, got ${describe(value)}`)
+      }
+      call(() => this.native.recordMany(values as number[]))
+    } else {
+      throw invalidType(`values must be an array or a Float64Array, got ${describe(values)}`)
+    }
+  }
+
   /** Hands the pending values to the native core now. */
   flush(): void {
-    if (this.pending > 0) this.send()
+    if (this.pending > 0) this._send()
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
@@ -100,14 +131,14 @@ export class Histogram implements Flushable {
     return this.native.rejected()
   }
 
-  private send(): void {
+  private _send(): void {
     const n = this.pending
     this.pending = 0
     call(() => this.native.recordBatch(this.buffer, n))
   }
 
   /** Throws the error for a value `record` refused. */
-  private reject(value: unknown): never {
+  private _reject(value: unknown): never {
     if (typeof value !== 'number') {
       throw invalidType(`a histogram value must be a number, got ${describe(value)}`)
     }
@@ -134,10 +165,11 @@ export class Counter implements Flushable {
 
   /** Adds `n` (a non-negative safe integer, default 1). */
   inc(n = 1): void {
-    if (!(Number.isSafeInteger(n) && n >= 0)) return this.reject(n)
+    // Anything else goes to the core as it is, which refuses it.
+    if (!(Number.isSafeInteger(n) && n >= 0)) return this._incrementNow(n)
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
     const sum = this.pending + n
     if (sum > Number.MAX_SAFE_INTEGER) {
@@ -155,7 +187,7 @@ export class Counter implements Flushable {
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
@@ -169,29 +201,38 @@ export class Counter implements Flushable {
     }
   }
 
-  private reject(n: unknown): never {
+  /** Hands `n` to the core at once, for its check: a `TypeError` or the core's `RangeError`. */
+  private _incrementNow(n: unknown): void {
     checkNumber('a counter increment', n)
-    throw invalidValue(`a counter increment must be a non-negative safe integer, got ${n}`)
+    call(() => this.native.increment(n as number))
   }
 }
 
-/** What a gauge has pending: nothing, a value to set, or a delta to add. */
+/** What a gauge has pending: nothing, a value to set, or deltas to add. */
 const enum GaugeOp {
   None,
   Set,
   Add,
 }
 
+/** Deltas a gauge buffers before one native call. */
+const GAUGE_BATCH = 64
+
 /**
  * A gauge series: `monitor.gauge(name, tags)`. Like the other handles it
- * buffers: the last `set` (plus any `inc` / `dec` after it), or the sum of
- * the deltas since the last hand-over, reaches the core on the next flush.
- * Integer deltas add up exactly; fractional ones are summed before they are
- * added, which may round differently from adding them one by one.
+ * buffers, and what it hands over gives exactly the value the core's own
+ * sequence of `set` and `add` calls gives: after a `set`, the value with
+ * each later `inc` / `dec` added in turn (the same IEEE 754 additions the
+ * core makes), set on the next flush; otherwise each delta itself, in
+ * order (never their sum, which may round differently), added one by one
+ * by the core.
  */
 export class Gauge implements Flushable {
   private op = GaugeOp.None
-  private pending = 0
+  /** Set: the value to set. Add: the value the deltas lead to (for the overflow check). */
+  private expected = 0
+  private deltas: Float64Array | undefined
+  private count = 0
   private queued = false
 
   /** @internal */
@@ -206,25 +247,35 @@ export class Gauge implements Flushable {
 
   /** Sets the value (finite; may be negative). */
   set(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return this.reject('a gauge value', value, (v) => this.native.set(v))
-    this.enqueue()
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this._now('a gauge value', value, (v) => this.native.set(v))
+    this._enqueue()
     this.op = GaugeOp.Set
-    this.pending = value
+    this.expected = value
+    this.count = 0
   }
 
   /** Adds `delta` (default 1; finite, may be negative). */
   inc(delta = 1): void {
-    if (typeof delta !== 'number' || !Number.isFinite(delta)) return this.reject('a gauge delta', delta, (d) => this.native.add(d))
-    const next = this.pending + delta
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) return this._now('a gauge delta', delta, (d) => this.native.add(d))
+    if (this.op === GaugeOp.None) {
+      this._enqueue()
+      this.op = GaugeOp.Add
+      this.expected = this.native.value()
+    }
+    const next = this.expected + delta
     if (!Number.isFinite(next)) {
-      // Let the core decide on the overflow, with its own error.
+      // The core refuses an add that overflows: hand over what is pending,
+      // then the delta itself, for the core's decision and error.
       this.flush()
       call(() => this.native.add(delta))
       return
     }
-    this.enqueue()
-    if (this.op === GaugeOp.None) this.op = GaugeOp.Add
-    this.pending = next
+    this.expected = next
+    if (this.op === GaugeOp.Add) {
+      const deltas = (this.deltas ??= new Float64Array(GAUGE_BATCH))
+      deltas[this.count++] = delta
+      if (this.count === GAUGE_BATCH) this._sendDeltas()
+    }
   }
 
   /** Subtracts `delta` (default 1). */
@@ -243,29 +294,40 @@ export class Gauge implements Flushable {
   flush(): void {
     const op = this.op
     if (op === GaugeOp.None) return
-    const v = this.pending
     this.op = GaugeOp.None
-    this.pending = 0
-    call(() => (op === GaugeOp.Set ? this.native.set(v) : this.native.add(v)))
+    if (op === GaugeOp.Set) {
+      const v = this.expected
+      call(() => this.native.set(v))
+    } else {
+      this._sendDeltas()
+    }
   }
 
   /** @internal The monitor's flush: the handle leaves its queue. */
-  drain(): void {
+  _drain(): void {
     this.queued = false
     this.flush()
   }
 
-  private enqueue(): void {
+  private _sendDeltas(): void {
+    const n = this.count
+    if (n === 0) return
+    this.count = 0
+    const deltas = this.deltas as Float64Array
+    call(() => this.native.addBatch(deltas, n))
+  }
+
+  private _enqueue(): void {
     if (!this.queued) {
       this.queued = true
-      this.owner.queue(this)
+      this.owner._queue(this)
     }
   }
 
-  /** Throws the error for a refused value: a TypeError, or the core's own. */
-  private reject(what: string, value: unknown, write: (v: number) => void): never {
+  /** Hands a value the handle does not buffer to the core at once: a `TypeError`, or the core's decision. */
+  private _now(what: string, value: unknown, write: (v: number) => void): void {
     checkNumber(what, value)
+    this.flush()
     call(() => write(value as number))
-    throw invalidValue(`${what} must be finite, got ${value}`)
   }
 }

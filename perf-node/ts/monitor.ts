@@ -16,11 +16,12 @@ import type {
   MonitorOptions as NativeMonitorOptions,
   MultiprocessStatusObject,
   NativeMonitor,
+  PolicyOptions,
   SeriesObject,
   StatsObject,
   WebVitalsRatings,
 } from '../native'
-import { Baseline } from './baseline'
+import { Baseline, Policy } from './baseline'
 import { ManualClock } from './clock'
 import { call, checkFunction, checkNumber, checkObject, checkString, describe, invalidType, perfError } from './errors'
 import { Counter, Flushable, Gauge, HandleOwner, Histogram } from './handles'
@@ -57,6 +58,31 @@ export interface WebVitals {
   fcp?: number
   ttfb?: number
   fid?: number
+}
+
+/** An alert severity. */
+export type Severity = 'info' | 'warning' | 'error' | 'critical'
+
+/**
+ * Options of the Prometheus and OpenMetrics expositions (`exportPrometheus`,
+ * `exportOpenMetrics`, `export`, `metrics`); all optional. The core checks
+ * them (`ExpositionOptions`); errors name the option.
+ */
+export interface ExpositionOptions {
+  /** Labels added to every series (`{ service: 'api' }`). */
+  globalLabels?: Record<string, string>
+  /** `# HELP` text per metric name. */
+  help?: Record<string, string>
+  /** Unit per metric name (`{ 'db.query': 'milliseconds' }`). */
+  units?: Record<string, string>
+  /** Bucket upper bounds per histogram, in place of the default layout. */
+  buckets?: Record<string, number[]>
+  /** Summary quantiles (0…1) per histogram, in place of buckets. */
+  summaries?: Record<string, number[]>
+  /** Bucket upper bounds of every other histogram. */
+  defaultBuckets?: number[]
+  /** Summary quantiles of every other histogram. */
+  defaultSummary?: number[]
 }
 
 /** Where a callback that threw was registered. */
@@ -114,6 +140,12 @@ export interface MonitorOptions {
   defaultGaugeMode?: GaugeMode
   /** Gauge modes per metric name. */
   gaugeModes?: Record<string, GaugeMode>
+  /**
+   * How long to wait before repeating a notification of a still-active
+   * alert, per severity, in ms (defaults: critical 5 min, error 15 min,
+   * warning 1 h, info 4 h); rules can override it.
+   */
+  repeatIntervals?: Partial<Record<Severity, number>>
 }
 
 /** How HdrHistogram strings scale values: `{ scale: 1000, significantDigits: 3 }` by default. */
@@ -144,8 +176,8 @@ function flushOnExit(monitor: Monitor): void {
 
 /** Handle caches hold at most this many entries; then they start over. */
 const CACHE_LIMIT = 10_000
-const WEB_VITALS_KEYS = ['lcp', 'inp', 'cls', 'fcp', 'ttfb', 'fid'] as const
-const WEB_VITALS_METRICS = native.NativeMonitor.webVitalsMetrics()
+/** The Web Vitals' short names, from the core (`lcp`, `inp`, …). */
+const WEB_VITALS_NAMES: readonly string[] = native.NativeMonitor.webVitalsNames()
 
 /** A rule (see docs/rules.md for every field). */
 export type Rule = Record<string, unknown>
@@ -191,7 +223,32 @@ function nativeOptions(options: MonitorOptions): NativeMonitorOptions {
     }
     out.gaugeModes = modes
   }
+  if (options.repeatIntervals !== undefined) {
+    out.repeatIntervals = checkObject('repeatIntervals', options.repeatIntervals) as Record<string, number>
+  }
   return out
+}
+
+/**
+ * Exposition options as the core reads them (`ExpositionOptions` as JSON):
+ * the camelCase keys become the core's snake_case names; the core checks
+ * everything else and names the option in its errors.
+ */
+function expositionJson(options: ExpositionOptions | undefined): string | undefined {
+  if (options === undefined) return undefined
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(checkObject('options', options))) {
+    if (key.includes('_')) {
+      throw perfError('ERR_PERF_INVALID_CONFIG', `unknown exposition option ${describe(key)}: options are camelCase`)
+    }
+    out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value
+  }
+  return JSON.stringify(out)
+}
+
+/** A rules-document item (a rule, a budget, an emergency section) as JSON text. */
+function itemJson(what: string, item: unknown): string {
+  return typeof item === 'string' ? item : JSON.stringify(checkObject(what, item))
 }
 
 /** A gauge mode name, or a `TypeError`. */
@@ -240,16 +297,19 @@ export class Emergency {
     return this.monitor.native.emergencyStatus()
   }
 
-  /** Replaces the emergency configuration (triggers, clear_for, min_dwell, …). */
-  configure(config: EmergencyConfig): void {
-    checkObject('emergency configuration', config)
-    this.monitor.loadRules({ version: 1, emergency: config })
+  /**
+   * Replaces the configuration: `config` is the `emergency` section of a
+   * rules document (triggers, clear_for, min_dwell, …), as an object or
+   * JSON text. Errors name the field (`triggers[0].threshold`).
+   */
+  configure(config: EmergencyConfig | string): void {
+    const json = itemJson('emergency configuration', config)
+    call(() => this.monitor.native.emergencyConfigure(json))
   }
 
-  /** The configuration in effect, as a rules document writes it (null: the default). */
-  config(): EmergencyConfig | null {
-    const doc = JSON.parse(this.monitor.native.rulesJson()) as { emergency?: EmergencyConfig }
-    return doc.emergency ?? null
+  /** The configuration in effect, as the `emergency` section of a rules document (`{}`: the default). */
+  config(): EmergencyConfig {
+    return JSON.parse(this.monitor.native.emergencyConfig()) as EmergencyConfig
   }
 
   /**
@@ -259,7 +319,7 @@ export class Emergency {
    */
   onChange(callback: (transition: EmergencyTransition) => void): () => void {
     checkFunction('callback', callback)
-    const guarded = this.monitor.guard(callback, 'emergency.onChange')
+    const guarded = this.monitor._guard(callback, 'emergency.onChange')
     const id = call(() => this.monitor.native.onEmergency(guarded))
     return () => {
       this.monitor.native.offEmergency(id)
@@ -279,8 +339,7 @@ export class Emergency {
 export class Monitor implements HandleOwner {
   /** @internal */
   readonly native: NativeMonitor
-  /** The emergency mode. */
-  readonly emergency: Emergency
+  private readonly emergencyMode: Emergency
   private readonly histograms = new HandleCache<Histogram>(CACHE_LIMIT)
   private readonly counters = new HandleCache<Counter>(CACHE_LIMIT)
   private readonly gauges = new HandleCache<Gauge>(CACHE_LIMIT)
@@ -311,22 +370,27 @@ export class Monitor implements HandleOwner {
       : multiprocess
         ? Math.min(options.windowInterval ?? 1000, options.publishInterval ?? 1000) / 2
         : (options.windowInterval ?? 1000)
-    this.emergency = new Emergency(this)
-    this.clock?.attach(this)
-    if (flushInterval > 0 && this.clock === undefined) this.startFlushTimer(flushInterval)
+    this.emergencyMode = new Emergency(this)
+    this.clock?._attach(this)
+    if (flushInterval > 0 && this.clock === undefined) this._startFlushTimer(flushInterval)
     if (multiprocess) flushOnExit(this)
+  }
+
+  /** The emergency mode. */
+  get emergency(): Emergency {
+    return this.emergencyMode
   }
 
   // ---- recording ----------------------------------------------------------
 
   /** The histogram series `name{tags}` (created on first use; the same handle each time). */
   histogram(name: string, tags?: Tags): Histogram {
-    return this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+    return this.histograms.get(name, tags) ?? this._createHistogram(name, tags)
   }
 
   /** Records `value` into `name{tags}` without keeping a handle. */
   record(name: string, value: number, tags?: Tags): void {
-    const h = this.histograms.get(name, tags) ?? this.createHistogram(name, tags)
+    const h = this.histograms.get(name, tags) ?? this._createHistogram(name, tags)
     h.record(value)
   }
 
@@ -338,7 +402,7 @@ export class Monitor implements HandleOwner {
       const normalized = normalizeTags(tags)
       const handle = call(() => this.native.counter(name, normalized))
       c = new Counter(this, handle, name, Object.freeze({ ...normalized }))
-      this.remember(this.counters, name, tags, c)
+      this._remember(this.counters, name, tags, c)
     }
     return c
   }
@@ -351,7 +415,7 @@ export class Monitor implements HandleOwner {
       const normalized = normalizeTags(tags)
       const handle = call(() => this.native.gauge(name, normalized))
       g = new Gauge(this, handle, name, Object.freeze({ ...normalized }))
-      this.remember(this.gauges, name, tags, g)
+      this._remember(this.gauges, name, tags, g)
     }
     return g
   }
@@ -359,28 +423,22 @@ export class Monitor implements HandleOwner {
   /**
    * Records Web Vitals (ms; CLS unitless) into `web_vitals.lcp`, … with
    * `tags`, and returns each one's rating under Google's thresholds (a value
-   * on a boundary gets the better rating). Every value is checked before
-   * any is recorded.
+   * on a boundary gets the better rating). All or nothing: the core checks
+   * every value before it records any, and counts a refused one as
+   * rejected. Pending records are handed over first, so the vitals land
+   * after everything recorded before.
    */
   recordWebVitals(vitals: WebVitals, tags?: Tags): WebVitalsRatingsResult {
-    const object = checkObject('vitals', vitals)
-    for (const key of Object.keys(object)) {
-      if (!(WEB_VITALS_KEYS as readonly string[]).includes(key)) {
-        throw invalidType(`unknown Web Vital ${JSON.stringify(key)}: use ${WEB_VITALS_KEYS.join(', ')}`)
-      }
-    }
-    const handles: Array<[Histogram, number]> = []
-    WEB_VITALS_KEYS.forEach((key, i) => {
-      const value = object[key]
-      if (value === undefined) return
-      checkNumber(key, value)
-      handles.push([this.histogram(WEB_VITALS_METRICS[i], tags), value as number])
-    })
-    for (const [h, value] of handles) {
-      if (!(value >= 0 && Number.isFinite(value))) h.record(value)
-    }
-    for (const [h, value] of handles) h.record(value)
-    return native.NativeMonitor.rateWebVitals(vitals)
+    const object = checkWebVitals(vitals)
+    const normalized = normalizeTags(tags)
+    this.flush()
+    return call(() => this.native.recordWebVitals(object, normalized))
+  }
+
+  /** The ratings of Web Vitals under Google's thresholds, recording nothing. */
+  static rateWebVitals(vitals: WebVitals): WebVitalsRatingsResult {
+    const object = checkWebVitals(vitals)
+    return call(() => native.NativeMonitor.rateWebVitals(object))
   }
 
   // ---- reading ------------------------------------------------------------
@@ -391,7 +449,7 @@ export class Monitor implements HandleOwner {
     let error: unknown
     for (let i = 0; i < dirty.length; i++) {
       try {
-        dirty[i].drain()
+        dirty[i]._drain()
       } catch (e) {
         error ??= e
       }
@@ -402,26 +460,26 @@ export class Monitor implements HandleOwner {
 
   /** Cumulative statistics of the histogram `name{tags}`. */
   stats(name: string, tags?: Tags): Stats {
-    return this.read(name, tags, (n, t) => this.native.stats(n, t))
+    return this._read(name, tags, (n, t) => this.native.stats(n, t))
   }
 
   /** Statistics of the values recorded into `name{tags}` over the last `windowMs` ms. */
   windowStats(name: string, tags: Tags | undefined, windowMs: number): Stats {
     checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.windowStats(n, t, windowMs))
+    return this._read(name, tags, (n, t) => this.native.windowStats(n, t, windowMs))
   }
 
   /** Any percentile `q` in [0, 100] of `name{tags}`, cumulative or over the last `windowMs` ms. */
   percentile(name: string, q: number, tags?: Tags, windowMs?: number): number {
     checkNumber('q', q)
     if (windowMs !== undefined) checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.percentile(n, t, q, windowMs))
+    return this._read(name, tags, (n, t) => this.native.percentile(n, t, q, windowMs))
   }
 
   /** The rate per second of the counter `name{tags}` over the last `windowMs` ms. */
   counterRate(name: string, tags: Tags | undefined, windowMs: number): number {
     checkNumber('windowMs', windowMs)
-    return this.read(name, tags, (n, t) => this.native.counterRate(n, t, windowMs))
+    return this._read(name, tags, (n, t) => this.native.counterRate(n, t, windowMs))
   }
 
   /** Every series, sorted by name and tags. */
@@ -433,6 +491,27 @@ export class Monitor implements HandleOwner {
   /** The monitor's clock, in ms since the epoch. */
   now(): number {
     return this.native.now()
+  }
+
+  /** The histogram precision in bits (the `precision` option, or the default 7). */
+  get precision(): number {
+    return this.native.precision
+  }
+
+  /** The window interval in ms (the `windowInterval` option), or null without windows. */
+  get windowInterval(): number | null {
+    return this.native.windowInterval ?? null
+  }
+
+  /**
+   * Files everything recorded so far (pending records included) under the
+   * current window interval. The real clock and `ManualClock` do this
+   * themselves; call it only with windows read right after recording on a
+   * clock that does neither.
+   */
+  tick(): void {
+    this.flush()
+    this.native.tick()
   }
 
   // ---- rules, budgets, alerts --------------------------------------------
@@ -453,16 +532,26 @@ export class Monitor implements HandleOwner {
     return call(() => this.native.loadRulesFile(path))
   }
 
-  /** Adds one rule, written as in a rules document (errors say `rules[0].<field>`). */
-  addRule(rule: Rule): void {
-    checkObject('rule', rule)
-    this.loadRules({ version: 1, rules: [rule] })
+  /**
+   * Adds one rule, written as an entry of a rules document's `rules` (an
+   * object, or its JSON text). Errors (`ERR_PERF_INVALID_RULE`) name the
+   * rule and the field as the entry spells it (`for`, `levels[1].clear`).
+   */
+  addRule(rule: Rule | string): void {
+    const json = itemJson('rule', rule)
+    call(() => this.native.addRule(json))
   }
 
-  /** Adds one budget, written as in a rules document, or `'web_vitals'`. */
+  /**
+   * Adds one budget, written as an entry of a rules document's `budgets`
+   * (an object or its JSON text), or `'web_vitals'` for Google's
+   * thresholds; with `alerts`, the rules that raise them too.
+   */
   addBudget(budget: BudgetSpec): void {
-    const spec = budget === 'web_vitals' ? { name: 'web_vitals', preset: 'web_vitals' } : checkObject('budget', budget)
-    this.loadRules({ version: 1, budgets: [spec] })
+    const json = budget === 'web_vitals'
+      ? JSON.stringify({ name: 'web_vitals', preset: 'web_vitals' })
+      : JSON.stringify(checkObject('budget', budget))
+    call(() => this.native.addBudget(json))
   }
 
   /** Removes a rule; returns whether it existed. */
@@ -475,14 +564,26 @@ export class Monitor implements HandleOwner {
     return this.native.removeBudget(checkString('name', name))
   }
 
-  /** The rules, as a rules document writes them. */
+  /**
+   * The rules in the order they were added, each as a rules document's
+   * entry: those that budgets with `alerts` generate included.
+   */
   rules(): Rule[] {
-    return (JSON.parse(this.native.rulesJson()) as { rules?: Rule[] }).rules ?? []
+    return this.native.rules().map((json) => JSON.parse(json) as Rule)
   }
 
-  /** The budgets, as a rules document writes them. */
+  /** The budgets in the order they were added, each as a rules document's entry. */
   budgets(): Record<string, unknown>[] {
-    return (JSON.parse(this.native.rulesJson()) as { budgets?: Record<string, unknown>[] }).budgets ?? []
+    return this.native.budgets().map((json) => JSON.parse(json) as Record<string, unknown>)
+  }
+
+  /**
+   * The regression policy of the last rules document loaded with a
+   * `regression` section (else the default), every setting given: what
+   * `compare(baseline, current, policy)` takes.
+   */
+  regressionPolicy(): Required<Policy> {
+    return this.native.regressionPolicy() as Required<PolicyOptions>
   }
 
   /** The rules, budgets and emergency configuration as one JSON document. */
@@ -534,7 +635,7 @@ export class Monitor implements HandleOwner {
    */
   onAlert(callback: (event: AlertEvent) => unknown): () => void {
     checkFunction('callback', callback)
-    const id = call(() => this.native.onAlert(this.guard(callback, 'onAlert')))
+    const id = call(() => this.native.onAlert(this._guard(callback, 'onAlert')))
     return () => {
       this.native.offAlert(id)
     }
@@ -592,14 +693,14 @@ export class Monitor implements HandleOwner {
 
   // ---- exports ------------------------------------------------------------
 
-  /** Prometheus text exposition (0.0.4) of every series, now. */
-  exportPrometheus(): string {
-    return this.export('prometheus')
+  /** Prometheus text exposition (0.0.4) of every series, now, with `options`. */
+  exportPrometheus(options?: ExpositionOptions): string {
+    return this.export('prometheus', options)
   }
 
-  /** OpenMetrics text of every series, now. */
-  exportOpenMetrics(): string {
-    return this.export('openmetrics')
+  /** OpenMetrics text of every series, now, with `options`. */
+  exportOpenMetrics(options?: ExpositionOptions): string {
+    return this.export('openmetrics', options)
   }
 
   /** perf-core's JSON export of every series, now. */
@@ -612,23 +713,28 @@ export class Monitor implements HandleOwner {
     return this.export('csv')
   }
 
-  /** The export in `format`, computed now on this thread. */
-  export(format: ExportFormat): string {
+  /**
+   * The export in `format`, computed now on this thread; `options` apply
+   * to the `prometheus` and `openmetrics` formats.
+   */
+  export(format: ExportFormat, options?: ExpositionOptions): string {
     checkString('format', format)
+    const json = expositionJson(options)
     this.flush()
-    return call(() => this.native.exportSync(format))
+    return call(() => this.native.exportSync(format, json))
   }
 
   /**
-   * The export in `format` (default Prometheus text), computed off the main
-   * thread; pending records are flushed first, synchronously. Serve it with
-   * `CONTENT_TYPES[format]`.
+   * The export in `format` (default Prometheus text) with `options` (text
+   * formats), computed off the main thread; pending records are flushed
+   * first, synchronously. Serve it with `CONTENT_TYPES[format]`.
    */
-  metrics(format: ExportFormat = 'prometheus'): Promise<string> {
+  metrics(format: ExportFormat = 'prometheus', options?: ExpositionOptions): Promise<string> {
     try {
       checkString('format', format)
+      const json = expositionJson(options)
       this.flush()
-      return call(() => this.native.exportAsync(format))
+      return call(() => this.native.exportAsync(format, json))
     } catch (e) {
       return Promise.reject(e)
     }
@@ -643,7 +749,7 @@ export class Monitor implements HandleOwner {
    */
   exportHdr(name: string, tags?: Tags, options?: HdrOptions): string {
     if (options !== undefined) checkObject('options', options)
-    return this.read(name, tags, (n, t) => this.native.exportHdr(n, t, options))
+    return this._read(name, tags, (n, t) => this.native.exportHdr(n, t, options))
   }
 
   /**
@@ -705,30 +811,30 @@ export class Monitor implements HandleOwner {
   // ---- internals ----------------------------------------------------------
 
   /** @internal Queues a handle with pending records. */
-  queue(handle: Flushable): void {
+  _queue(handle: Flushable): void {
     this.dirty.push(handle)
   }
 
   /** @internal The clock in ms, for timers. */
-  clockNow(): number {
+  _clockNow(): number {
     return this.clock === undefined ? performance.now() : this.clock.now()
   }
 
   /** @internal `callback`, made unable to throw into the engine. */
-  guard<T>(callback: (value: T) => unknown, source: CallbackSource): (value: T) => void {
+  _guard<T>(callback: (value: T) => unknown, source: CallbackSource): (value: T) => void {
     return (value: T) => {
       try {
         const result = callback(value)
         if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-          ;(result as Promise<unknown>).then(undefined, (e: unknown) => this.callbackFailed(e, source))
+          ;(result as Promise<unknown>).then(undefined, (e: unknown) => this._callbackFailed(e, source))
         }
       } catch (e) {
-        this.callbackFailed(e, source)
+        this._callbackFailed(e, source)
       }
     }
   }
 
-  private callbackFailed(error: unknown, source: CallbackSource): void {
+  private _callbackFailed(error: unknown, source: CallbackSource): void {
     this.callbackErrorCount++
     try {
       this.onCallbackError(error, source)
@@ -737,30 +843,30 @@ export class Monitor implements HandleOwner {
     }
   }
 
-  private createHistogram(name: string, tags: Tags | undefined): Histogram {
+  private _createHistogram(name: string, tags: Tags | undefined): Histogram {
     checkString('name', name)
     const normalized = normalizeTags(tags)
     const handle = call(() => this.native.histogram(name, normalized))
     const h = new Histogram(this, handle, name, Object.freeze({ ...normalized }), this.batchSize)
-    this.remember(this.histograms, name, tags, h)
+    this._remember(this.histograms, name, tags, h)
     return h
   }
 
   /** Caches a new handle (validated: its tags are well-typed). */
-  private remember<H>(cache: HandleCache<H>, name: string, tags: Tags | undefined, handle: H): void {
+  private _remember<H>(cache: HandleCache<H>, name: string, tags: Tags | undefined, handle: H): void {
     // A full cache starts over; the handles dropped from it hand over
     // their pending records now, so none lingers in the queue.
     if (!cache.set(name, tags, handle)) this.flush()
   }
 
-  private read<T>(name: string, tags: Tags | undefined, f: (name: string, tags: Record<string, string> | undefined) => T): T {
+  private _read<T>(name: string, tags: Tags | undefined, f: (name: string, tags: Record<string, string> | undefined) => T): T {
     checkString('name', name)
     const normalized = normalizeTags(tags)
     this.flush()
     return call(() => f(name, normalized))
   }
 
-  private startFlushTimer(intervalMs: number): void {
+  private _startFlushTimer(intervalMs: number): void {
     const self = new WeakRef<Monitor>(this)
     const timer = setInterval(() => {
       const monitor = self.deref()
@@ -770,6 +876,18 @@ export class Monitor implements HandleOwner {
     timer.unref()
     this.flushTimer = timer
   }
+}
+
+/** `vitals` if it is an object of Web Vitals only (the core checks the values). */
+function checkWebVitals(vitals: WebVitals): WebVitals {
+  const object = checkObject('vitals', vitals)
+  for (const key of Object.keys(object)) {
+    if (!WEB_VITALS_NAMES.includes(key)) {
+      throw invalidType(`unknown Web Vital ${describe(key)}: use ${WEB_VITALS_NAMES.join(', ')}`)
+    }
+    if (object[key] !== undefined) checkNumber(key, object[key])
+  }
+  return object as WebVitals
 }
 
 function defaultCallbackErrorHandler(error: unknown, source: CallbackSource): void {

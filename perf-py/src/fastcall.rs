@@ -47,6 +47,7 @@ impl<'a, 'py> Args<'a, 'py> {
     ) -> Self {
         // SAFETY: CPython passes a tuple of str (or null) as kwnames.
         let names = unsafe { Borrowed::from_ptr_or_opt(py, kwnames) }
+            // SAFETY: as above, a non-null kwnames is a tuple.
             .map(|names| unsafe { names.cast_unchecked::<PyTuple>() });
         let positional = usize::try_from(nargs).unwrap_or(0);
         let total = positional + names.map_or(0, |n| n.len());
@@ -73,9 +74,9 @@ impl<'a, 'py> Args<'a, 'py> {
 
     /// Positional argument `i`, if given.
     fn arg(&self, i: usize) -> Option<Bound<'py, PyAny>> {
-        // SAFETY: the argument array holds live references for the call.
         self.positional
             .get(i)
+            // SAFETY: the argument array holds live references for the call.
             .map(|&p| unsafe { Bound::from_borrowed_ptr(self.py, p) })
     }
 

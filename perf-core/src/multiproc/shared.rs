@@ -52,6 +52,7 @@ pub(crate) struct SharedPage {
 // SAFETY: the mapping lives as long as the value and is only accessed
 // through atomics.
 unsafe impl Send for SharedPage {}
+// SAFETY: as for `Send`: shared access goes through atomics only.
 unsafe impl Sync for SharedPage {}
 
 impl SharedPage {

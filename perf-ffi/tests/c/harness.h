@@ -14,7 +14,7 @@
 
 #include "perf_core.h"
 
-#define STATUS_COUNT (PERF_ERR_UNKNOWN + 1)
+#define STATUS_COUNT (PERF_ERR_INVALID_ARGUMENT + 1)
 
 static int harness_failed_checks;
 static int harness_tests_passed;

@@ -33,7 +33,7 @@ static const char BAD_UTF8[] = "caf\xe9";
 static perf_monitor *manual_monitor(perf_clock_manual **clock) {
     perf_monitor *monitor = NULL;
     CHECK_OK(perf_clock_manual_new(START_NANOS, clock));
-    perf_monitor_options options = {.clock = *clock};
+    perf_monitor_options options = {.struct_size = sizeof(perf_monitor_options), .clock = *clock};
     CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
     return monitor;
 }
@@ -58,10 +58,25 @@ static void test_version_and_status_names(void) {
     CHECK(strcmp(perf_status_name(PERF_ERR_PANIC), "PERF_ERR_PANIC") == 0);
     CHECK(strcmp(perf_status_name(PERF_ERR_UNKNOWN), "PERF_ERR_UNKNOWN") == 0);
     CHECK(strcmp(perf_status_name(-1), "PERF_ERR_?") == 0);
-    CHECK(strcmp(perf_status_name(PERF_ERR_UNKNOWN + 1), "PERF_ERR_?") == 0);
+    CHECK(strcmp(perf_status_name(PERF_ERR_INVALID_ARGUMENT + 1), "PERF_ERR_?") == 0);
     for (int s = 0; s < STATUS_COUNT; s++) {
         CHECK(strncmp(perf_status_name(s), "PERF_", 5) == 0);
     }
+}
+
+/* The header's compile-time version is the library's run-time one. */
+#if PERF_CORE_VERSION_NUMBER != \
+    PERF_CORE_VERSION_MAJOR * 10000 + PERF_CORE_VERSION_MINOR * 100 + PERF_CORE_VERSION_PATCH
+#error "PERF_CORE_VERSION_NUMBER disagrees with its parts"
+#endif
+
+static void test_compile_time_and_run_time_versions_agree(void) {
+    CHECK(strcmp(perf_version(), PERF_CORE_VERSION) == 0);
+    CHECK(perf_version_number() == PERF_CORE_VERSION_NUMBER);
+    char parts[32];
+    snprintf(parts, sizeof parts, "%d.%d.%d", PERF_CORE_VERSION_MAJOR, PERF_CORE_VERSION_MINOR,
+             PERF_CORE_VERSION_PATCH);
+    CHECK(strcmp(parts, PERF_CORE_VERSION) == 0);
 }
 
 static void *fail_in_thread(void *arg) {
@@ -89,7 +104,7 @@ static void test_last_error_is_per_thread(void) {
 
 static void test_monitor_options(void) {
     perf_monitor *monitor = NULL;
-    perf_monitor_options defaults = {0};
+    perf_monitor_options defaults = PERF_MONITOR_OPTIONS_INIT;
     CHECK_OK(perf_monitor_new_with_options(&defaults, &monitor));
     uint64_t now = 0;
     CHECK_OK(perf_monitor_now(monitor, &now));
@@ -98,10 +113,10 @@ static void test_monitor_options(void) {
     perf_monitor_free(NULL);
 
     perf_monitor *untouched = (perf_monitor *)&defaults;
-    perf_monitor_options bad = {.precision_bits = 11};
+    perf_monitor_options bad = {.struct_size = sizeof(perf_monitor_options), .precision_bits = 11};
     CHECK_STATUS(perf_monitor_new_with_options(&bad, &untouched), PERF_ERR_INVALID_CONFIG);
     CHECK(untouched == (perf_monitor *)&defaults); /* written only on PERF_OK */
-    perf_monitor_options bad_window = {.window_interval_ms = 10000, .window_retention_ms = 1000};
+    perf_monitor_options bad_window = {.struct_size = sizeof(perf_monitor_options), .window_interval_ms = 10000, .window_retention_ms = 1000};
     CHECK_STATUS(perf_monitor_new_with_options(&bad_window, &monitor), PERF_ERR_INVALID_CONFIG);
     CHECK_STATUS(perf_monitor_new_with_options(NULL, &monitor), PERF_ERR_NULL_POINTER);
     CHECK_MESSAGE("options is NULL");
@@ -151,7 +166,7 @@ static void test_histogram_handle(void) {
     }
     CHECK_OK(perf_histogram_record_n(h, 5.0, 10));
     CHECK_OK(perf_histogram_record_n(h, 5.0, 0));
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_histogram_stats(h, &stats));
     CHECK(stats.count == 1010);
     CHECK(stats.sum == 500500.0 + 50.0);
@@ -172,7 +187,7 @@ static void test_histogram_handle(void) {
 
     /* The same series through the monitor, tags in another order. */
     perf_tag swapped[] = {{"method", "GET"}, {"route", "/users"}};
-    perf_stats same;
+    perf_stats same = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(monitor, "http.server.duration", swapped, 2, &same));
     CHECK(same.count == stats.count && same.sum == stats.sum && same.rejected == 7);
 
@@ -223,7 +238,7 @@ static void test_series_identity_errors(void) {
     CHECK_STATUS(perf_record(monitor, "lat", NULL, 0, NAN), PERF_ERR_INVALID_VALUE);
 
     /* Nothing of that was recorded. */
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(monitor, "lat", NULL, 0, &stats));
     CHECK(stats.count == 0 && stats.rejected == 1 && isnan(stats.p50) && isnan(stats.mean));
     perf_monitor_free(monitor);
@@ -235,7 +250,7 @@ static void test_one_shot_record(void) {
     perf_tag tags[] = {{"route", "/login"}};
     CHECK_OK(perf_record(monitor, "api.response_time", tags, 1, 87.0));
     CHECK_OK(perf_record(monitor, "api.response_time", tags, 1, 120.0));
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(monitor, "api.response_time", tags, 1, &stats));
     CHECK(stats.count == 2 && stats.min == 87.0 && stats.max == 120.0 && stats.sum == 207.0);
     CHECK(stats.mean == 103.5);
@@ -288,7 +303,7 @@ static void test_counts_saturate(void) {
     CHECK_OK(perf_histogram_get(monitor, "bulk", NULL, 0, &h));
     CHECK_OK(perf_histogram_record_n(h, 1.0, UINT64_MAX));
     CHECK_OK(perf_histogram_record_n(h, 1.0, 2));
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(monitor, "bulk", NULL, 0, &stats));
     CHECK(stats.count == UINT64_MAX);
     perf_histogram_free(h);
@@ -332,7 +347,7 @@ static void test_counters_and_gauges(void) {
     CHECK_STATUS(perf_gauge_get(monitor, "requests", NULL, 0, &depth), PERF_ERR_KIND_MISMATCH);
     perf_counter *c = NULL;
     CHECK_STATUS(perf_counter_get(monitor, "queue.depth", tags, 1, &c), PERF_ERR_KIND_MISMATCH);
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_STATUS(perf_stats_get(monitor, "requests", NULL, 0, &stats), PERF_ERR_KIND_MISMATCH);
     CHECK_STATUS(perf_counter_rate(monitor, "queue.depth", tags, 1, 1000, &rate),
                  PERF_ERR_KIND_MISMATCH);
@@ -370,7 +385,7 @@ static void test_window_stats_and_percentiles(void) {
     CHECK_OK(perf_record(monitor, "q", NULL, 0, 10.0));
     CHECK_OK(perf_clock_manual_advance_ms(clock, 30000));
     CHECK_OK(perf_record(monitor, "q", NULL, 0, 20.0));
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_window_stats(monitor, "q", NULL, 0, 10000, &stats));
     CHECK(stats.count == 1);
     CHECK_NEAR(stats.max, 20.0, 0.0039);
@@ -413,7 +428,7 @@ static void test_window_stats_and_percentiles(void) {
     perf_clock_manual_free(clock);
 
     /* Without windows. */
-    perf_monitor_options no_windows = {.disable_windows = true};
+    perf_monitor_options no_windows = {.struct_size = sizeof(perf_monitor_options), .disable_windows = true};
     CHECK_OK(perf_monitor_new_with_options(&no_windows, &monitor));
     CHECK_OK(perf_record(monitor, "q", NULL, 0, 1.0));
     CHECK_STATUS(perf_window_stats(monitor, "q", NULL, 0, 1000, &stats),
@@ -426,7 +441,7 @@ static void test_window_stats_and_percentiles(void) {
 
 static void test_metric_limit(void) {
     perf_monitor *monitor = NULL;
-    perf_monitor_options options = {.max_metrics = 1, .max_series_per_metric = 1};
+    perf_monitor_options options = {.struct_size = sizeof(perf_monitor_options), .max_metrics = 1, .max_series_per_metric = 1};
     CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
     CHECK_OK(perf_record(monitor, "first", NULL, 0, 1.0));
     CHECK_STATUS(perf_record(monitor, "second", NULL, 0, 1.0), PERF_ERR_LIMIT);
@@ -456,10 +471,12 @@ typedef struct {
     char rules[MAX_EVENTS][32];
     char metrics[MAX_EVENTS][32];
     char series[MAX_EVENTS][64];
+    size_t event_size; /* struct_size of the last event */
 } alert_log;
 
 static void log_alert(const perf_alert_event *e, void *user_data) {
     alert_log *log = user_data;
+    log->event_size = e->struct_size;
     if (log->count < MAX_EVENTS) {
         int i = log->count;
         log->kinds[i] = e->kind;
@@ -505,6 +522,7 @@ static void test_rules_evaluation_and_alerts(void) {
     CHECK_OK(perf_evaluate(monitor, &events));
     CHECK_DELIVERED(monitor);
     CHECK(events == 1 && log.count == 1);
+    CHECK(log.event_size == sizeof(perf_alert_event)); /* the library's, as this header's */
     CHECK(log.kinds[0] == PERF_ALERT_FIRED);
     CHECK(log.severities[0] == PERF_SEVERITY_WARNING);
     CHECK(log.previous[0] == PERF_SEVERITY_NONE);
@@ -657,7 +675,7 @@ static void test_rules_json_errors(void) {
     perf_monitor_free(monitor);
 
     /* Windowed rules need windows. */
-    perf_monitor_options no_windows = {.disable_windows = true};
+    perf_monitor_options no_windows = {.struct_size = sizeof(perf_monitor_options), .disable_windows = true};
     CHECK_OK(perf_monitor_new_with_options(&no_windows, &monitor));
     CHECK_STATUS(perf_rules_load_json(monitor, SLOW_RULES, NULL), PERF_ERR_WINDOWS_DISABLED);
     perf_monitor_free(monitor);
@@ -785,7 +803,7 @@ typedef struct {
 
 static void reenter(const perf_alert_event *e, void *user_data) {
     reentrant_log *log = user_data;
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     size_t nested = 99;
     int failures = 0;
     failures += perf_stats_get(log->monitor, "api.latency", NULL, 0, &stats) != PERF_OK;
@@ -861,13 +879,32 @@ typedef struct {
     atomic_int finished;
 } slow_log;
 
-static void slow_callback(const perf_alert_event *e, void *user_data) {
-    (void)e;
-    slow_log *log = user_data;
+static void slow_delivery(slow_log *log) {
     atomic_store(&log->started, 1);
     struct timespec pause = {0, 200000000};
     nanosleep(&pause, NULL);
     atomic_store(&log->finished, 1);
+}
+
+static void slow_callback(const perf_alert_event *e, void *user_data) {
+    (void)e;
+    slow_delivery(user_data);
+}
+
+static void slow_emergency_callback(const perf_emergency_transition *t, void *user_data) {
+    (void)t;
+    slow_delivery(user_data);
+}
+
+/* Waits (at most 10 s) until the callback has started on the notification
+ * thread. */
+static void wait_until_started(slow_log *log) {
+    for (int waited = 0; waited < 10000 && !atomic_load(&log->started); waited++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    CHECK(atomic_load(&log->started));
+    CHECK(!atomic_load(&log->finished)); /* still running: 200 ms */
 }
 
 static void test_unsubscribe_waits_for_a_delivery_in_progress(void) {
@@ -879,11 +916,7 @@ static void test_unsubscribe_waits_for_a_delivery_in_progress(void) {
     CHECK_OK(perf_alert_subscribe(monitor, slow_callback, log, &subscription));
     CHECK_OK(perf_record(monitor, "api.latency", NULL, 0, 500.0));
     CHECK_OK(perf_evaluate(monitor, NULL));
-    for (int waited = 0; waited < 10000 && !atomic_load(&log->started); waited++) {
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
-    CHECK(atomic_load(&log->started));
+    wait_until_started(log);
     bool existed = false;
     CHECK_OK(perf_alert_unsubscribe(monitor, subscription, &existed));
     CHECK(existed);
@@ -894,10 +927,29 @@ static void test_unsubscribe_waits_for_a_delivery_in_progress(void) {
     perf_clock_manual_free(clock);
 }
 
+/* The same for an emergency listener: the transition is delivered on the
+ * notification thread, unsubscribed from this one. */
+static void test_emergency_unsubscribe_waits_for_a_delivery_in_progress(void) {
+    perf_clock_manual *clock = NULL;
+    perf_monitor *monitor = manual_monitor(&clock);
+    slow_log *log = calloc(1, sizeof *log);
+    uint64_t subscription = 0;
+    CHECK_OK(perf_emergency_subscribe(monitor, slow_emergency_callback, log, &subscription));
+    CHECK_OK(perf_emergency_activate(monitor, "load test", NULL));
+    wait_until_started(log);
+    bool existed = false;
+    CHECK_OK(perf_emergency_unsubscribe(monitor, subscription, &existed));
+    CHECK(existed);
+    CHECK(atomic_load(&log->finished));
+    free(log);
+    perf_monitor_free(monitor);
+    perf_clock_manual_free(clock);
+}
+
 static void test_a_blocking_callback_delays_no_evaluation(void) {
     perf_clock_manual *clock = NULL;
     CHECK_OK(perf_clock_manual_new(START_NANOS, &clock));
-    perf_monitor_options options = {.clock = clock, .notification_capacity = 2};
+    perf_monitor_options options = {.struct_size = sizeof(perf_monitor_options), .clock = clock, .notification_capacity = 2};
     perf_monitor *monitor = NULL;
     CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
     CHECK_OK(perf_rules_load_json(monitor, SLOW_RULES, NULL));
@@ -944,10 +996,12 @@ typedef struct {
     bool manual[8];
     char reasons[8][64];
     char descriptions[8][256];
+    size_t transition_size; /* struct_size of the last transition */
 } emergency_log;
 
 static void log_emergency(const perf_emergency_transition *t, void *user_data) {
     emergency_log *log = user_data;
+    log->transition_size = t->struct_size;
     if (log->count < 8) {
         log->changes[log->count] = t->change;
         log->manual[log->count] = t->manual;
@@ -979,6 +1033,7 @@ static void test_emergency_by_hand(void) {
     CHECK_OK(perf_emergency_is_active(monitor, &active));
     CHECK(!active);
     CHECK_DELIVERED(monitor);
+    CHECK(log.transition_size == sizeof(perf_emergency_transition));
     CHECK(log.count == 2);
     CHECK(log.changes[0] == PERF_EMERGENCY_ACTIVATED && log.manual[0]);
     CHECK(strcmp(log.reasons[0], "database failover") == 0);
@@ -1097,45 +1152,45 @@ static void test_baselines_and_compare(void) {
     CHECK(contains_and_free(report, "regressed"));
     const char *stats[] = {"p50", "p99.9"};
     perf_threshold thresholds[] = {{"p99.9", 2.5}};
-    perf_policy policy = {.statistics = stats, .statistics_len = 2, .default_threshold = 0.5,
+    perf_policy policy = {.struct_size = sizeof(perf_policy), .statistics = stats, .statistics_len = 2, .default_threshold = 0.5,
                           .thresholds = thresholds, .thresholds_len = 1, .alpha = 0.01,
                           .min_samples = 10, .noise = 0.02, .resamples = 200, .seed = 7};
     CHECK_OK(perf_compare(base, cur, &policy, &report, &passed));
     CHECK(!passed); /* p50 doubled: over 50 % */
     CHECK(contains_and_free(report, "p99.9"));
-    perf_policy lenient = {.default_threshold = 3.0, .resamples = 100};
+    perf_policy lenient = {.struct_size = sizeof(perf_policy), .default_threshold = 3.0, .resamples = 100};
     CHECK_OK(perf_compare(base, cur, &lenient, &report, &passed));
     CHECK(passed);
     perf_string_free(report);
-    perf_policy zero = {0};
+    perf_policy zero = PERF_POLICY_INIT;
     CHECK_OK(perf_compare(base, loaded, &zero, &report, &passed));
     CHECK(passed);
     CHECK(contains_and_free(report, "unchanged"));
 
     /* Invalid policies. */
-    perf_policy bad_alpha = {.alpha = 2.0};
+    perf_policy bad_alpha = {.struct_size = sizeof(perf_policy), .alpha = 2.0};
     CHECK_STATUS(perf_compare(base, cur, &bad_alpha, &report, &passed),
                  PERF_ERR_INVALID_COMPARISON);
     CHECK_MESSAGE("alpha");
     const char *bogus[] = {"p200"};
-    perf_policy bad_stat = {.statistics = bogus, .statistics_len = 1};
+    perf_policy bad_stat = {.struct_size = sizeof(perf_policy), .statistics = bogus, .statistics_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &bad_stat, &report, &passed),
                  PERF_ERR_INVALID_COMPARISON);
     CHECK_MESSAGE("policy.statistics[0]");
     const char *bad_text[] = {BAD_UTF8};
-    perf_policy bad_utf8 = {.statistics = bad_text, .statistics_len = 1};
+    perf_policy bad_utf8 = {.struct_size = sizeof(perf_policy), .statistics = bad_text, .statistics_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &bad_utf8, &report, &passed), PERF_ERR_INVALID_UTF8);
-    perf_policy null_stats = {.statistics_len = 1};
+    perf_policy null_stats = {.struct_size = sizeof(perf_policy), .statistics_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &null_stats, &report, &passed), PERF_ERR_NULL_POINTER);
-    perf_policy null_thresholds = {.thresholds_len = 1};
+    perf_policy null_thresholds = {.struct_size = sizeof(perf_policy), .thresholds_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &null_thresholds, &report, &passed),
                  PERF_ERR_NULL_POINTER);
     perf_threshold bad_threshold[] = {{"mean", -1.0}};
-    perf_policy negative = {.thresholds = bad_threshold, .thresholds_len = 1};
+    perf_policy negative = {.struct_size = sizeof(perf_policy), .thresholds = bad_threshold, .thresholds_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &negative, &report, &passed),
                  PERF_ERR_INVALID_COMPARISON);
     perf_threshold null_stat[] = {{NULL, 1.0}};
-    perf_policy null_stat_policy = {.thresholds = null_stat, .thresholds_len = 1};
+    perf_policy null_stat_policy = {.struct_size = sizeof(perf_policy), .thresholds = null_stat, .thresholds_len = 1};
     CHECK_STATUS(perf_compare(base, cur, &null_stat_policy, &report, &passed),
                  PERF_ERR_NULL_POINTER);
     CHECK_MESSAGE("policy.thresholds[0].statistic is NULL");
@@ -1222,7 +1277,7 @@ static void test_exports(void) {
     CHECK_OK(perf_import_hdr(fleet, "api.latency", queue, 1, text));
     CHECK_STATUS(perf_import_hdr(fleet, "", NULL, 0, text), PERF_ERR_INVALID_NAME);
     perf_string_free(text);
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(fleet, "api.latency", queue, 1, &stats));
     CHECK(stats.count == 4);
     CHECK_NEAR(stats.max, 250.0, 0.005);
@@ -1252,6 +1307,120 @@ static void test_exports(void) {
 
 /* ---- coverage of the statuses ------------------------------------------------- */
 
+/* ---- growable structs ---------------------------------------------------- */
+
+#define GUARD 0xAB
+
+/* Whether the `len` bytes at `p` all still hold GUARD. */
+static bool untouched(const void *p, size_t len) {
+    const unsigned char *bytes = p;
+    for (size_t i = 0; i < len; i++) {
+        if (bytes[i] != GUARD) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A struct as a newer header would declare it: this one plus a field. */
+typedef struct {
+    perf_stats stats;
+    uint64_t added_later;
+} newer_stats;
+
+/* The library fills only what the caller's struct_size covers: a newer,
+ * larger struct keeps its later fields, a struct smaller than the first
+ * version is refused and nothing is written. */
+static void test_growable_output_structs(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+    perf_histogram *h = NULL;
+    CHECK_OK(perf_histogram_get(monitor, "sized", NULL, 0, &h));
+    CHECK_OK(perf_histogram_record(h, 4.0));
+
+    perf_stats by_function;
+    perf_stats_init(&by_function);
+    CHECK(by_function.struct_size == sizeof(perf_stats) && by_function.count == 0);
+    CHECK_OK(perf_histogram_stats(h, &by_function));
+    CHECK(by_function.count == 1 && by_function.sum == 4.0);
+    CHECK(by_function.struct_size == sizeof(perf_stats)); /* never changed */
+
+    newer_stats newer;
+    memset(&newer, GUARD, sizeof newer);
+    newer.stats.struct_size = sizeof newer;
+    CHECK_OK(perf_stats_get(monitor, "sized", NULL, 0, &newer.stats));
+    CHECK(newer.stats.count == 1 && newer.stats.rejected == 0);
+    CHECK(untouched(&newer.added_later, sizeof newer.added_later));
+
+    /* An "old header" prefix smaller than the first version: refused. */
+    perf_stats old;
+    memset(&old, GUARD, sizeof old);
+    old.struct_size = offsetof(perf_stats, rejected);
+    CHECK_STATUS(perf_histogram_stats(h, &old), PERF_ERR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("out->struct_size is");
+    CHECK_STATUS(perf_window_stats(monitor, "sized", NULL, 0, 1000, &old),
+                 PERF_ERR_INVALID_ARGUMENT);
+    CHECK(old.struct_size == offsetof(perf_stats, rejected));
+    CHECK(untouched((char *)&old + sizeof old.struct_size, sizeof old - sizeof old.struct_size));
+
+    perf_multiprocess_status status;
+    memset(&status, GUARD, sizeof status);
+    status.struct_size = sizeof(size_t);
+    CHECK_STATUS(perf_monitor_multiprocess(monitor, &status), PERF_ERR_INVALID_ARGUMENT);
+    CHECK(untouched((char *)&status + sizeof(size_t), sizeof status - sizeof(size_t)));
+    perf_multiprocess_status_init(&status);
+    CHECK_OK(perf_monitor_multiprocess(monitor, &status));
+    CHECK(!status.enabled);
+    perf_histogram_free(h);
+    perf_monitor_free(monitor);
+}
+
+/* The library reads only what the caller's struct_size covers. */
+static void test_growable_input_structs(void) {
+    perf_monitor *monitor = NULL;
+    perf_monitor_options options;
+    perf_monitor_options_init(&options);
+    CHECK(options.struct_size == sizeof options && options.precision_bits == 0);
+    CHECK_OK(perf_monitor_new_with_options(&options, &monitor));
+    perf_monitor_free(monitor);
+
+    /* A newer header's larger struct: what this library does not know is
+     * ignored (it takes its default). */
+    struct {
+        perf_monitor_options options;
+        uint64_t added_later;
+    } newer = {PERF_MONITOR_OPTIONS_INIT, 0};
+    newer.options.struct_size = sizeof newer;
+    newer.options.precision_bits = 5;
+    CHECK_OK(perf_monitor_new_with_options(&newer.options, &monitor));
+    perf_monitor_free(monitor);
+
+    options.struct_size = 0; /* e.g. `= {0}`, as before struct_size existed */
+    monitor = NULL;
+    CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options->struct_size is 0");
+    CHECK(monitor == NULL);
+
+    perf_monitor *a = NULL, *b = NULL;
+    CHECK_OK(perf_monitor_new(&a));
+    CHECK_OK(perf_record(a, "latency", NULL, 0, 1.0));
+    perf_baseline *base = NULL;
+    CHECK_OK(perf_baseline_capture(a, "v1", &base));
+    perf_policy policy;
+    perf_policy_init(&policy);
+    CHECK(policy.struct_size == sizeof policy && policy.statistics == NULL);
+    char *report = NULL;
+    bool passed = false;
+    CHECK_OK(perf_compare(base, base, &policy, &report, &passed));
+    perf_string_free(report);
+    policy.struct_size = sizeof policy - 1;
+    CHECK_STATUS(perf_compare(base, base, &policy, &report, &passed), PERF_ERR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("policy->struct_size");
+    perf_baseline_free(base);
+    perf_monitor_free(a);
+    perf_monitor_free(b);
+}
+
 /* Every status a C caller can get was produced by a test above. Not
  * reachable from C: PERF_ERR_INVALID_RULE (rules documents report their
  * rule errors as PERF_ERR_INVALID_JSON with the field's path),
@@ -1271,6 +1440,7 @@ static void test_every_status_was_seen(void) {
 
 int main(void) {
     RUN(test_version_and_status_names);
+    RUN(test_compile_time_and_run_time_versions_agree);
     RUN(test_last_error_is_per_thread);
     RUN(test_monitor_options);
     RUN(test_manual_clock);
@@ -1289,10 +1459,13 @@ int main(void) {
     RUN(test_callbacks_may_reenter);
     RUN(test_a_blocking_callback_delays_no_evaluation);
     RUN(test_unsubscribe_waits_for_a_delivery_in_progress);
+    RUN(test_emergency_unsubscribe_waits_for_a_delivery_in_progress);
     RUN(test_emergency_by_hand);
     RUN(test_emergency_from_triggers);
     RUN(test_baselines_and_compare);
     RUN(test_exports);
+    RUN(test_growable_output_structs);
+    RUN(test_growable_input_structs);
     RUN(test_every_status_was_seen);
     return harness_finish("test_api");
 }

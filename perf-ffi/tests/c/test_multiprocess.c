@@ -53,7 +53,7 @@ static void child(int index, perf_monitor *monitor, perf_histogram *latency, per
     if (index == 0) {
         /* Its publisher thread hands the values over: wait (at most 10 s)
          * for a publish that started after the last record. */
-        perf_multiprocess_status status;
+        perf_multiprocess_status status = PERF_MULTIPROCESS_STATUS_INIT;
         failures += perf_monitor_multiprocess(monitor, &status) != PERF_OK;
         uint64_t after = status.publishes + 2;
         for (int waited = 0; status.publishes < after && waited < 10000; waited += 10) {
@@ -81,7 +81,7 @@ static void test_forked_children_add_up_exactly(void) {
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/perf-core-c-mp-%ld", (long)getpid());
     remove_dir(dir);
-    perf_monitor_options options = {0};
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
     options.multiprocess_dir = dir;
     options.publish_interval_ms = 10;
     perf_monitor *monitor = NULL;
@@ -111,7 +111,7 @@ static void test_forked_children_add_up_exactly(void) {
     CHECK_OK(perf_emergency_is_active(monitor, &active));
     CHECK(active); /* turned on by child 1 */
 
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_stats_get(monitor, "latency", NULL, 0, &stats));
     CHECK(stats.count == CHILDREN * PER_CHILD + IN_PARENT);
     perf_monitor *local = NULL;
@@ -125,7 +125,7 @@ static void test_forked_children_add_up_exactly(void) {
     CHECK_OK(perf_stats_get(monitor, "latency", NULL, 0, &stats));
     CHECK(stats.count == CHILDREN * PER_CHILD + IN_PARENT);
 
-    perf_multiprocess_status group;
+    perf_multiprocess_status group = PERF_MULTIPROCESS_STATUS_INIT;
     CHECK_OK(perf_monitor_multiprocess(monitor, &group));
     CHECK(group.enabled && group.pid == (uint32_t)getpid());
     CHECK(group.live_processes == 1 && group.skipped_files == 0);
@@ -152,7 +152,7 @@ static void test_forked_children_add_up_exactly(void) {
 }
 
 static void test_an_unusable_directory_is_an_io_error(void) {
-    perf_monitor_options options = {0};
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
     options.multiprocess_dir = "/dev/null/group";
     perf_monitor *monitor = NULL;
     CHECK_STATUS(perf_monitor_new_with_options(&options, &monitor), PERF_ERR_IO);
@@ -168,7 +168,7 @@ static void test_gauges_merge_by_mode(void) {
     snprintf(dir, sizeof dir, "/tmp/perf-core-c-mp-gauges-%ld", (long)getpid());
     remove_dir(dir);
     perf_gauge_mode_entry modes[] = {{"peak", "max"}, {"rss", "per_process"}};
-    perf_monitor_options options = {0};
+    perf_monitor_options options = PERF_MONITOR_OPTIONS_INIT;
     options.multiprocess_dir = dir;
     options.gauge_modes = modes;
     options.gauge_modes_len = 2;

@@ -58,7 +58,7 @@ static void *read_while_recording(void *arg) {
     perf_monitor *monitor = arg;
     long reads = 0;
     while (!atomic_load(&writers_done) || reads < 3) {
-        perf_stats stats;
+        perf_stats stats = PERF_STATS_INIT;
         perf_stats_get(monitor, "shared", NULL, 0, &stats);
         char *text = NULL;
         if (perf_export_prometheus(monitor, &text) == PERF_OK) {
@@ -108,7 +108,7 @@ static void test_concurrent_recording_is_exact(void) {
     CHECK(pthread_join(reader, &reads) == 0);
     CHECK((intptr_t)reads >= 3);
 
-    perf_stats stats;
+    perf_stats stats = PERF_STATS_INIT;
     CHECK_OK(perf_histogram_stats(shared, &stats));
     CHECK(stats.count == (uint64_t)(THREADS * records));
     CHECK(stats.sum == THREADS * expected_sum(records));

@@ -1,0 +1,75 @@
+'use strict'
+// Monitor settings and reads that Rust and Python have: precision, tick,
+// the regression policy, repeat intervals.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Monitor, ManualClock, compare } = require('..')
+const { throwsCode } = require('./helpers')
+
+test('regressionPolicy() is the rules document\'s regression section, and compare takes it', () => {
+  const m = new Monitor()
+  const defaults = m.regressionPolicy()
+  assert.deepEqual(defaults.statistics, ['p50', 'p95', 'p99', 'mean'])
+  assert.equal(defaults.threshold, 0.2)
+  assert.equal(defaults.alpha, 0.05)
+  m.loadRules({ version: 1, regression: { threshold: 0.1, alpha: 0.01, thresholds: { p99: 0.5 }, seed: 7 } })
+  const policy = m.regressionPolicy()
+  assert.equal(policy.threshold, 0.1)
+  assert.equal(policy.alpha, 0.01)
+  assert.deepEqual(policy.thresholds, { p99: 0.5 })
+  assert.equal(policy.seed, 7)
+  for (let i = 1; i <= 200; i++) m.record('lat', i)
+  const base = m.baseline('v1')
+  const report = compare(base, m.baseline('v2'), policy)
+  assert.equal(report.alpha, 0.01)
+  assert.equal(report.passed, true)
+  throwsCode(() => compare(base, base, { seed: -1 }), Error, 'ERR_PERF_INVALID_COMPARISON', /seed/)
+})
+
+test('precision and tick', () => {
+  assert.equal(new Monitor().precision, 7)
+  const m = new Monitor({ precision: 4 })
+  assert.equal(m.precision, 4)
+  assert.throws(() => { 'use strict'; m.precision = 9 }, TypeError)
+  const clock = new ManualClock(0)
+  const w = new Monitor({ clock, flushInterval: 0 })
+  w.histogram('lat').record(3)
+  w.tick()
+  assert.equal(w.native.stats('lat', undefined).count, 1)
+  assert.equal(w.windowStats('lat', undefined, 10_000).count, 1)
+})
+
+test('repeatIntervals sets how often still-active alerts repeat, per severity, in ms', () => {
+  const clock = new ManualClock(0)
+  const m = new Monitor({ clock, repeatIntervals: { warning: 10_000 } })
+  m.addRule({ name: 'hot', metric: 'temp', stat: 'value', threshold: 80 })
+  m.gauge('temp').set(90)
+  clock.advance(1000)
+  assert.deepEqual(m.evaluate().map((e) => e.kind), ['fired'])
+  clock.advance(11_000)
+  assert.deepEqual(m.evaluate().map((e) => e.kind), ['repeated'])
+  throwsCode(() => new Monitor({ repeatIntervals: { urgent: 1000 } }), RangeError, 'ERR_PERF_INVALID_CONFIG', /unknown severity "urgent"/)
+  throwsCode(() => new Monitor({ repeatIntervals: { info: -1 } }), RangeError, 'ERR_PERF_INVALID_VALUE', /repeatIntervals\.info/)
+  throwsCode(() => new Monitor({ repeatIntervals: 60_000 }), TypeError, 'ERR_PERF_INVALID_TYPE')
+})
+
+test('windowInterval is the window interval in ms, null without windows', () => {
+  assert.equal(new Monitor().windowInterval, 1000)
+  assert.equal(new Monitor({ windowInterval: 250 }).windowInterval, 250)
+  assert.equal(new Monitor({ windows: false }).windowInterval, null)
+})
+
+test('Baseline.fromRuns merges runs into one baseline', () => {
+  const { Baseline } = require('..')
+  const runs = [1, 2, 3].map((run) => {
+    const m = new Monitor()
+    for (let i = 1; i <= 100; i++) m.record('lat', i * run)
+    return m.baseline(`run-${run}`)
+  })
+  const merged = Baseline.fromRuns('v1', runs)
+  assert.equal(merged.version, 'v1')
+  assert.equal(merged.metadata.runs, '3')
+  assert.equal(merged.series()[0].stats.count, 300)
+  throwsCode(() => Baseline.fromRuns('v1', []), Error, 'ERR_PERF_INVALID_COMPARISON', /run/)
+  throwsCode(() => Baseline.fromRuns('v1', [{}]), TypeError, 'ERR_PERF_INVALID_TYPE')
+})
