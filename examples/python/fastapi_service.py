@@ -8,6 +8,10 @@
 * ``/metrics`` serves the Prometheus text exposition.
 * ``/perf`` serves the statistics of every route, the budget report, the
   active alerts and the latest alert notifications as JSON.
+* ``POST /vitals?page=/checkout`` takes the Web Vitals a page reports
+  (``{"lcp": 1830, "inp": 96, "cls": 0.04}``), records them into
+  ``web_vitals.lcp``, ... tagged with the page, and answers their ratings
+  (``good`` / ``needs-improvement`` / ``poor``).
 * ``rules.json`` alerts when a route's p95 over 30 s stays above 250 ms
   (warning) or 1 s (critical), and when half the requests of a route fail.
   A background evaluator checks the rules every ``PERF_APP_EVALUATE_EVERY``
@@ -147,6 +151,16 @@ def create_app(monitor: perf_core.Monitor | None = None,
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(monitor.export_prometheus(),
                                  media_type=perf_core.CONTENT_TYPES["prometheus"])
+
+    @app.post("/vitals")
+    def vitals(payload: dict[str, float | None], page: str = "/") -> dict[str, str]:
+        # The core checks the names and values: all are recorded or none.
+        # `page` comes from the client; the monitor's max_series_per_metric
+        # bounds the series it can create.
+        try:
+            return monitor.record_web_vitals(payload, page=page)
+        except perf_core.PerfError as err:
+            raise HTTPException(status_code=422, detail=str(err)) from None
 
     @app.get("/perf")
     def perf() -> dict[str, Any]:

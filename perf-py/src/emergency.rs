@@ -3,9 +3,8 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use perf_core::{Monitor, SubscriptionId};
+use perf_core::{EmergencyConfig, Monitor, SubscriptionId};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use crate::callbacks::Callback;
 use crate::convert::{document, json_loads};
@@ -59,23 +58,22 @@ impl PyEmergency {
     }
 
     /// Replaces the configuration: `config` is the `emergency` section of
-    /// a rules document (a dict or JSON str).
+    /// a rules document (a dict or JSON str), read by the core
+    /// (`EmergencyConfig::from_json`) and applied with
+    /// `Monitor::configure_emergency`.
     fn configure(&self, py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<()> {
         let section = document("config", config)?;
-        let doc = format!(r#"{{"version": 1, "emergency": {section}}}"#);
+        let config = EmergencyConfig::from_json(&section).py_err(py)?;
         let monitor = &self.monitor;
-        py.detach(|| monitor.load_rules(&doc)).py_err(py).map(drop)
+        py.detach(|| monitor.configure_emergency(config)).py_err(py)
     }
 
     /// The configuration in effect, as the `emergency` section of a rules
-    /// document (empty for the default).
+    /// document (settings at their defaults left out: `{}` for the
+    /// default).
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let monitor = &self.monitor;
-        let doc = json_loads(py, &py.detach(|| monitor.rules_json()))?;
-        match doc.cast::<PyDict>()?.get_item("emergency")? {
-            Some(section) => Ok(section),
-            None => Ok(PyDict::new(py).into_any()),
-        }
+        let e = self.monitor.emergency();
+        json_loads(py, &py.detach(|| e.config().to_json()))
     }
 
     /// Calls `callback(transition)` on every transition, in order, on the

@@ -3,7 +3,9 @@
 //! [`perf_core::PerfError`] variant (and of the binding's own argument
 //! checks) onto it.
 //!
-//! Invalid arguments raise classes that are also `ValueError` or
+//! Every exception of a core error carries the core's error code as
+//! `code` (`"invalid_rule"`, `"duplicate_rule"`: several codes share a
+//! class). Invalid arguments raise classes that are also `ValueError` or
 //! `TypeError`; lookups of things that do not exist are also `LookupError`;
 //! I/O failures are also `OSError`. Messages name the offending argument.
 
@@ -110,6 +112,11 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
         let namespace = PyDict::new(py);
         namespace.set_item("__module__", "perf_core")?;
         namespace.set_item("__doc__", doc)?;
+        if kind == Class::Perf {
+            // The core's error code (`ErrorCode::as_str`) of an error the
+            // core raised; None for the binding's own argument checks.
+            namespace.set_item("code", py.None())?;
+        }
         let class = type_.call1((name, PyTuple::new(py, bases)?, namespace))?;
         classes.push(class.cast_into::<PyType>()?.unbind());
     }
@@ -175,12 +182,22 @@ fn kind_of(err: &PerfError) -> Class {
 
 /// Converts a core error.
 pub(crate) fn to_py(py: Python<'_>, err: PerfError) -> PyErr {
-    new_err(py, kind_of(&err), err.to_string())
+    with_code(py, &err, err.to_string())
 }
 
 /// Converts a core error caused by the argument `arg`, naming it.
 pub(crate) fn for_arg(py: Python<'_>, arg: &str, err: PerfError) -> PyErr {
-    new_err(py, kind_of(&err), format!("{arg}: {err}"))
+    with_code(py, &err, format!("{arg}: {err}"))
+}
+
+/// The exception of the core error `err`, with `message` and the core's
+/// error code as its `code` attribute.
+fn with_code(py: Python<'_>, err: &PerfError, message: String) -> PyErr {
+    let exception = new_err(py, kind_of(err), message);
+    match exception.value(py).setattr("code", err.code().as_str()) {
+        Ok(()) => exception,
+        Err(failed) => failed,
+    }
 }
 
 /// Converts a core error of a call taking a value as `arg`: errors about

@@ -10,7 +10,8 @@
 //! * `fastcall` — allocation-free argument passing for `Monitor.record`
 //!   and `Monitor.timer`.
 //! * `monitor`, `handles`, `stats`, `rules`, `emergency`, `regression`,
-//!   `clock` — one Python class family each; `callbacks` runs Python
+//!   `server`, `clock` — one Python class family each; `web_vitals` reads
+//!   and rates Web Vitals; `callbacks` runs Python
 //!   callbacks from engine threads.
 
 mod callbacks;
@@ -25,7 +26,9 @@ mod monitor;
 mod records;
 mod regression;
 mod rules;
+mod server;
 mod stats;
+mod web_vitals;
 
 use pyo3::prelude::*;
 
@@ -49,9 +52,20 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<regression::PyBaseline>()?;
     module.add_class::<regression::PyPolicy>()?;
     module.add_class::<regression::PyRegressionReport>()?;
+    module.add_class::<server::PyMetricsServer>()?;
+    module.add_function(wrap_pyfunction!(web_vitals::py_rate_web_vitals, module)?)?;
+    // Private (for `str(SeriesKey)`): set, not added, to stay out of `__all__`.
+    module.setattr(
+        "_series_text",
+        wrap_pyfunction!(records::py_series_text, module)?,
+    )?;
     module.add_function(wrap_pyfunction!(regression::py_compare, module)?)?;
     module.add_function(wrap_pyfunction!(monitor::py_after_fork, module)?)?;
     module.add("CONTENT_TYPES", monitor::content_types(module.py())?)?;
+    module.add(
+        "DURATION_FIELDS",
+        pyo3::types::PyFrozenSet::new(module.py(), perf_core::RulesConfig::DURATION_FIELDS)?,
+    )?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

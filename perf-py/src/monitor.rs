@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perf_core::{
-    AlertId, GaugeMode, JsonExportOptions, Monitor, MonitorBuilder, Precision, RepeatIntervals,
-    Severity, SubscriptionId,
+    AlertId, GaugeMode, HdrOptions, JsonExportOptions, Monitor, MonitorBuilder, Precision,
+    RepeatIntervals, Severity, SubscriptionId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -18,11 +18,11 @@ use crate::clock::PyManualClock;
 use crate::convert::{count, duration, opt_duration, real, seconds, Tags};
 use crate::emergency::PyEmergency;
 use crate::errors::{invalid_argument, wrong_type, IntoPyResult};
-use crate::exposition::ExpositionOptions;
 use crate::handles::{PyCounter, PyGauge, PyHistogram, PyTimer};
 use crate::records;
 use crate::regression::{PyBaseline, PyPolicy};
 use crate::rules::{budget_arg, rule_arg, PyBudget, PyRule};
+use crate::server::{Limits, PyMetricsServer};
 use crate::stats::PyStats;
 
 /// The root object: creates and finds series (a name plus tags, given as
@@ -626,7 +626,7 @@ impl PyMonitor {
         py: Python<'_>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
-        let config = ExpositionOptions::from_kwargs("export_prometheus", options)?.config(py)?;
+        let config = crate::exposition::config(py, "export_prometheus", options)?;
         let m = &self.inner;
         Ok(py.detach(|| m.export_prometheus_with(&config)))
     }
@@ -639,7 +639,7 @@ impl PyMonitor {
         py: Python<'_>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
-        let config = ExpositionOptions::from_kwargs("export_openmetrics", options)?.config(py)?;
+        let config = crate::exposition::config(py, "export_openmetrics", options)?;
         let m = &self.inner;
         Ok(py.detach(|| m.export_openmetrics_with(&config)))
     }
@@ -668,40 +668,116 @@ impl PyMonitor {
     }
 
     /// The histogram `name{tags}` as base64 of a compressed HdrHistogram
-    /// V2 (`HISTF...`), values in thousandths of the unit.
-    #[pyo3(signature = (name, tags = None, /, **kwargs))]
+    /// V2 (`HISTF...`): values times `scale` (default 1000: thousandths of
+    /// the unit) as integers, with `significant_digits` (1 to 5, default 3).
+    #[pyo3(signature = (name, tags = None, /, *, scale = None, significant_digits = None, **kwargs))]
     fn export_hdr(
         &self,
         py: Python<'_>,
         name: &Bound<'_, PyAny>,
         tags: Option<&Bound<'_, PyAny>>,
+        scale: Option<&Bound<'_, PyAny>>,
+        significant_digits: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<String> {
         let name = crate::convert::name(name)?;
+        let options = hdr_options(scale, significant_digits)?;
         let tags = Tags::extract(tags, kwargs)?;
         let m = &self.inner;
-        tags.with(|t| py.detach(|| m.export_hdr(name, t)))?
+        tags.with(|t| py.detach(|| m.export_hdr_with(name, t, &options)))?
             .py_err(py)
     }
 
     /// Merges an HdrHistogram V2 string (as `export_hdr` and other
     /// HdrHistogram implementations write it) into the histogram
-    /// `name{tags}`; all or nothing.
-    #[pyo3(signature = (name, encoded, tags = None, /, **kwargs))]
+    /// `name{tags}`, each integer divided by `scale` (default 1000); all or
+    /// nothing.
+    #[pyo3(signature = (name, encoded, tags = None, /, *, scale = None, **kwargs))]
     fn import_hdr(
         &self,
         py: Python<'_>,
         name: &Bound<'_, PyAny>,
         encoded: &Bound<'_, PyAny>,
         tags: Option<&Bound<'_, PyAny>>,
+        scale: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let encoded = crate::convert::text("encoded", encoded)?;
         let name = crate::convert::name(name)?;
+        let options = hdr_options(scale, None)?;
         let tags = Tags::extract(tags, kwargs)?;
         let m = &self.inner;
-        tags.with(|t| py.detach(|| m.import_hdr(name, t, encoded)))?
+        tags.with(|t| py.detach(|| m.import_hdr_with(name, t, encoded, &options)))?
             .map_err(|err| crate::errors::for_value(py, "encoded", err))
+    }
+
+    /// Records Web Vitals given as a mapping (`{"lcp": 1800, "inp": 120,
+    /// "cls": 0.02, "fcp": ..., "ttfb": ..., "fid": ...}`, ms; CLS
+    /// unitless; any subset) into `web_vitals.lcp`, ... with the tags, and
+    /// returns each one's rating (`good`, `needs-improvement`, `poor`).
+    /// All or nothing: an invalid value raises and records nothing.
+    #[pyo3(signature = (vitals, tags = None, /, **kwargs))]
+    fn record_web_vitals<'py>(
+        &self,
+        py: Python<'py>,
+        vitals: &Bound<'py, PyAny>,
+        tags: Option<&Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let vitals = crate::web_vitals::vitals(vitals)?;
+        let tags = Tags::extract(tags, kwargs)?;
+        let m = &self.inner;
+        let ratings = tags
+            .with(|t| py.detach(|| m.record_web_vitals(&vitals, t)))?
+            .map_err(|err| crate::errors::for_value(py, "vitals", err))?;
+        crate::web_vitals::ratings(py, &ratings)
+    }
+
+    /// Serves `GET /metrics` (Prometheus text; OpenMetrics when the
+    /// scraper's `Accept` asks for it) on `addr` from a thread of the core,
+    /// until the returned `MetricsServer` is closed. Limits (keyword):
+    /// `connection_limit`, `header_read_timeout` and `write_timeout`
+    /// (seconds), `max_request_line` and `max_head` (bytes); other keywords
+    /// are the exposition options of `export_prometheus`.
+    #[pyo3(
+        signature = (
+        addr = None,
+        *,
+        connection_limit = None,
+        header_read_timeout = None,
+        write_timeout = None,
+        max_request_line = None,
+        max_head = None,
+        **options
+    ),
+        text_signature = "($self, addr='127.0.0.1:0', *, connection_limit=None, \
+                          header_read_timeout=None, write_timeout=None, max_request_line=None, \
+                          max_head=None, **options)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn serve_metrics(
+        &self,
+        py: Python<'_>,
+        addr: Option<&Bound<'_, PyAny>>,
+        connection_limit: Option<&Bound<'_, PyAny>>,
+        header_read_timeout: Option<&Bound<'_, PyAny>>,
+        write_timeout: Option<&Bound<'_, PyAny>>,
+        max_request_line: Option<&Bound<'_, PyAny>>,
+        max_head: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyMetricsServer> {
+        let addr = match addr.filter(|a| !a.is_none()) {
+            Some(addr) => crate::convert::text("addr", addr)?,
+            None => "127.0.0.1:0",
+        };
+        let limits = Limits {
+            connection_limit,
+            header_read_timeout,
+            write_timeout,
+            max_request_line,
+            max_head,
+        };
+        crate::server::serve(py, &self.inner, addr, &limits, options)
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -760,6 +836,23 @@ impl PyEvaluator {
         self.stop(py);
         false
     }
+}
+
+/// The HdrHistogram options given (None: the core's defaults), checked by
+/// the core when used.
+fn hdr_options(
+    scale: Option<&Bound<'_, PyAny>>,
+    significant_digits: Option<&Bound<'_, PyAny>>,
+) -> PyResult<HdrOptions> {
+    let mut options = HdrOptions::new();
+    if let Some(scale) = scale.filter(|v| !v.is_none()) {
+        options = options.scale(real("scale", scale)?);
+    }
+    if let Some(digits) = significant_digits.filter(|v| !v.is_none()) {
+        let digits = count("significant_digits", digits)?;
+        options = options.significant_digits(u8::try_from(digits).unwrap_or(u8::MAX));
+    }
+    Ok(options)
 }
 
 /// `{format name: Content-Type}` of every export format, from the core.

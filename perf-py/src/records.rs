@@ -87,6 +87,29 @@ pub(crate) fn series_key<'py>(py: Python<'py>, key: &SeriesKey) -> PyResult<Boun
         .build()
 }
 
+/// `str(SeriesKey(name, tags))`: the key as the core prints a
+/// [`SeriesKey`] (`name{k="v",...}`, tags sorted, `\\` and `"` in values
+/// escaped). The key is built through its public JSON form
+/// (`{"name": ..., "tags": [[k, v], ...]}`).
+#[pyfunction(name = "_series_text")]
+pub(crate) fn py_series_text(
+    name: &Bound<'_, PyAny>,
+    tags: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let py = name.py();
+    let name = crate::convert::text("name", name)?;
+    let tags = crate::convert::Tags::from_mapping(tags)?;
+    let pairs = tags.with(|t| {
+        t.iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect::<Vec<_>>()
+    })?;
+    let json = serde_json::json!({"name": name, "tags": pairs});
+    let key: SeriesKey = serde_json::from_value(json)
+        .map_err(|err| crate::errors::invalid_argument(py, "key", err))?;
+    Ok(key.to_string())
+}
+
 /// `SeriesInfo(name, tags, kind)`.
 pub(crate) fn series_info<'py>(py: Python<'py>, info: &SeriesInfo) -> PyResult<Bound<'py, PyAny>> {
     Fields::new(py, "SeriesInfo")

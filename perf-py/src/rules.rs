@@ -1,54 +1,15 @@
-//! `Rule` and `Budget` objects. Both are built from the one JSON schema of
-//! rules documents (`docs/rules.md`), so an object, a dict and a document
-//! loaded from a file mean exactly the same thing and fail with the same
-//! messages.
+//! `Rule` and `Budget` objects. Both are read and written by the core as
+//! one item of the rules-document schema (`docs/rules.md`:
+//! `Rule::from_json` / `to_json`, `Budget::from_json` / `to_json`), so an
+//! object, a dict and a document loaded from a file mean exactly the same
+//! thing and fail with the same messages.
 
-use perf_core::{Budget, PerfError, Rule, RulesConfig};
+use perf_core::{Budget, Rule};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use crate::convert::{document, json_loads};
-use crate::errors::{new_err, Class, IntoPyResult};
-
-/// Which list of a rules document an object lives in.
-#[derive(Clone, Copy)]
-enum Section {
-    Rules,
-    Budgets,
-}
-
-impl Section {
-    fn key(self) -> &'static str {
-        match self {
-            Section::Rules => "rules",
-            Section::Budgets => "budgets",
-        }
-    }
-}
-
-/// Parses one rule or budget (`item`, JSON) as the only item of its
-/// section of a rules document. Errors name the field without the
-/// document's `rules[0].` prefix.
-fn parse_item(py: Python<'_>, section: Section, item: &str) -> PyResult<(Vec<Rule>, Vec<Budget>)> {
-    let key = section.key();
-    let doc = format!(r#"{{"version": 1, "{key}": [{item}]}}"#);
-    let prefix = format!("{key}[0]");
-    RulesConfig::from_json(&doc)
-        .and_then(RulesConfig::into_parts)
-        .map_err(|err| match err {
-            PerfError::InvalidRulesJson { path, reason } => {
-                let field = path.strip_prefix(&prefix).unwrap_or(&path);
-                let field = field.trim_start_matches('.');
-                let field = if field.is_empty() { "." } else { field };
-                new_err(
-                    py,
-                    Class::InvalidRule,
-                    format!("invalid {} field {field}: {reason}", &key[..key.len() - 1]),
-                )
-            }
-            other => crate::errors::to_py(py, other),
-        })
-}
+use crate::errors::IntoPyResult;
 
 /// `{name, metric, **fields}` as a dict.
 fn with_fields<'py>(
@@ -66,11 +27,6 @@ fn with_fields<'py>(
     Ok(dict)
 }
 
-/// Item `index` of `section` of a rules document, as a dict.
-fn item_dict<'py>(py: Python<'py>, doc: &str, section: Section) -> PyResult<Bound<'py, PyAny>> {
-    json_loads(py, doc)?.get_item(section.key())?.get_item(0)
-}
-
 /// An alerting rule: a statistic of a metric against a ladder of
 /// thresholds. Built like one entry of `rules` in a rules document:
 /// `Rule("slow", "http.server.duration", stat="p95", threshold=500, for_="1m")`
@@ -81,11 +37,10 @@ pub(crate) struct PyRule {
 }
 
 impl PyRule {
+    /// Reads (and checks, once) a rule given as a dict or JSON str.
     fn parse(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
         let json = document("rule", value)?;
-        let (mut rules, _) = parse_item(py, Section::Rules, &json)?;
-        let inner = rules.pop().expect("a document with one rule has one rule");
-        inner.validate().py_err(py)?;
+        let inner = Rule::from_json(&json).py_err(py)?;
         Ok(PyRule { inner })
     }
 }
@@ -126,8 +81,7 @@ impl PyRule {
 
     /// The rule in the rules-document schema.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let doc = RulesConfig::from_parts(std::slice::from_ref(&self.inner), &[]).to_json();
-        item_dict(py, &doc, Section::Rules)
+        json_loads(py, &self.inner.to_json())
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -150,13 +104,10 @@ pub(crate) struct PyBudget {
 }
 
 impl PyBudget {
+    /// Reads (and checks, once) a budget given as a dict or JSON str.
     fn parse(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
         let json = document("budget", value)?;
-        let (_, mut budgets) = parse_item(py, Section::Budgets, &json)?;
-        let inner = budgets
-            .pop()
-            .expect("a document with one budget has one budget");
-        inner.validate().py_err(py)?;
+        let inner = Budget::from_json(&json).py_err(py)?;
         Ok(PyBudget { inner })
     }
 }
@@ -227,8 +178,7 @@ impl PyBudget {
 
     /// The budget in the rules-document schema.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let doc = RulesConfig::from_parts(&[], std::slice::from_ref(&self.inner)).to_json();
-        item_dict(py, &doc, Section::Budgets)
+        json_loads(py, &self.inner.to_json())
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {

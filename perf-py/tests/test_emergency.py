@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+import perf_core
+
 from perf_core import EmergencyTransition, ManualClock, Monitor, Rule
 
 TRIGGER = {"name": "slow-api", "metric": "api.latency", "stat": "p95", "threshold": 1000,
@@ -88,3 +90,20 @@ def test_raising_listener_is_isolated(monitor: Monitor, caplog: pytest.LogCaptur
     monitor.emergency.deactivate("y")
     assert monitor.flush_notifications()
     assert calls == ["activated", "deactivated"] and monitor.callback_errors == 1
+
+
+def test_config_is_the_core_section(monitor: Monitor) -> None:
+    assert monitor.emergency.config() == {}
+    monitor.emergency.configure('{"min_dwell": "5m", "clear_for": "2m"}')
+    assert monitor.emergency.config() == {"clear_for": "2m", "min_dwell": "5m"}
+    # The section alone: the monitor's rules and budgets are untouched.
+    monitor.add_rule(Rule("slow", "api.latency", stat="p95", threshold=500))
+    monitor.emergency.configure({"triggers": [{"rule": "slow"}]})
+    assert monitor.emergency.config() == {"triggers": [{"rule": "slow"}]}
+    assert [r.name for r in monitor.rules()] == ["slow"]
+    # A failed configure keeps the configuration in effect.
+    with pytest.raises(perf_core.InvalidConfigError, match=r"triggers\[0\]\.rule"):
+        monitor.emergency.configure({"triggers": [{"rule": "nope"}]})
+    assert monitor.emergency.config() == {"triggers": [{"rule": "slow"}]}
+    monitor.emergency.configure({})
+    assert monitor.emergency.config() == {}

@@ -216,16 +216,27 @@ def test_bad_rule_documents(monitor: Monitor) -> None:
 
 
 def test_bad_rule_and_budget_objects(monitor: Monitor) -> None:
-    raises(perf_core.InvalidRuleError, "invalid rule field levels: is required",
+    # The core's messages (Rule/Budget::from_json): the rule's name once it
+    # is known, then the field as the item spells it.
+    raises(perf_core.InvalidRuleError, 'invalid rule "r": levels: is required',
            lambda: perf_core.Rule("r", "m", stat="p95"))
-    raises(perf_core.InvalidRuleError, "invalid rule field bogus: unknown field",
+    raises(perf_core.InvalidRuleError, "bogus: unknown field `bogus`",
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, bogus=2))
-    raises(perf_core.InvalidRuleError, "invalid rule field for",
+    raises(perf_core.InvalidRuleError, "for: invalid type: integer `-5`",
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, for_=-5))
-    raises(perf_core.InvalidRuleError, "invalid rule field op",
+    raises(perf_core.InvalidRuleError, 'op: unknown operator "~"',
            lambda: perf_core.Rule("r", "m", stat="p95", threshold=1, op="~"))
-    raises(perf_core.InvalidRuleError, "invalid budget field items: is required",
+    raises(perf_core.InvalidRuleError, r'invalid rule "r": levels\[1\]\.clear: must be at or below',
+           lambda: perf_core.Rule("r", "m", stat="p95", levels=[
+               {"severity": "critical", "threshold": 9},
+               {"severity": "warning", "threshold": 5, "clear": 7}]))
+    raises(perf_core.InvalidRuleError, r"\.: a rule is a JSON object",
+           lambda: perf_core.Rule.from_dict("[1]"))
+    raises(perf_core.InvalidRuleError, 'invalid rule "b": items: is required',
            lambda: perf_core.Budget("b"))
+    raises(perf_core.InvalidRuleError, r'"api": items\[0\]\.poor: must be at or above good',
+           lambda: perf_core.Budget("api", items=[
+               {"metric": "lat", "stat": "p95", "good": 300, "poor": 100}]))
     raises(perf_core.ArgumentTypeError, "rule must be a Rule or a dict, got int",
            lambda: monitor.add_rule(5))  # type: ignore[arg-type]
     raises(perf_core.ArgumentTypeError, "budget must be a Budget or a dict",
@@ -252,8 +263,15 @@ def test_bad_alert_ids_and_callbacks(monitor: Monitor) -> None:
 def test_bad_emergency_input(monitor: Monitor) -> None:
     raises(perf_core.InvalidConfigError, "reason: .*must not be blank",
            lambda: monitor.emergency.activate("  "))
-    raises(perf_core.InvalidRuleError, r"emergency\.triggers\[0\]\.rule",
+    # The section is read on its own (EmergencyConfig::from_json) and
+    # applied with configure_emergency: fields are named within it.
+    raises(perf_core.InvalidConfigError,
+           r'invalid emergency configuration: triggers\[0\]\.rule: no rule named "nope"',
            lambda: monitor.emergency.configure({"triggers": [{"rule": "nope"}]}))
+    raises(perf_core.InvalidConfigError, r"triggers\[0\]\.threshold: is required",
+           lambda: monitor.emergency.configure({"triggers": [{"metric": "m", "stat": "p95"}]}))
+    raises(perf_core.InvalidConfigError, "bogus: unknown field",
+           lambda: monitor.emergency.configure('{"bogus": 1}'))
     assert not monitor.emergency.is_active()
 
 
@@ -349,3 +367,28 @@ def test_error_messages_quote_a_short_prefix_of_huge_input() -> None:
         monitor.record("9" + "a" * (1 << 20), 1.0)
     assert len(str(caught.value)) < 300
     assert "1048577 bytes in all" in str(caught.value)
+
+
+def test_core_errors_carry_the_core_error_code(monitor: Monitor) -> None:
+    # Several codes share a class; `code` tells them apart.
+    rule = perf_core.Rule("dup", "m", stat="p95", threshold=1)
+    monitor.add_rule(rule)
+    codes: list[tuple[str, Callable[[], object]]] = [
+        ("duplicate_rule", lambda: monitor.add_rule(rule)),
+        ("invalid_rule", lambda: perf_core.Rule("r", "m", stat="p95")),
+        ("invalid_rules_json", lambda: monitor.load_rules("{")),
+        ("invalid_percentile", lambda: monitor.stats("h").percentile(101)),
+        ("invalid_value", lambda: monitor.record("h", -1.0)),
+        ("unknown_series", lambda: monitor.stats("nope")),
+        ("invalid_emergency", lambda: monitor.emergency.configure({"bogus": 1})),
+    ]
+    monitor.record("h", 1.0)
+    for code, call in codes:
+        with pytest.raises(perf_core.PerfError) as caught:
+            call()
+        assert caught.value.code == code, (code, caught.value)
+    # The binding's own argument checks have no core code.
+    with pytest.raises(perf_core.ArgumentTypeError) as wrong:
+        monitor.record("h", "x")  # type: ignore[arg-type]
+    assert wrong.value.code is None
+    assert perf_core.PerfError("by hand").code is None

@@ -77,6 +77,28 @@ def test_hdr_export_decodes_with_the_hdrhistogram_package_and_merges() -> None:
     assert abs(other.stats("from.python").p50 - 2.0) <= 0.02
 
 
+def test_hdr_options_scale_and_significant_digits() -> None:
+    m = Monitor()
+    m.record("payload.bytes", 1_500.0, kind="json")
+    # scale=1: whole units, as Node's exportHdr(name, tags, {scale: 1}).
+    whole = m.export_hdr("payload.bytes", kind="json", scale=1, significant_digits=2)
+    assert HdrHistogram.decode(whole).get_max_value() == pytest.approx(1_500, rel=0.01)
+    assert whole != m.export_hdr("payload.bytes", {"kind": "json"})
+    # Importing with the same scale gives the values back.
+    other = Monitor()
+    other.import_hdr("payload.bytes", whole, scale=1, kind="json")
+    assert other.stats("payload.bytes", kind="json").max == pytest.approx(1_500, rel=0.01)
+    # A tag named like an option goes in the positional mapping.
+    m.record("q", 2.0, {"scale": "x"})
+    assert m.export_hdr("q", {"scale": "x"}, scale=1e6).startswith("HISTF")
+    with pytest.raises(perf_core.InvalidValueError, match="significant"):
+        m.export_hdr("payload.bytes", kind="json", significant_digits=9)
+    with pytest.raises(perf_core.InvalidValueError, match="scale"):
+        other.import_hdr("payload.bytes", whole, scale=0, kind="json")
+    with pytest.raises(perf_core.ArgumentTypeError, match="scale must be a real number"):
+        m.export_hdr("payload.bytes", scale="big")  # type: ignore[arg-type]
+
+
 def test_exposition_options() -> None:
     m = Monitor()
     m.record("http.duration", 12.0, route="/")
@@ -102,13 +124,16 @@ def test_bad_exposition_options() -> None:
     m = Monitor()
     bad: Any = 5
     cases: list[tuple[type[Exception], str, Callable[[], object]]] = [
-        (perf_core.InvalidTagError, 'global_labels: invalid tag "le"',
+        # The core's messages (ExpositionOptions::config), unchanged.
+        (perf_core.InvalidTagError, '^invalid tag "le": key is reserved',
          lambda: m.export_prometheus(global_labels={"le": "x"})),
-        (perf_core.InvalidConfigError, "buckets: .*increasing",
+        (perf_core.InvalidConfigError, "^invalid configuration: buckets: .*increasing",
          lambda: m.export_prometheus(buckets={"h": [5, 1]})),
-        (perf_core.InvalidConfigError, "default_summary: .*within \\[0, 1\\]",
+        (perf_core.InvalidConfigError, "^invalid configuration: default_summary: .*within \\[0, 1\\]",
          lambda: m.export_openmetrics(default_summary=[2.0])),
-        (perf_core.InvalidConfigError, "units: ", lambda: m.export_prometheus(units={"x": "a b"})),
+        (perf_core.InvalidConfigError, "^invalid configuration: units: ", lambda: m.export_prometheus(units={"x": "a b"})),
+        (perf_core.ArgumentTypeError, 'serve_metrics\\(\\) got an unexpected keyword argument "bogus"',
+         lambda: m.serve_metrics(bogus=1)),  # type: ignore[call-arg]
         (perf_core.ArgumentTypeError, 'unexpected keyword argument "bogus"',
          lambda: m.export_prometheus(bogus=1)),  # type: ignore[call-arg]
         (perf_core.ArgumentTypeError, "global_labels must be a dict of str to str, got int",
@@ -117,6 +142,13 @@ def test_bad_exposition_options() -> None:
     for exc, match, call in cases:
         with pytest.raises(exc, match=match):
             call()
+
+
+def test_exposition_options_given_as_none_are_left_out() -> None:
+    m = Monitor()
+    m.record("h", 12.0)
+    assert m.export_prometheus(global_labels=None, buckets=None,
+                               default_summary=None) == m.export_prometheus()
 
 
 def test_export_by_format_name_and_content_types(monitor: Monitor) -> None:

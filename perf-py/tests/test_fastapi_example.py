@@ -1,8 +1,9 @@
 """The FastAPI example (examples/python/fastapi_service.py) served by
 uvicorn in its own process on a loopback socket, under bounded real HTTP
 load from threads: checks the recorded counts and percentiles through
-/perf, the Prometheus exposition through /metrics, and that the
-slow-route rule fires for the slow route only."""
+/perf, the Prometheus exposition through /metrics, that the
+slow-route rule fires for the slow route only, and Web Vitals through
+/vitals."""
 
 from __future__ import annotations
 
@@ -138,3 +139,17 @@ def test_counts_percentiles_metrics_and_alerts(server: str) -> None:
     inf = re.search(r'http_server_duration_bucket\{method="GET",route="/search",status="200",'
                     r'le="\+Inf"\} (\d+)', text)
     assert inf is not None and int(inf.group(1)) == SLOW_REQUESTS
+
+
+def test_web_vitals_are_recorded_and_rated(server: str) -> None:
+    answer = httpx.post(f"{server}/vitals", params={"page": "/checkout"},
+                        json={"lcp": 3100, "inp": 80, "cls": None})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"lcp": "needs-improvement", "inp": "good"}
+    bad = httpx.post(f"{server}/vitals", json={"lcp": 1000, "inp": -1})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("vitals: ")
+    unknown = httpx.post(f"{server}/vitals", json={"lpc": 1000})
+    assert unknown.status_code == 422 and "unknown Web Vital" in unknown.json()["detail"]
+    text = httpx.get(f"{server}/metrics").text
+    assert 'web_vitals_lcp_count{page="/checkout"} 1\n' in text
+    assert 'web_vitals_lcp_count{page="/"} 0\n' in text  # all or nothing

@@ -224,6 +224,19 @@ def test_series_lists_every_series_sorted(monitor: Monitor) -> None:
     assert infos[0].to_dict() == {"name": "a.lat", "tags": {"route": "/x"}, "kind": "histogram"}
 
 
+def test_series_keys_print_as_the_core_prints_them(monitor: Monitor) -> None:
+    tags = {"t": "x,y=}", "k": 'a"b\\c'}
+    assert str(perf_core.SeriesKey("lat", tags)) == 'lat{k="a\\"b\\\\c",t="x,y=}"}'
+    assert str(perf_core.SeriesKey("lat", {})) == "lat"
+    # The same text as the core's own reports (Rust's SeriesKey Display).
+    monitor.record("lat", 5.0, tags)
+    monitor.add_budget(perf_core.Budget("b", metric="lat", limits={"p95": 1}))
+    report = monitor.budget_report()
+    key = report.rows[0].series
+    assert key is not None and str(key) in report.text
+    assert str(key) == str(perf_core.SeriesKey("lat", tags))
+
+
 def test_monitor_options(clock: ManualClock) -> None:
     m = Monitor(clock=clock, precision=9, max_series_per_metric=2,
                 window_interval=timedelta(seconds=2), window_retention=120,

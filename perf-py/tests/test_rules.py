@@ -51,6 +51,49 @@ def test_budget_objects_and_presets() -> None:
     assert "Budget(" in repr(custom)
 
 
+def test_rule_and_budget_dicts_are_the_core_items() -> None:
+    # to_dict() is the core's Rule/Budget::to_json (settings at their
+    # defaults left out, the shorthand threshold written as levels).
+    rule = Rule("slow", "lat", stat="p999", threshold=5, for_=60)
+    assert rule.to_dict() == {"name": "slow", "metric": "lat", "stat": "p99.9",
+                              "levels": [{"severity": "warning", "threshold": 5.0}],
+                              "for": "1m"}
+    budget = Budget("b", metric="lat", limits={"p95": 300}, alerts={})
+    assert budget.to_dict() == {"name": "b", "items": [
+        {"metric": "lat", "stat": "p95", "good": 300.0}], "alerts": {}}
+    assert Budget.from_dict(json.dumps(budget.to_dict())) == budget
+    # One item, not a document: a document's keys are unknown fields.
+    with pytest.raises(perf_core.InvalidRuleError, match="version: unknown field"):
+        Rule.from_dict({"version": 1, "rules": []})
+
+
+def test_durations_fields_come_from_the_core() -> None:
+    from perf_core import _config, _native
+
+    assert _config.DURATION_FIELDS is _native.DURATION_FIELDS
+    assert perf_core.DURATION_FIELDS == frozenset(
+        {"window", "for", "clear_for", "min_dwell", "flap_window", "max_dwell",
+         "evaluate_every"})
+    emergency = json.loads(_config.dumps({"evaluate_every": 2, "threshold": 2}))
+    assert emergency == {"evaluate_every": "2000000000ns", "threshold": 2}
+
+
+def test_rules_lists_what_the_core_lists(monitor: Monitor) -> None:
+    # Rust's Monitor::rules(): the rules added, then those a budget with
+    # `alerts` generates (named budget:<budget>:<metric>:<stat>).
+    monitor.add_rule(slow_rule())
+    monitor.add_budget(Budget.api_latency("api", "api.latency", 50, 150, 300).with_alerts())
+    monitor.add_budget(Budget.web_vitals())  # no alerts: no rules
+    assert [r.name for r in monitor.rules()] == [
+        "slow", "budget:api:api.latency:p50", "budget:api:api.latency:p95",
+        "budget:api:api.latency:p99"]
+    assert all(r.metric == "api.latency" for r in monitor.rules())
+    # A rules document lists the rules written, not the generated ones.
+    assert [r["name"] for r in json.loads(monitor.rules_json())["rules"]] == ["slow"]
+    monitor.remove_budget("api")
+    assert [r.name for r in monitor.rules()] == ["slow"]
+
+
 def test_add_list_remove_rules_and_budgets(monitor: Monitor) -> None:
     monitor.add_rule(slow_rule())
     monitor.add_rule({"name": "errors", "metric": "http.errors", "stat": "ratio",
@@ -319,5 +362,5 @@ def test_durations_in_documents_accept_strings_seconds_and_timedeltas() -> None:
     d = rule.to_dict()
     assert (d["window"], d["for"], d["clear_for"]) == ("1m 30s", "2m", "500ms")
     assert d["repeat"] == {"warning": "2h", "critical": "10m"}
-    with pytest.raises(perf_core.InvalidRuleError, match="invalid rule field window"):
+    with pytest.raises(perf_core.InvalidRuleError, match='invalid rule "": window: expected value'):
         slow_rule(window=float("nan"))

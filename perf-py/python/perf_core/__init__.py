@@ -28,6 +28,7 @@ from typing import Any, Optional, TypeVar, Union, cast
 from perf_core import _native
 from perf_core._native import (
     CONTENT_TYPES,
+    DURATION_FIELDS,
     ArgumentTypeError,
     Baseline,
     Budget,
@@ -46,6 +47,7 @@ from perf_core._native import (
     InvalidWindowError,
     KindMismatchError,
     ManualClock,
+    MetricsServer,
     PerfError,
     PerfIOError,
     Policy,
@@ -58,6 +60,7 @@ from perf_core._native import (
     UnknownSeriesError,
     WindowsDisabledError,
     compare,
+    rate_web_vitals,
 )
 from perf_core._records import (
     Alert,
@@ -145,6 +148,7 @@ if hasattr(os, "register_at_fork"):
 
 __all__ = [
     "CONTENT_TYPES",
+    "DURATION_FIELDS",
     "Alert",
     "AlertEvent",
     "ArgumentTypeError",
@@ -170,6 +174,7 @@ __all__ = [
     "InvalidWindowError",
     "KindMismatchError",
     "ManualClock",
+    "MetricsServer",
     "Monitor",
     "MultiprocessStatus",
     "PerfError",
@@ -188,4 +193,5 @@ __all__ = [
     "UnknownSeriesError",
     "WindowsDisabledError",
     "compare",
+    "rate_web_vitals",
 ]

@@ -2,7 +2,8 @@
 
 ``dumps`` turns a dict (a rules document, or one rule, budget or emergency
 section) into the JSON the engine reads: durations given as seconds or
-``datetime.timedelta`` become duration strings, ``for_`` becomes ``for``
+``datetime.timedelta`` become duration strings (in the fields the core
+names, ``DURATION_FIELDS``, and in ``repeat`` objects), ``for_`` becomes ``for``
 (``for`` is a Python keyword), and ``Rule`` / ``Budget`` objects become
 their dicts. Everything else is passed through unchanged for the engine
 to check.
@@ -15,10 +16,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-#: Fields whose values are durations.
-DURATION_FIELDS = frozenset(
-    {"window", "for", "clear_for", "min_dwell", "flap_window", "max_dwell", "evaluate_every"}
-)
+from perf_core._native import DURATION_FIELDS as DURATION_FIELDS
+
+# ``DURATION_FIELDS`` (the fields whose values are durations, wherever they
+# appear) is the core's list, ``RulesConfig::DURATION_FIELDS``; the values
+# of every ``repeat`` object are durations too.
 
 
 def _duration(value: Any) -> Any:

@@ -22,8 +22,10 @@ from perf_core._records import (
 
 __version__: str
 CONTENT_TYPES: dict[str, str]
+DURATION_FIELDS: frozenset[str]
 __all__ = [
     "CONTENT_TYPES",
+    "DURATION_FIELDS",
     "PerfError",
     "InvalidArgumentError",
     "ArgumentTypeError",
@@ -54,7 +56,9 @@ __all__ = [
     "Baseline",
     "Policy",
     "RegressionReport",
+    "MetricsServer",
     "compare",
+    "rate_web_vitals",
     "after_fork",
     "__version__",
 ]
@@ -64,8 +68,11 @@ _Tags = Optional[Mapping[str, str]]
 _Document = Union[str, Mapping[str, Any]]
 _Path = Union[str, PathLike[str]]
 _GaugeMode = Literal["sum", "max", "min", "latest", "per_process"]
+_WebVitals = Mapping[str, Optional[float]]
 
-class PerfError(Exception): ...
+class PerfError(Exception):
+    code: Optional[str]
+
 class InvalidArgumentError(PerfError, ValueError): ...
 class ArgumentTypeError(PerfError, TypeError): ...
 class InvalidNameError(InvalidArgumentError): ...
@@ -304,6 +311,31 @@ class RegressionReport:
 def compare(
     baseline: Baseline, current: Baseline, policy: Optional[Policy] = None
 ) -> RegressionReport: ...
+def rate_web_vitals(vitals: _WebVitals) -> dict[str, str]: ...
+def _series_text(name: str, tags: Optional[Mapping[str, str]]) -> str: ...
+
+@final
+class MetricsServer:
+    """A running ``/metrics`` endpoint; a context manager that closes it."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
 
 @disjoint_base
 class Monitor:
@@ -406,10 +438,46 @@ class Monitor:
     def export_json(self, *, histograms: bool = False) -> str: ...
     def export(self, format: str) -> str: ...
     def export_csv(self) -> str: ...
-    def export_hdr(self, name: str, tags: _Tags = None, /, **kwargs: str) -> str: ...
+    def export_hdr(
+        self,
+        name: str,
+        tags: _Tags = None,
+        /,
+        *,
+        scale: Optional[float] = None,
+        significant_digits: Optional[int] = None,
+        **kwargs: str,
+    ) -> str: ...
     def import_hdr(
-        self, name: str, encoded: str, tags: _Tags = None, /, **kwargs: str
+        self,
+        name: str,
+        encoded: str,
+        tags: _Tags = None,
+        /,
+        *,
+        scale: Optional[float] = None,
+        **kwargs: str,
     ) -> None: ...
+    def record_web_vitals(
+        self, vitals: _WebVitals, tags: _Tags = None, /, **kwargs: str
+    ) -> dict[str, str]: ...
+    def serve_metrics(
+        self,
+        addr: str = "127.0.0.1:0",
+        *,
+        connection_limit: Optional[int] = None,
+        header_read_timeout: Optional[_Seconds] = None,
+        write_timeout: Optional[_Seconds] = None,
+        max_request_line: Optional[int] = None,
+        max_head: Optional[int] = None,
+        global_labels: Optional[Mapping[str, str]] = ...,
+        help: Optional[Mapping[str, str]] = ...,
+        units: Optional[Mapping[str, str]] = ...,
+        buckets: Optional[Mapping[str, Sequence[float]]] = ...,
+        summaries: Optional[Mapping[str, Sequence[float]]] = ...,
+        default_buckets: Optional[Sequence[float]] = ...,
+        default_summary: Optional[Sequence[float]] = ...,
+    ) -> MetricsServer: ...
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

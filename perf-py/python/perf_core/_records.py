@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from perf_core import _native
+
 
 class _Record:
     """Adds ``to_dict()`` to a dataclass."""
@@ -23,16 +25,15 @@ class _Record:
 
 @dataclass(frozen=True, slots=True)
 class SeriesKey(_Record):
-    """A series' identity: a metric name and its tags."""
+    """A series' identity: a metric name and its tags. ``str()`` prints it
+    as the core does in every language: ``name{k="v",...}``, tags sorted by
+    key, ``\\`` and ``"`` in values escaped."""
 
     name: str
     tags: dict[str, str]
 
     def __str__(self) -> str:
-        if not self.tags:
-            return self.name
-        inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.tags.items()))
-        return f"{self.name}{{{inner}}}"
+        return _native._series_text(self.name, self.tags)
 
 
 @dataclass(frozen=True, slots=True)
