@@ -180,6 +180,23 @@ impl SeriesKey {
         }
     }
 
+    /// The key of the series `name{tags}`, checked as a monitor checks it
+    /// ([`validate_name`], [`validate_tags`]); tags in any order. For
+    /// printing and comparing keys outside a monitor.
+    ///
+    /// ```
+    /// use perf_core::SeriesKey;
+    /// let key = SeriesKey::from_parts("http.requests", &[("route", "/a\"b"), ("method", "GET")])?;
+    /// assert_eq!(key.to_string(), r#"http.requests{method="GET",route="/a\"b"}"#);
+    /// assert!(SeriesKey::from_parts("", &[]).is_err());
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn from_parts(name: &str, tags: &[Tag<'_>]) -> Result<SeriesKey> {
+        validate_name(name)?;
+        validate_tags(tags)?;
+        Ok(SeriesKey::detached(name, tags))
+    }
+
     /// A key outside any registry (read back from a file): its index hash
     /// is 0, which only a registry uses.
     pub(crate) fn detached(name: &str, tags: &[Tag<'_>]) -> Self {

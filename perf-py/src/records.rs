@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use crate::convert::{seconds, tags_dict};
+use crate::errors::IntoPyResult;
 
 /// Keyword arguments for one record class.
 struct Fields<'py> {
@@ -89,8 +90,7 @@ pub(crate) fn series_key<'py>(py: Python<'py>, key: &SeriesKey) -> PyResult<Boun
 
 /// `str(SeriesKey(name, tags))`: the key as the core prints a
 /// [`SeriesKey`] (`name{k="v",...}`, tags sorted, `\\` and `"` in values
-/// escaped). The key is built through its public JSON form
-/// (`{"name": ..., "tags": [[k, v], ...]}`).
+/// escaped), checked as a monitor checks names and tags.
 #[pyfunction(name = "_series_text")]
 pub(crate) fn py_series_text(
     name: &Bound<'_, PyAny>,
@@ -99,15 +99,8 @@ pub(crate) fn py_series_text(
     let py = name.py();
     let name = crate::convert::text("name", name)?;
     let tags = crate::convert::Tags::from_mapping(tags)?;
-    let pairs = tags.with(|t| {
-        t.iter()
-            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-            .collect::<Vec<_>>()
-    })?;
-    let json = serde_json::json!({"name": name, "tags": pairs});
-    let key: SeriesKey = serde_json::from_value(json)
-        .map_err(|err| crate::errors::invalid_argument(py, "key", err))?;
-    Ok(key.to_string())
+    let key = tags.with(|t| SeriesKey::from_parts(name, t))?;
+    key.map(|key| key.to_string()).py_err(py)
 }
 
 /// `SeriesInfo(name, tags, kind)`.
