@@ -23,7 +23,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::error::{PerfError, Result};
-use crate::rules::{check_rule_name, RepeatIntervals, Rule, Severity, Statistic, Target};
+use crate::rules::{check_rule_name, RepeatIntervals, Rule, Severity, Statistic, Target, Watch};
 use crate::series::{validate_name, SeriesKey};
 
 /// How a value compares with its budget.
@@ -174,15 +174,15 @@ impl BudgetItem {
     /// severity and `> poor` at the poor severity (only `> good` at the
     /// poor severity when there is no middle band).
     fn rule(&self, budget: &str, alerts: &BudgetAlerts) -> Rule {
-        let mut rule = Rule::new(
-            self.rule_name(budget),
-            Target::stat(self.metric.clone(), self.stat),
-        )
-        .window(self.window.unwrap_or(alerts.window))
-        .for_duration(alerts.for_duration)
-        .clear_for(alerts.clear_for)
-        .min_samples(alerts.min_samples);
-        rule.tags = self.tags.clone();
+        let watch = Watch {
+            window: self.window.unwrap_or(alerts.window),
+            min_samples: alerts.min_samples,
+            tags: self.tags.clone(),
+            ..Watch::new(Target::stat(self.metric.clone(), self.stat))
+        };
+        let mut rule = Rule::watching(self.rule_name(budget), watch)
+            .for_duration(alerts.for_duration)
+            .clear_for(alerts.clear_for);
         rule.repeat = alerts.repeat;
         rule.description = Some(format!("budget {budget}: {} of {}", self.stat, self.metric));
         match self.poor.filter(|&poor| poor > self.good) {

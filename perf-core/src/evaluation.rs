@@ -29,7 +29,7 @@ use crate::dispatch::Dispatcher;
 use crate::error::{PerfError, Result};
 use crate::registry::{Metric, Registry, Series};
 use crate::rule_state::{step, Phase, Reading, Transition};
-use crate::rules::{Op, RepeatIntervals, Rule, Severity, Target};
+use crate::rules::{Op, RepeatIntervals, Rule, Severity, Target, Watch};
 use crate::series::{SeriesKey, Tag};
 use crate::snapshot::HistogramSnapshot;
 use crate::window::WindowConfig;
@@ -111,7 +111,7 @@ impl RuleEngine {
         for rule in rules {
             let index = self.rules.len();
             self.by_metric
-                .entry(rule.target.metric().into())
+                .entry(rule.watch.target.metric().into())
                 .or_default()
                 .push(index);
             self.rules.push(RuleSlot {
@@ -145,7 +145,7 @@ impl RuleEngine {
         self.rules.retain(|slot| !doomed(&slot.rule));
         self.by_metric.clear();
         for (i, slot) in self.rules.iter().enumerate() {
-            let metric = slot.rule.target.metric();
+            let metric = slot.rule.watch.target.metric();
             self.by_metric.entry(metric.into()).or_default().push(i);
         }
         self.rules.len() != before
@@ -179,7 +179,7 @@ impl RuleEngine {
                 if !slot.rule.applies_to(key) {
                     continue;
                 }
-                let Some(reading) = reader.read(&slot.rule, key) else {
+                let Some(reading) = reader.read(&slot.rule.watch, key, slot.rule.limits()) else {
                     continue; // another kind of series: the rule does not apply
                 };
                 transitions.clear();
@@ -327,7 +327,7 @@ impl RuleEngine {
         });
         let (key, severity, value) = active.max_by(|a, b| (a.1, b.0).cmp(&(b.1, a.0)))?;
         let threshold = fire_threshold(&slot.rule, severity);
-        Some((key.clone(), slot.rule.op, value, threshold))
+        Some((key.clone(), slot.rule.watch.op, value, threshold))
     }
 
     /// The id the next alert gets.
@@ -614,27 +614,37 @@ impl<'a> SeriesReader<'a> {
         }
     }
 
-    /// The rule's reading, or `None` if the series is of another kind.
-    pub(crate) fn read(&mut self, rule: &Rule, key: &SeriesKey) -> Option<Reading> {
-        let enough = |n: u64| n >= rule.min_samples;
+    /// The reading of `watch` on the series `key` (which the watch
+    /// applies to), or `None` if the series is of another kind. `limits`
+    /// are the thresholds the reading will be compared with: a percentile
+    /// within a limit's bucket reads as that limit
+    /// (`Statistic::compared_with`).
+    pub(crate) fn read(
+        &mut self,
+        watch: &Watch,
+        key: &SeriesKey,
+        limits: impl IntoIterator<Item = f64>,
+    ) -> Option<Reading> {
+        let enough = |n: u64| n >= watch.min_samples;
         let value = |v: Option<f64>| Some(v.map_or(Reading::NoData, Reading::Value));
-        match &rule.target {
+        let window = watch.window;
+        match &watch.target {
             Target::Histogram { stat, .. } => {
                 let stat = |s: &HistogramSnapshot| {
                     enough(s.count())
-                        .then(|| stat.compared_with(s, rule.limits()))
+                        .then(|| stat.compared_with(s, limits))
                         .flatten()
                 };
-                value(self.histogram(rule.window, stat)?)
+                value(self.histogram(window, stat)?)
             }
             Target::CounterRate { .. } => {
-                let increase = self.increase(rule.window)?;
-                let seconds = self.windows?.rounded(rule.window).as_secs_f64();
+                let increase = self.increase(window)?;
+                let seconds = self.windows?.rounded(window).as_secs_f64();
                 value(increase.filter(|&n| enough(n)).map(|n| n as f64 / seconds))
             }
             Target::CounterRatio { denominator, .. } => {
-                let numerator = self.increase(rule.window)?;
-                let denominator = self.denominator(denominator, key, rule.window);
+                let numerator = self.increase(window)?;
+                let denominator = self.denominator(denominator, key, window);
                 let ratio = match (numerator, denominator) {
                     (Some(n), Some(d)) if d > 0 && enough(d) => Some(n as f64 / d as f64),
                     _ => None,
@@ -649,7 +659,7 @@ impl<'a> SeriesReader<'a> {
                 let per_interval =
                     |s: &HistogramSnapshot| enough(s.count()).then(|| stat.of(s)).flatten();
                 value(
-                    self.interval_values(rule.window, per_interval)?
+                    self.interval_values(window, per_interval)?
                         .and_then(|v| latest_step(&v)),
                 )
             }

@@ -131,7 +131,7 @@ pub use regression::{
     MIN_RESAMPLES, TAIL_SAMPLES,
 };
 pub use rules::{
-    Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target,
+    Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target, Watch,
     DEFAULT_RULE_WINDOW,
 };
 pub use series::{

@@ -90,7 +90,7 @@ impl Assessment<'_> {
     fn clears(&self, severity: Severity) -> bool {
         let level = self.rule.level_for(severity);
         match (self.value, level) {
-            (Some(v), Some(level)) => level.clears(self.rule.op, v),
+            (Some(v), Some(level)) => level.clears(self.rule.watch.op, v),
             (Some(_), None) => true,
             (None, _) => false,
         }

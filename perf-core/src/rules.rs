@@ -3,9 +3,11 @@
 //! A [`Rule`] reads one [`Target`] value per series (a histogram statistic
 //! over a window, a counter rate, a ratio of two counters, a gauge) and
 //! compares it with a *severity ladder*: one [`Level`] per severity, all with
-//! the same [`Op`]. How the comparisons turn into states and alerts is in
-//! `rule_state` (the state machine) and `alerts` (notifications); the JSON
-//! form is in `config`.
+//! the same [`Op`]. What is read, on which series, and how it compares — the
+//! target, op, window, `min_samples` and tag matchers — is a [`Watch`],
+//! which emergency trigger conditions share. How the comparisons turn into
+//! states and alerts is in `rule_state` (the state machine) and `alerts`
+//! (notifications); the JSON form is in `config`.
 //!
 //! # Conditions
 //!
@@ -416,6 +418,157 @@ impl fmt::Display for Target {
     }
 }
 
+/// The default window of a [`Watch`] (of rules and trigger conditions): 60 s.
+pub const DEFAULT_RULE_WINDOW: Duration = Duration::from_secs(60);
+
+/// What a rule or an emergency trigger condition watches: the [`Target`]
+/// read per series over a window, compared with an [`Op`], on the series
+/// the tag matchers select, with a minimum of data. The thresholds it is
+/// compared with belong to the holder: a rule's severity ladder, a trigger
+/// condition's one threshold.
+///
+/// Defaults ([`Watch::new`]): window 60 s ([`DEFAULT_RULE_WINDOW`]), op
+/// `>`, `min_samples` 0, no tag matchers (every series of the metric).
+///
+/// ```
+/// use perf_core::{Op, Rule, Severity, Target, TriggerCondition, Watch};
+/// use std::time::Duration;
+/// let watch = Watch::new(Target::percentile("api.latency", 95.0));
+/// assert_eq!((watch.op, watch.window, watch.min_samples), (Op::Gt, Duration::from_secs(60), 0));
+/// assert!(watch.tags.is_empty() && watch.exclude_tags.is_empty());
+///
+/// // p95 of api.latency over 5 min, on /checkout but not on 404s, from 20 values.
+/// let checkout = watch
+///     .window(Duration::from_secs(300))
+///     .min_samples(20)
+///     .tag("route", "/checkout")
+///     .exclude_tag("status", "404");
+/// assert_eq!(checkout.reads_window(), Some(Duration::from_secs(300)));
+///
+/// // A rule and an emergency trigger condition on the same watch.
+/// let rule = Rule::watching("checkout-latency", checkout.clone()).level(Severity::Warning, 500.0);
+/// let trigger = TriggerCondition::watching(checkout.clone(), 2000.0);
+/// assert_eq!((&rule.watch, &trigger.watch), (&checkout, &checkout));
+/// // The builders of `Rule` and `TriggerCondition` set the watch's fields.
+/// let built = Rule::new("checkout-latency", Target::percentile("api.latency", 95.0))
+///     .window(Duration::from_secs(300))
+///     .min_samples(20)
+///     .tag("route", "/checkout")
+///     .exclude_tag("status", "404")
+///     .level(Severity::Warning, 500.0);
+/// assert_eq!(built, rule);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Watch {
+    /// What is read per series; its metric (a ratio's numerator) names the
+    /// series watched.
+    pub target: Target,
+    /// How readings are compared with thresholds (`value op threshold`).
+    /// Default `>`.
+    pub op: Op,
+    /// The window windowed targets read (all but gauges); must be greater
+    /// than zero for them. Default 60 s.
+    pub window: Duration,
+    /// Fewer values than this in the window (histograms; per interval for
+    /// change points), a smaller increase (rates) or denominator increase
+    /// (ratios) count as no data. Default 0. Gauges ignore it.
+    pub min_samples: u64,
+    /// Only series having all these tags (`key == value`). Default none.
+    pub tags: Vec<(String, String)>,
+    /// … and none of these (`key != value`; a missing tag matches).
+    /// Default none.
+    pub exclude_tags: Vec<(String, String)>,
+}
+
+impl Watch {
+    /// A watch of `target` with the defaults above.
+    pub fn new(target: Target) -> Watch {
+        Watch {
+            target,
+            op: Op::Gt,
+            window: DEFAULT_RULE_WINDOW,
+            min_samples: 0,
+            tags: Vec::new(),
+            exclude_tags: Vec::new(),
+        }
+    }
+
+    /// Sets the comparison.
+    pub fn op(mut self, op: Op) -> Watch {
+        self.op = op;
+        self
+    }
+
+    /// Sets the window of windowed targets.
+    pub fn window(mut self, window: Duration) -> Watch {
+        self.window = window;
+        self
+    }
+
+    /// Sets the minimum of data.
+    pub fn min_samples(mut self, n: u64) -> Watch {
+        self.min_samples = n;
+        self
+    }
+
+    /// Only series with the tag `key == value`.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Watch {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Only series without the tag `key == value`.
+    pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Watch {
+        self.exclude_tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Whether `series` is watched: a series of the target's metric that
+    /// the tag matchers select.
+    pub fn applies_to(&self, series: &SeriesKey) -> bool {
+        series.name() == self.target.metric() && series.matches_tags(&self.tags, &self.exclude_tags)
+    }
+
+    /// The window the target is read over: `Some(window)` for windowed
+    /// targets, `None` for a gauge (read as it is now).
+    pub fn reads_window(&self) -> Option<Duration> {
+        self.target.is_windowed().then_some(self.window)
+    }
+
+    /// `Err((field, reason))` for the first field that is wrong, named as
+    /// JSON spells it: `metric`, `denominator`, `stat`, `tags`,
+    /// `exclude_tags` or `window`, in that order.
+    pub(crate) fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        self.check_target()?;
+        for (field, matchers) in [("tags", &self.tags), ("exclude_tags", &self.exclude_tags)] {
+            let pairs: Vec<_> = matchers.iter().map(|(k, v)| (&**k, &**v)).collect();
+            validate_tags(&pairs).map_err(|e| (field, e.to_string()))?;
+        }
+        if self.reads_window().is_some_and(|window| window.is_zero()) {
+            return Err(("window", "must be greater than zero".into()));
+        }
+        Ok(())
+    }
+
+    /// The target's metric names and statistic.
+    fn check_target(&self) -> std::result::Result<(), (&'static str, String)> {
+        let (field, metric) = match &self.target {
+            Target::CounterRatio { denominator, .. } => ("denominator", denominator.as_str()),
+            other => ("metric", other.metric()),
+        };
+        validate_name(metric).map_err(|e| (field, e.to_string()))?;
+        if let Target::CounterRatio { numerator, .. } = &self.target {
+            validate_name(numerator).map_err(|e| ("metric", e.to_string()))?;
+        }
+        match &self.target {
+            Target::Histogram { stat, .. } | Target::ChangePoint { stat, .. } => {
+                stat.check().map_err(|reason| ("stat", reason))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One rung of a severity ladder.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Level {
@@ -539,41 +692,30 @@ impl RepeatIntervals {
     }
 }
 
-/// The default window of a rule: 60 s.
-pub const DEFAULT_RULE_WINDOW: Duration = Duration::from_secs(60);
-
-/// A rule: a target, a severity ladder and the timing that turns readings
-/// into alerts. State is kept per (rule, series). Build with [`Rule::new`]
-/// and the setters, or load from JSON with [`crate::Monitor::load_rules`].
+/// A rule: a [`Watch`] (target, comparison, window, minimum of data and
+/// the series it applies to), a severity ladder and the timing that turns
+/// readings into alerts. State is kept per (rule, series). Build with
+/// [`Rule::new`] and the setters, or load from JSON with
+/// [`crate::Monitor::load_rules`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Rule {
     /// Unique among a monitor's rules; names its alerts.
     pub name: String,
-    /// What is read per series.
-    pub target: Target,
-    /// The comparison every level uses. Default `>`.
-    pub op: Op,
+    /// What is read, on which series, and how it compares: `watch.op` is
+    /// the comparison every level uses.
+    pub watch: Watch,
     /// The severity ladder, at least one level; kept sorted by severity.
     pub levels: Vec<Level>,
-    /// The window windowed targets read. Default 60 s.
-    pub window: Duration,
     /// How long some level must hold continuously before the alert fires.
     /// Default 0: at once.
     pub for_duration: Duration,
     /// How long the alert's level must stay cleared before it resolves (or
     /// de-escalates). Default 0.
     pub clear_for: Duration,
-    /// Fewer values than this in the window (histograms), a smaller
-    /// increase (rates) or denominator increase (ratios) count as no data.
-    /// Default 0. Gauges ignore it.
-    pub min_samples: u64,
-    /// What no data does. Default [`NoDataPolicy::KeepLast`].
+    /// What no data does (including fewer than `watch.min_samples`).
+    /// Default [`NoDataPolicy::KeepLast`].
     pub no_data: NoDataPolicy,
-    /// The rule applies to series having all these tags (`key == value`).
-    pub tags: Vec<(String, String)>,
-    /// … and none of these (`key != value`; a missing tag matches).
-    pub exclude_tags: Vec<(String, String)>,
     /// Repeat intervals for this rule's alerts; `None` uses the monitor's.
     pub repeat: Option<RepeatIntervals>,
     /// Free text carried into listings.
@@ -581,28 +723,36 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// A rule with no levels yet and the defaults above.
+    /// A rule on `target` with no levels yet, the defaults of
+    /// [`Watch::new`] and the defaults above.
     pub fn new(name: impl Into<String>, target: Target) -> Rule {
+        Rule::watching(name, Watch::new(target))
+    }
+
+    /// A rule on `watch` with no levels yet and the defaults above.
+    ///
+    /// ```
+    /// use perf_core::{Rule, Severity, Target, Watch};
+    /// let errors = Watch::new(Target::ratio("http.errors", "http.requests")).tag("route", "/pay");
+    /// let rule = Rule::watching("pay-errors", errors.clone()).level(Severity::Critical, 0.05);
+    /// assert_eq!(rule.watch, errors);
+    /// ```
+    pub fn watching(name: impl Into<String>, watch: Watch) -> Rule {
         Rule {
             name: name.into(),
-            target,
-            op: Op::Gt,
+            watch,
             levels: Vec::new(),
-            window: DEFAULT_RULE_WINDOW,
             for_duration: Duration::ZERO,
             clear_for: Duration::ZERO,
-            min_samples: 0,
             no_data: NoDataPolicy::KeepLast,
-            tags: Vec::new(),
-            exclude_tags: Vec::new(),
             repeat: None,
             description: None,
         }
     }
 
-    /// Sets the comparison.
+    /// Sets the comparison ([`Watch::op`]).
     pub fn op(mut self, op: Op) -> Rule {
-        self.op = op;
+        self.watch = self.watch.op(op);
         self
     }
 
@@ -630,9 +780,9 @@ impl Rule {
         self
     }
 
-    /// Sets the window of windowed targets.
+    /// Sets the window of windowed targets ([`Watch::window`]).
     pub fn window(mut self, window: Duration) -> Rule {
-        self.window = window;
+        self.watch = self.watch.window(window);
         self
     }
 
@@ -648,9 +798,9 @@ impl Rule {
         self
     }
 
-    /// Sets the minimum sample count.
+    /// Sets the minimum of data ([`Watch::min_samples`]).
     pub fn min_samples(mut self, n: u64) -> Rule {
-        self.min_samples = n;
+        self.watch = self.watch.min_samples(n);
         self
     }
 
@@ -660,15 +810,15 @@ impl Rule {
         self
     }
 
-    /// Restricts the rule to series with tag `key == value`.
+    /// Restricts the rule to series with tag `key == value` ([`Watch::tag`]).
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Rule {
-        self.tags.push((key.into(), value.into()));
+        self.watch = self.watch.tag(key, value);
         self
     }
 
-    /// Excludes series with tag `key == value`.
+    /// Excludes series with tag `key == value` ([`Watch::exclude_tag`]).
     pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Rule {
-        self.exclude_tags.push((key.into(), value.into()));
+        self.watch = self.watch.exclude_tag(key, value);
         self
     }
 
@@ -694,7 +844,7 @@ impl Rule {
         self.levels
             .iter()
             .rev()
-            .find(|l| l.holds(self.op, value))
+            .find(|l| l.holds(self.watch.op, value))
             .map(|l| l.severity)
     }
 
@@ -711,9 +861,10 @@ impl Rule {
         self.levels.last().map(|l| l.severity)
     }
 
-    /// Whether the rule applies to `series`: its metric, and its tag matchers.
+    /// Whether the rule applies to `series` ([`Watch::applies_to`]): its
+    /// metric, and its tag matchers.
     pub fn applies_to(&self, series: &SeriesKey) -> bool {
-        series.name() == self.target.metric() && series.matches_tags(&self.tags, &self.exclude_tags)
+        self.watch.applies_to(series)
     }
 
     /// Checks the rule. Errors ([`PerfError::InvalidRule`]) name the field
@@ -729,41 +880,14 @@ impl Rule {
         if let Err(reason) = check_rule_name(&self.name) {
             return fail("name", reason);
         }
-        self.validate_target(&fail)?;
-        for (field, matchers) in [("tags", &self.tags), ("exclude_tags", &self.exclude_tags)] {
-            let pairs: Vec<_> = matchers.iter().map(|(k, v)| (&**k, &**v)).collect();
-            if let Err(e) = validate_tags(&pairs) {
-                return fail(field, e.to_string());
-            }
-        }
-        if self.target.is_windowed() && self.window.is_zero() {
-            return fail("window", "must be greater than zero".into());
+        if let Err((field, reason)) = self.watch.check() {
+            return fail(field, reason);
         }
         self.validate_levels(&fail)
     }
 
-    fn validate_target(&self, fail: &impl Fn(&str, String) -> Result<()>) -> Result<()> {
-        let (field, metric) = match &self.target {
-            Target::CounterRatio { denominator, .. } => ("denominator", denominator.as_str()),
-            other => ("metric", other.metric()),
-        };
-        if let Err(e) = validate_name(metric) {
-            return fail(field, e.to_string());
-        }
-        if let Target::CounterRatio { numerator, .. } = &self.target {
-            if let Err(e) = validate_name(numerator) {
-                return fail("metric", e.to_string());
-            }
-        }
-        match &self.target {
-            Target::Histogram { stat, .. } | Target::ChangePoint { stat, .. } => {
-                stat.check().or_else(|reason| fail("stat", reason))
-            }
-            _ => Ok(()),
-        }
-    }
-
     fn validate_levels(&self, fail: &impl Fn(&str, String) -> Result<()>) -> Result<()> {
+        let op = self.watch.op;
         if self.levels.is_empty() {
             return fail("levels", "at least one threshold is needed".into());
         }
@@ -777,13 +901,13 @@ impl Rule {
                 return fail(&field("clear"), "must be a finite number".into());
             }
             // The clear threshold must lie on the calm side of the threshold.
-            let calm = if self.op.is_upper_bound() {
+            let calm = if op.is_upper_bound() {
                 clear <= level.threshold
             } else {
                 clear >= level.threshold
             };
             if !calm {
-                let side = if self.op.is_upper_bound() {
+                let side = if op.is_upper_bound() {
                     "at or below"
                 } else {
                     "at or above"
@@ -803,15 +927,11 @@ impl Rule {
                 );
             }
             let rising = level.threshold > lower.threshold;
-            if rising != self.op.is_upper_bound() || level.threshold == lower.threshold {
-                let way = if self.op.is_upper_bound() {
-                    "rise"
-                } else {
-                    "fall"
-                };
+            if rising != op.is_upper_bound() || level.threshold == lower.threshold {
+                let way = if op.is_upper_bound() { "rise" } else { "fall" };
                 return fail(
                     &field("threshold"),
-                    format!("thresholds must {way} with severity for {}", self.op),
+                    format!("thresholds must {way} with severity for {}", op),
                 );
             }
         }
@@ -917,6 +1037,17 @@ mod tests {
         assert!("=>".parse::<Op>().is_err());
         assert_eq!("critical".parse::<Severity>(), Ok(Severity::Critical));
         assert!(Severity::Info < Severity::Critical);
+    }
+
+    #[test]
+    fn a_watch_checks_its_fields_and_reads_a_window_unless_a_gauge() {
+        let zero = |target| Watch::new(target).window(Duration::ZERO);
+        assert_eq!(zero(Target::rate("x")).reads_window(), Some(Duration::ZERO));
+        assert_eq!(zero(Target::rate("x")).check().unwrap_err().0, "window");
+        assert_eq!(zero(Target::gauge("free")).reads_window(), None);
+        assert!(zero(Target::gauge("free")).check().is_ok());
+        let tagged = Watch::new(Target::rate("x")).exclude_tag("9bad", "v");
+        assert_eq!(tagged.check().unwrap_err().0, "exclude_tags");
     }
 
     #[test]

@@ -377,12 +377,18 @@ fn a_budget_with_alerts_generates_one_rule_per_item() {
         [(Severity::Critical, 1000.0)],
         "no middle band: good is the poor line"
     );
-    assert_eq!((rules[0].window, rules[1].window), (secs(300), secs(60)));
     assert_eq!(
-        (rules[0].for_duration, rules[0].min_samples),
+        (rules[0].watch.window, rules[1].watch.window),
+        (secs(300), secs(60))
+    );
+    assert_eq!(
+        (rules[0].for_duration, rules[0].watch.min_samples),
         (secs(30), 10)
     );
-    assert_eq!(rules[0].tags, [("route".to_string(), "/pay".to_string())]);
+    assert_eq!(
+        rules[0].watch.tags,
+        [("route".to_string(), "/pay".to_string())]
+    );
     assert!(
         Budget::web_vitals().rules().is_empty(),
         "no alerts, no rules"

@@ -144,7 +144,7 @@ fn field_of(err: PerfError) -> String {
 #[test]
 fn seed_p95_above_1000ms_for_60s_activates_then_clears() {
     let slow = TriggerCondition::new(Target::percentile(LATENCY, 95.0), Op::Gt, 1000.0);
-    assert_eq!(slow.window, secs(60));
+    assert_eq!(slow.watch.window, secs(60));
     let e = env(EmergencyConfig::default()
         .trigger(Trigger::condition(slow).for_duration(secs(60)))
         .clear_for(secs(120))

@@ -156,7 +156,7 @@ fn stat_names_the_target_as_in_rules() {
     let target = |fields: &str| {
         let trigger = trigger(&format!(r#"{{"metric": "m", {fields}, "threshold": 1}}"#));
         match trigger.source {
-            perf_core::TriggerSource::Condition(c) => c.target,
+            perf_core::TriggerSource::Condition(c) => c.watch.target,
             other => panic!("expected a condition, got {other:?}"),
         }
     };
@@ -191,8 +191,8 @@ fn defaults_fill_what_the_document_leaves_out() {
     let perf_core::TriggerSource::Condition(c) = &plain.source else {
         unreachable!()
     };
-    assert_eq!((c.window, c.min_samples), (secs(60), 0));
-    assert!(c.tags.is_empty() && c.exclude_tags.is_empty());
+    assert_eq!((c.watch.window, c.watch.min_samples), (secs(60), 0));
+    assert!(c.watch.tags.is_empty() && c.watch.exclude_tags.is_empty());
 
     // A rule reference counts any severity by default, and is named after the rule.
     assert_eq!(trigger(r#"{"rule": "slow"}"#), Trigger::rule("slow", Info));

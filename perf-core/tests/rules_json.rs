@@ -148,6 +148,7 @@ fn stat_names_the_target() {
         rule(&format!(
             r#"{{"name": "r", "metric": "m", "stat": "{stat}", "threshold": 1}}"#
         ))
+        .watch
         .target
     };
     assert_eq!(target("p95"), Target::percentile("m", 95.0));
@@ -163,7 +164,7 @@ fn stat_names_the_target() {
     let ratio = rule(
         r#"{"name": "r", "metric": "errors", "stat": "ratio", "denominator": "requests", "threshold": 0.1}"#,
     );
-    assert_eq!(ratio.target, Target::ratio("errors", "requests"));
+    assert_eq!(ratio.watch.target, Target::ratio("errors", "requests"));
 }
 
 #[test]
@@ -175,7 +176,7 @@ fn levels_and_op_make_the_ladder_sorted_by_severity() {
             {"severity": "info", "threshold": 100}
         ]}"#,
     );
-    assert_eq!(upper.op, Op::Ge);
+    assert_eq!(upper.watch.op, Op::Ge);
     let level = |severity, threshold, clear| Level {
         severity,
         threshold,
@@ -193,14 +194,14 @@ fn levels_and_op_make_the_ladder_sorted_by_severity() {
         r#"{"name": "r", "metric": "free", "stat": "value", "op": "<", "levels": [
             {"severity": "warning", "threshold": 10}, {"severity": "critical", "threshold": 5}]}"#,
     );
-    assert_eq!(lower.op, Op::Lt);
+    assert_eq!(lower.watch.op, Op::Lt);
     assert_eq!(lower.highest_holding(4.0), Some(Critical));
     assert_eq!(lower.highest_holding(7.0), Some(Warning));
     for (text, op) in [(">", Op::Gt), ("<=", Op::Le)] {
         let json = format!(
             r#"{{"name": "r", "metric": "m", "stat": "p95", "op": "{text}", "threshold": 1}}"#
         );
-        assert_eq!(rule(&json).op, op);
+        assert_eq!(rule(&json).watch.op, op);
     }
 }
 
@@ -227,29 +228,29 @@ fn the_shorthand_threshold_is_one_level() {
 #[test]
 fn timing_fields_and_their_defaults() {
     let defaults = rule(r#"{"name": "r", "metric": "m", "stat": "p95", "threshold": 1}"#);
-    assert_eq!(defaults.window, secs(60));
-    assert_eq!(defaults.op, Op::Gt);
+    assert_eq!(defaults.watch.window, secs(60));
+    assert_eq!(defaults.watch.op, Op::Gt);
     assert_eq!(
         (defaults.for_duration, defaults.clear_for),
         (secs(0), secs(0))
     );
-    assert_eq!(defaults.min_samples, 0);
+    assert_eq!(defaults.watch.min_samples, 0);
     assert_eq!(defaults.no_data, NoDataPolicy::KeepLast);
     assert_eq!((defaults.repeat, defaults.description), (None, None));
     let set = rule(
         r#"{"name": "r", "metric": "m", "stat": "p95", "threshold": 1, "window": "2m",
             "for": "1h 30m", "clear_for": "45s", "min_samples": 100, "no_data": "resolve"}"#,
     );
-    assert_eq!(set.window, secs(120));
+    assert_eq!(set.watch.window, secs(120));
     assert_eq!(set.for_duration, secs(5400));
     assert_eq!(set.clear_for, secs(45));
-    assert_eq!(set.min_samples, 100);
+    assert_eq!(set.watch.min_samples, 100);
     assert_eq!(set.no_data, NoDataPolicy::Resolve);
     let fire = rule(
         r#"{"name": "r", "metric": "m", "stat": "p95", "threshold": 1, "no_data": "fire", "window": "250ms"}"#,
     );
     assert_eq!(fire.no_data, NoDataPolicy::Fire);
-    assert_eq!(fire.window, Duration::from_millis(250));
+    assert_eq!(fire.watch.window, Duration::from_millis(250));
 }
 
 #[test]
@@ -260,10 +261,10 @@ fn tags_exclude_tags_and_description_keep_their_order() {
     );
     let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
     assert_eq!(
-        tagged.tags,
+        tagged.watch.tags,
         [pair("route", "/login"), pair("method", "POST")]
     );
-    assert_eq!(tagged.exclude_tags, [pair("status", "404")]);
+    assert_eq!(tagged.watch.exclude_tags, [pair("status", "404")]);
     assert_eq!(tagged.description.as_deref(), Some("login latency"));
 }
 
@@ -897,7 +898,7 @@ fn change_point_targets_read_and_write_as_change_of_a_statistic() {
     );
     let (rules, _) = RulesConfig::from_json(&doc).unwrap().into_parts().unwrap();
     let target = Target::change_point("lat", Statistic::Percentile(99.9));
-    assert_eq!(rules[0].target, target);
+    assert_eq!(rules[0].watch.target, target);
     let written = RulesConfig::from_parts(&rules, &[]).to_json();
     assert!(written.contains(r#""stat": "change(p99.9)""#), "{written}");
     assert_error(

@@ -76,7 +76,7 @@ impl PyRule {
     /// The metric the rule watches.
     #[getter]
     fn metric(&self) -> &str {
-        self.inner.target.metric()
+        self.inner.watch.target.metric()
     }
 
     /// The rule in the rules-document schema.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::rule::StatSpec;
 use super::text::{Pairs, Text};
+use super::watch::{StatSpec, WatchFields};
 use super::{changed, element_path, invalid_json, or_default, read_object, required, FieldResult};
 use crate::emergency::config::{EmergencyConfig, Trigger, TriggerCondition, TriggerSource};
 use crate::error::{PerfError, Result};
@@ -15,9 +15,6 @@ use crate::rules::{Op, Severity};
 
 /// The severity a rule reference counts from when it names none: any.
 const ANY_SEVERITY: Severity = Severity::Info;
-
-/// The comparison of a trigger condition that names none.
-const TRIGGER_OP: Op = Op::Gt;
 
 /// The `emergency` section: every field overrides
 /// [`EmergencyConfig::default`].
@@ -146,20 +143,21 @@ impl TriggerSpec {
 
     /// The condition of a trigger without `rule`.
     fn condition(&self) -> FieldResult<TriggerCondition> {
-        let metric = required(self.metric.as_deref(), "metric", "is required (or rule)")?;
+        let metric = required(self.metric.clone(), "metric", "is required (or rule)")?;
         self.only_form(false)?;
         let stat = required(self.stat, "stat", "is required with metric")?;
         let threshold = required(self.threshold, "threshold", "is required with metric")?;
-        let target = stat.0.target(metric, self.denominator.as_deref())?;
-        let defaults = TriggerCondition::new(target, TRIGGER_OP, threshold);
-        Ok(TriggerCondition {
-            op: or_default(self.op, defaults.op),
-            window: or_default(self.window, defaults.window),
-            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
-            tags: self.tags.0.clone(),
-            exclude_tags: self.exclude_tags.0.clone(),
-            ..defaults
-        })
+        let fields = WatchFields {
+            metric,
+            stat: stat.0,
+            denominator: self.denominator.clone(),
+            op: self.op,
+            window: self.window,
+            min_samples: self.min_samples,
+            tags: self.tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+        };
+        Ok(TriggerCondition::watching(fields.watch()?, threshold))
     }
 
     /// `Err` if a rule reference (`rule_form`) has a condition's fields, or
@@ -210,21 +208,29 @@ impl TriggerSpec {
         }
     }
 
+    /// The document form of a condition trigger, without its `name` and
+    /// `for`.
     pub(super) fn of_condition(condition: &TriggerCondition) -> TriggerSpec {
-        let target = condition.target.clone();
-        let defaults = TriggerCondition::new(target, TRIGGER_OP, condition.threshold);
-        let (metric, stat, denominator) = StatSpec::of(&condition.target);
+        let WatchFields {
+            metric,
+            stat,
+            denominator,
+            op,
+            window,
+            min_samples,
+            tags,
+            exclude_tags,
+        } = WatchFields::of(&condition.watch);
         TriggerSpec {
             metric: Some(metric),
             stat: Some(Text(stat)),
             denominator,
-            op: changed(condition.op, defaults.op),
+            op,
             threshold: Some(condition.threshold),
-            window: changed(condition.window, defaults.window),
-            min_samples: (condition.min_samples != defaults.min_samples)
-                .then_some(condition.min_samples),
-            tags: Pairs(condition.tags.clone()),
-            exclude_tags: Pairs(condition.exclude_tags.clone()),
+            window,
+            min_samples,
+            tags,
+            exclude_tags,
             ..TriggerSpec::default()
         }
     }

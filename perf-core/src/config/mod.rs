@@ -121,6 +121,7 @@ mod emergency;
 mod regression;
 mod rule;
 mod text;
+mod watch;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -420,7 +421,7 @@ impl RulesConfig {
         let (rules, budgets) = self.parts().ok()?;
         let rule = rules
             .iter()
-            .position(|rule| rule.target.is_windowed() && rule.window == window)
+            .position(|rule| rule.watch.reads_window() == Some(window))
             .map(|i| self.rule_path(i, "window"));
         let budget = || {
             budgets.iter().enumerate().find_map(|(i, budget)| {

@@ -1,15 +1,16 @@
-//! A rule as a rules document writes it: its fields, its `stat`, its
-//! `levels` and `repeat`; and [`Rule::from_json`] / [`Rule::to_json`], one
-//! rule on its own.
+//! A rule as a rules document writes it: its fields (those of its watch
+//! converted by `config::watch`), its `levels` and `repeat`; and
+//! [`Rule::from_json`] / [`Rule::to_json`], one rule on its own.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{Keyword, Pairs, Text};
+use super::text::{Pairs, Text};
+use super::watch::{StatSpec, WatchFields};
 use super::{changed, checked, invalid_rule, or_default, read_object, split_index, FieldResult};
 use crate::error::Result;
-use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity, Statistic, Target};
+use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity};
 
 /// The severity of a rule written with the shorthand `threshold`.
 const SHORTHAND_SEVERITY: Severity = Severity::Warning;
@@ -56,16 +57,11 @@ pub(super) struct RuleSpec {
 impl RuleSpec {
     /// The rule, unchecked; `default_repeat` applies if it has no `repeat`.
     pub(super) fn to_rule(&self, default_repeat: Option<&RepeatSpec>) -> FieldResult<Rule> {
-        let defaults = Rule::new(self.name.clone(), self.target()?);
+        let defaults = Rule::watching(self.name.clone(), self.watch_fields().watch()?);
         let rule = Rule {
-            op: or_default(self.op, defaults.op),
-            window: or_default(self.window, defaults.window),
             for_duration: or_default(self.for_duration, defaults.for_duration),
             clear_for: or_default(self.clear_for, defaults.clear_for),
-            min_samples: self.min_samples.unwrap_or(defaults.min_samples),
             no_data: or_default(self.no_data, defaults.no_data),
-            tags: self.tags.0.clone(),
-            exclude_tags: self.exclude_tags.0.clone(),
             repeat: self
                 .repeat
                 .as_ref()
@@ -83,10 +79,18 @@ impl RuleSpec {
             }))
     }
 
-    pub(super) fn target(&self) -> FieldResult<Target> {
-        self.stat
-            .0
-            .target(&self.metric, self.denominator.as_deref())
+    /// The fields of the rule's [`Watch`](crate::Watch), as written.
+    fn watch_fields(&self) -> WatchFields {
+        WatchFields {
+            metric: self.metric.clone(),
+            stat: self.stat.0,
+            denominator: self.denominator.clone(),
+            op: self.op,
+            window: self.window,
+            min_samples: self.min_samples,
+            tags: self.tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+        }
     }
 
     /// The levels as written: `levels`, or the shorthand `threshold`.
@@ -132,26 +136,35 @@ impl RuleSpec {
 
     /// The document form of `rule`, settings at their defaults left out.
     pub(super) fn of(rule: &Rule) -> RuleSpec {
-        let defaults = Rule::new(rule.name.clone(), rule.target.clone());
-        let (metric, stat, denominator) = StatSpec::of(&rule.target);
+        let defaults = Rule::watching(rule.name.clone(), rule.watch.clone());
+        let WatchFields {
+            metric,
+            stat,
+            denominator,
+            op,
+            window,
+            min_samples,
+            tags,
+            exclude_tags,
+        } = WatchFields::of(&rule.watch);
         RuleSpec {
             name: rule.name.clone(),
             description: rule.description.clone(),
             metric,
             stat: Text(stat),
             denominator,
-            window: changed(rule.window, defaults.window),
-            op: changed(rule.op, defaults.op),
+            window,
+            op,
             levels: Some(rule.levels.iter().map(LevelSpec::of).collect()),
             threshold: None,
             severity: None,
             clear: None,
             for_duration: changed(rule.for_duration, defaults.for_duration),
             clear_for: changed(rule.clear_for, defaults.clear_for),
-            min_samples: (rule.min_samples != defaults.min_samples).then_some(rule.min_samples),
+            min_samples,
             no_data: changed(rule.no_data, defaults.no_data),
-            tags: Pairs(rule.tags.clone()),
-            exclude_tags: Pairs(rule.exclude_tags.clone()),
+            tags,
+            exclude_tags,
             repeat: rule.repeat.as_ref().map(RepeatSpec::of_intervals),
         }
     }
@@ -185,58 +198,6 @@ impl LevelSpec {
     }
 }
 
-/// What a rule's `stat` names: a histogram statistic, or how a counter or
-/// gauge is read.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum StatSpec {
-    /// A histogram statistic.
-    Stat(Statistic),
-    /// `rate`: a counter's increase per second.
-    Rate,
-    /// `ratio`: a counter divided by the `denominator` counter.
-    Ratio,
-    /// `value`: a gauge.
-    Value,
-    /// `change(p95)`: a step in a histogram statistic per interval.
-    Change(Statistic),
-}
-
-impl StatSpec {
-    /// The target reading `metric` this way: the inverse of
-    /// [`StatSpec::of`]. A `denominator` is required with, and only allowed
-    /// with, `ratio`.
-    pub(super) fn target(self, metric: &str, denominator: Option<&str>) -> FieldResult<Target> {
-        let metric = metric.to_owned();
-        match (self, denominator) {
-            (StatSpec::Ratio, Some(denominator)) => Ok(Target::ratio(metric, denominator)),
-            (StatSpec::Ratio, None) => Err(("denominator", r#"is required with "ratio""#.into())),
-            (_, Some(_)) => Err(("denominator", r#"is only allowed with "ratio""#.into())),
-            (StatSpec::Stat(stat), None) => Ok(Target::stat(metric, stat)),
-            (StatSpec::Rate, None) => Ok(Target::rate(metric)),
-            (StatSpec::Value, None) => Ok(Target::gauge(metric)),
-            (StatSpec::Change(stat), None) => Ok(Target::change_point(metric, stat)),
-        }
-    }
-
-    /// `(metric, stat, denominator)` of `target`.
-    pub(super) fn of(target: &Target) -> (String, StatSpec, Option<String>) {
-        match target {
-            Target::Histogram { metric, stat } => (metric.clone(), StatSpec::Stat(*stat), None),
-            Target::CounterRate { metric } => (metric.clone(), StatSpec::Rate, None),
-            Target::CounterRatio {
-                numerator,
-                denominator,
-            } => (
-                numerator.clone(),
-                StatSpec::Ratio,
-                Some(denominator.clone()),
-            ),
-            Target::Gauge { metric } => (metric.clone(), StatSpec::Value, None),
-            Target::ChangePoint { metric, stat } => (metric.clone(), StatSpec::Change(*stat), None),
-        }
-    }
-}
-
 /// `repeat`: intervals for some severities, the others at their defaults.
 pub(super) type RepeatSpec = Pairs<Text<Severity>, Text<Duration>>;
 
@@ -257,36 +218,6 @@ impl RepeatSpec {
             Some((Text(severity), interval))
         };
         Pairs(Severity::ALL.iter().rev().filter_map(entry).collect())
-    }
-}
-
-impl Keyword for StatSpec {
-    const EXPECTING: &'static str =
-        "a statistic such as \"p95\", change(p95), or rate, ratio or value";
-    fn parse(text: &str) -> std::result::Result<Self, String> {
-        let change = text
-            .strip_prefix("change(")
-            .and_then(|t| t.strip_suffix(')'));
-        match (text, change) {
-            (_, Some(stat)) => stat.parse().map(StatSpec::Change),
-            ("rate", _) => Ok(StatSpec::Rate),
-            ("ratio", _) => Ok(StatSpec::Ratio),
-            ("value", _) => Ok(StatSpec::Value),
-            _ => text.parse().map(StatSpec::Stat).map_err(|reason| {
-                format!(
-                    "{reason}; or change(<stat>), rate, ratio (of counters) or value (of a gauge)"
-                )
-            }),
-        }
-    }
-    fn text(&self) -> String {
-        match self {
-            StatSpec::Stat(stat) => stat.to_string(),
-            StatSpec::Rate => "rate".into(),
-            StatSpec::Ratio => "ratio".into(),
-            StatSpec::Value => "value".into(),
-            StatSpec::Change(stat) => format!("change({stat})"),
-        }
     }
 }
 
@@ -342,22 +273,6 @@ mod tests {
 
     fn rule_spec(json: &str) -> RuleSpec {
         serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn readings_parse_and_print_back() {
-        let parse = |s: &str| StatSpec::parse(s);
-        assert_eq!(
-            parse("p999"),
-            Ok(StatSpec::Stat(Statistic::Percentile(99.9)))
-        );
-        assert_eq!(parse("ratio"), Ok(StatSpec::Ratio));
-        assert_eq!(StatSpec::Stat(Statistic::Percentile(99.9)).text(), "p99.9");
-        let err = parse("median").unwrap_err();
-        assert!(
-            err.contains("unknown statistic") && err.contains("rate, ratio"),
-            "{err}"
-        );
     }
 
     #[test]

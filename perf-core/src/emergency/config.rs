@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::{PerfError, Result};
 use crate::numbers::compact;
-use crate::rules::{check_rule_name, Op, Rule, Severity, Target};
+use crate::rules::{check_rule_name, Op, Severity, Target, Watch};
 
 /// Default [`EmergencyConfig::clear_for`]: 60 s.
 pub const DEFAULT_CLEAR_FOR: Duration = Duration::from_secs(60);
@@ -194,84 +194,87 @@ pub enum TriggerSource {
     },
 }
 
-/// A threshold on a target, read like a rule's: `value op threshold` on any
-/// series of the metric that the tag matchers select.
+/// A threshold on a [`Watch`], read like a rule's: true while any series
+/// the watch applies to reads `value op threshold`.
+///
+/// ```
+/// use perf_core::{Op, Target, TriggerCondition, Watch};
+/// use std::time::Duration;
+/// let slow = TriggerCondition::new(Target::percentile("api.response_time", 95.0), Op::Gt, 1000.0)
+///     .window(Duration::from_secs(30))
+///     .tag("route", "/login");
+/// assert_eq!(slow.watch.window, Duration::from_secs(30));
+/// assert!(slow.holds(1200.0) && !slow.holds(1000.0));
+/// let watch = Watch::new(Target::percentile("api.response_time", 95.0))
+///     .window(Duration::from_secs(30))
+///     .tag("route", "/login");
+/// assert_eq!(TriggerCondition::watching(watch, 1000.0), slow);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct TriggerCondition {
-    /// What is read per series.
-    pub target: Target,
-    /// The comparison.
-    pub op: Op,
-    /// The threshold.
+    /// What is read, on which series, and how it compares with the
+    /// threshold (defaults: [`Watch::new`]).
+    pub watch: Watch,
+    /// The threshold; must be finite.
     pub threshold: f64,
-    /// The window windowed targets read. Default 60 s.
-    pub window: Duration,
-    /// Fewer values (or a smaller denominator increase) count as no data.
-    /// Default 0.
-    pub min_samples: u64,
-    /// Only series having all these tags.
-    pub tags: Vec<(String, String)>,
-    /// … and none of these.
-    pub exclude_tags: Vec<(String, String)>,
 }
 
 impl TriggerCondition {
-    /// `target op threshold`, over a 60 s window, on every series.
+    /// `target op threshold`, with the other defaults of [`Watch::new`]
+    /// (a 60 s window, every series of the metric).
     pub fn new(target: Target, op: Op, threshold: f64) -> TriggerCondition {
-        let defaults = Rule::new("", target);
-        TriggerCondition {
-            target: defaults.target,
-            op,
-            threshold,
-            window: defaults.window,
-            min_samples: defaults.min_samples,
-            tags: Vec::new(),
-            exclude_tags: Vec::new(),
-        }
+        TriggerCondition::watching(Watch::new(target).op(op), threshold)
     }
 
-    /// Sets the window.
+    /// `watch.op threshold` on `watch`.
+    pub fn watching(watch: Watch, threshold: f64) -> TriggerCondition {
+        TriggerCondition { watch, threshold }
+    }
+
+    /// Sets the window ([`Watch::window`]).
     pub fn window(mut self, window: Duration) -> Self {
-        self.window = window;
+        self.watch = self.watch.window(window);
         self
     }
 
-    /// Sets the minimum sample count.
+    /// Sets the minimum of data ([`Watch::min_samples`]).
     pub fn min_samples(mut self, n: u64) -> Self {
-        self.min_samples = n;
+        self.watch = self.watch.min_samples(n);
         self
     }
 
-    /// Only series with the tag `key = value`.
+    /// Only series with the tag `key = value` ([`Watch::tag`]).
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.tags.push((key.into(), value.into()));
+        self.watch = self.watch.tag(key, value);
         self
     }
 
-    /// Only series without the tag `key = value`.
+    /// Only series without the tag `key = value` ([`Watch::exclude_tag`]).
     pub fn exclude_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.exclude_tags.push((key.into(), value.into()));
+        self.watch = self.watch.exclude_tag(key, value);
         self
     }
 
-    /// The condition as a one-level rule, so that it is checked and read
-    /// exactly as rules are.
-    pub(super) fn as_rule(&self, name: &str) -> Rule {
-        Rule {
-            op: self.op,
-            window: self.window,
-            min_samples: self.min_samples,
-            tags: self.tags.clone(),
-            exclude_tags: self.exclude_tags.clone(),
-            ..Rule::new(name, self.target.clone())
+    /// Whether `value op threshold`. NaN never holds.
+    pub fn holds(&self, value: f64) -> bool {
+        self.watch.op.holds(value, self.threshold)
+    }
+
+    /// `Err((field, reason))` for the first field that is wrong, named as
+    /// a trigger in JSON spells it: those of [`Watch`], then `threshold`.
+    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        self.watch.check()?;
+        if !self.threshold.is_finite() {
+            return Err(("threshold", "must be a finite number".into()));
         }
-        .level(Severity::Critical, self.threshold)
+        Ok(())
     }
 }
 
 impl fmt::Display for TriggerCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.target, self.op, compact(self.threshold))
+        let Watch { target, op, .. } = &self.watch;
+        write!(f, "{target} {op} {}", compact(self.threshold))
     }
 }
 
@@ -311,21 +314,11 @@ impl Trigger {
     /// `Err((field, reason))` with the field relative to the trigger.
     fn validate(&self) -> std::result::Result<(), (String, String)> {
         check_rule_name(&self.name).map_err(|reason| ("name".to_owned(), reason))?;
-        let TriggerSource::Condition(condition) = &self.source else {
-            return Ok(());
-        };
-        match condition.as_rule(&self.name).validate() {
-            Err(PerfError::InvalidRule { field, reason, .. }) => {
-                // The condition's one level is its threshold.
-                let field = field.strip_prefix("levels[0].").unwrap_or(&field);
-                let field = if field == "levels" {
-                    "threshold"
-                } else {
-                    field
-                };
-                Err((field.to_owned(), reason))
-            }
-            _ => Ok(()),
+        match &self.source {
+            TriggerSource::Condition(condition) => condition
+                .check()
+                .map_err(|(field, reason)| (field.to_owned(), reason)),
+            TriggerSource::Rule { .. } => Ok(()),
         }
     }
 }

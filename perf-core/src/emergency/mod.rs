@@ -173,8 +173,6 @@ enum Mode {
 
 struct TriggerState {
     name: Arc<str>,
-    /// The condition as a rule, for conditions.
-    rule: Option<Rule>,
     /// Since when the condition has been true at every evaluation.
     true_since: Option<Timestamp>,
     /// Whether the latest evaluation read data.
@@ -193,13 +191,8 @@ struct TriggerReading {
 
 impl TriggerState {
     fn new(trigger: &Trigger) -> TriggerState {
-        let rule = match &trigger.source {
-            TriggerSource::Condition(condition) => Some(condition.as_rule(&trigger.name)),
-            TriggerSource::Rule { .. } => None,
-        };
         TriggerState {
             name: trigger.name.as_str().into(),
-            rule,
             true_since: None,
             fresh: false,
             last: None,
@@ -228,16 +221,21 @@ impl TriggerState {
 
 impl TriggerReading {
     /// Counts one series' value of a condition trigger.
-    fn observe(&mut self, trigger: &Arc<str>, rule: &Rule, key: &SeriesKey, value: f64) {
-        let level = rule.levels[0];
-        let holds = level.holds(rule.op, value);
-        self.truth = Some(self.truth == Some(true) || holds);
+    fn observe(
+        &mut self,
+        trigger: &Arc<str>,
+        condition: &TriggerCondition,
+        key: &SeriesKey,
+        value: f64,
+    ) {
+        let op = condition.watch.op;
+        self.truth = Some(self.truth == Some(true) || condition.holds(value));
         let more_extreme = self
             .value
             .as_ref()
             .and_then(|v| v.value)
             .map_or(true, |old| {
-                if rule.op.is_upper_bound() {
+                if op.is_upper_bound() {
                     value > old
                 } else {
                     value < old
@@ -248,8 +246,8 @@ impl TriggerReading {
                 trigger: trigger.clone(),
                 series: Some(key.clone()),
                 value: Some(value),
-                op: rule.op,
-                threshold: level.threshold,
+                op,
+                threshold: condition.threshold,
             });
         }
     }
@@ -704,11 +702,13 @@ impl EmergencyConfig {
                         return Err(invalid(format!("triggers[{i}].rule"), reason));
                     }
                 }
-                TriggerSource::Condition(c) if c.target.is_windowed() => {
-                    check_window(c.window)
-                        .map_err(|err| invalid(format!("triggers[{i}].window"), err.to_string()))?;
+                TriggerSource::Condition(c) => {
+                    if let Some(window) = c.watch.reads_window() {
+                        check_window(window).map_err(|err| {
+                            invalid(format!("triggers[{i}].window"), err.to_string())
+                        })?;
+                    }
                 }
-                TriggerSource::Condition(_) => {}
             }
         }
         Ok(())
@@ -754,7 +754,8 @@ impl State {
     ) -> Vec<TriggerReading> {
         let mut readings = vec![TriggerReading::default(); self.triggers.len()];
         self.read_rules(&engine.lock(), &mut readings);
-        if self.triggers.iter().any(|t| t.rule.is_some()) {
+        let condition = |t: &Trigger| matches!(t.source, TriggerSource::Condition(_));
+        if self.config.triggers.iter().any(condition) {
             self.read_conditions(registry, windows, now, &mut readings);
         }
         readings
@@ -790,14 +791,19 @@ impl State {
     ) {
         registry.for_each(|key, series| {
             let mut reader: Option<SeriesReader<'_>> = None;
-            for (t, reading) in self.triggers.iter().zip(readings.iter_mut()) {
-                let Some(rule) = t.rule.as_ref().filter(|rule| rule.applies_to(key)) else {
+            let triggers = self.config.triggers.iter().zip(&self.triggers);
+            for ((trigger, t), reading) in triggers.zip(readings.iter_mut()) {
+                let TriggerSource::Condition(condition) = &trigger.source else {
                     continue;
                 };
+                if !condition.watch.applies_to(key) {
+                    continue;
+                }
                 let reader =
                     reader.get_or_insert_with(|| SeriesReader::new(registry, series, windows, now));
-                if let Some(Reading::Value(value)) = reader.read(rule, key) {
-                    reading.observe(&t.name, rule, key, value);
+                let read = reader.read(&condition.watch, key, [condition.threshold]);
+                if let Some(Reading::Value(value)) = read {
+                    reading.observe(&t.name, condition, key, value);
                 }
             }
         });

@@ -49,8 +49,8 @@ impl Monitor {
             .collect();
         for rule in &rules {
             rule.validate()?;
-            if rule.target.is_windowed() {
-                self.check_window(rule.window)?;
+            if let Some(window) = rule.watch.reads_window() {
+                self.check_window(window)?;
             }
         }
         self.inner
