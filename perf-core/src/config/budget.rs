@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::rule::RepeatSpec;
 use super::text::{Keyword, Pairs, Text};
-use super::{changed, checked, invalid_rule, or_default, read_object, split_index, FieldResult};
+use super::{
+    changed, checked, invalid_rule, item_name, or_default, read_object, split_index, FieldResult,
+};
 use crate::budget::{Budget, BudgetAlerts, BudgetItem};
 use crate::error::Result;
 use crate::rules::{Severity, Statistic};
@@ -266,7 +268,7 @@ impl Budget {
     /// ```
     pub fn from_json(json: &str) -> Result<Budget> {
         let spec: BudgetSpec = read_object(json, "a budget")
-            .map_err(|(field, reason)| invalid_rule("")(field, reason))?;
+            .map_err(|(field, reason)| invalid_rule(&item_name(json))(field, reason))?;
         let built = spec.to_budget(None);
         checked(
             built,

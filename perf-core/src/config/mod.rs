@@ -507,6 +507,16 @@ fn invalid_rule(rule: &str) -> impl Fn(String, String) -> PerfError + '_ {
     }
 }
 
+/// The `name` of the rule or budget `json`, as far as it can be read
+/// (for the error of an item that does not parse); `""` if it cannot.
+fn item_name(json: &str) -> String {
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    serde_json::from_str::<Named>(json).map_or_else(|_| String::new(), |item| item.name)
+}
+
 /// Reads `json` as one object of the schema (`what`: "a rules document",
 /// "a rule", …). Errors: the path of the offending field in it (`.` for
 /// the whole) and what is wrong there.

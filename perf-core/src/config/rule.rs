@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::text::{Pairs, Text};
 use super::watch::{StatSpec, WatchFields};
-use super::{changed, checked, invalid_rule, or_default, read_object, split_index, FieldResult};
+use super::{
+    changed, checked, invalid_rule, item_name, or_default, read_object, split_index, FieldResult,
+};
 use crate::error::Result;
 use crate::rules::{Level, NoDataPolicy, Op, RepeatIntervals, Rule, Severity};
 
@@ -234,14 +236,14 @@ impl Rule {
     /// let rule = Rule::from_json(r#"{"name": "slow", "metric": "lat", "stat": "p95", "threshold": 500}"#)?;
     /// assert_eq!(rule, Rule::new("slow", Target::percentile("lat", 95.0)).level(Severity::Warning, 500.0));
     /// match Rule::from_json(r#"{"name": "slow", "metric": "lat", "stat": "p95", "threshold": 5, "for": "soon"}"#) {
-    ///     Err(PerfError::InvalidRule { rule, field, .. }) => assert_eq!((rule.as_str(), field.as_str()), ("", "for")),
+    ///     Err(PerfError::InvalidRule { rule, field, .. }) => assert_eq!((rule.as_str(), field.as_str()), ("slow", "for")),
     ///     other => panic!("unexpected {other:?}"),
     /// }
     /// # Ok::<(), PerfError>(())
     /// ```
     pub fn from_json(json: &str) -> Result<Rule> {
         let spec: RuleSpec = read_object(json, "a rule")
-            .map_err(|(field, reason)| invalid_rule("")(field, reason))?;
+            .map_err(|(field, reason)| invalid_rule(&item_name(json))(field, reason))?;
         let built = spec.to_rule(None);
         checked(
             built,
