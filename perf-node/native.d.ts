@@ -64,13 +64,14 @@ export declare class NativeGauge {
   /** Adds `delta` (finite, may be negative). */
   add(delta: number): void
   /**
-   * Adds the first `len` deltas of `deltas` one by one, in order, as as
-   * many [`Gauge::add`] calls (the facade buffers deltas, never their
-   * sum, so the value is exactly what those calls give). A refused delta
-   * leaves the value as it was; the others are still added and the
-   * first refusal is thrown.
+   * Adds the first `len` runs in order: `deltas[i]` added `repeats[i]`
+   * times in a row ([`Gauge::add_n`], each addition rounded as on its
+   * own: the facade buffers deltas, never their sum, so the value is
+   * exactly what that many `add` calls give). A refused run leaves the
+   * value as it was; the others are still added and the first refusal
+   * is thrown.
    */
-  addBatch(deltas: Float64Array, len: number): void
+  addRuns(deltas: Float64Array, repeats: Float64Array, len: number): void
   /** The current value. */
   value(): number
 }

@@ -78,10 +78,62 @@ impl Gauge {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Adds `delta` `n` times in a row, atomically as one change: the
+    /// value is exactly what `n` calls of [`Gauge::add`] give, each
+    /// addition rounded as on its own (so `0.1` added three times is not
+    /// `0.3` added once). All or nothing: a NaN or infinite `delta`, or a
+    /// run that would make the value infinite, is refused and leaves the
+    /// value unchanged. For bindings that buffer repeated adjustments
+    /// (`inc()` in a loop) and hand them over in one call.
+    ///
+    /// ```
+    /// use perf_core::Monitor;
+    /// let monitor = Monitor::builder().build()?;
+    /// let g = monitor.gauge("queue.depth", &[])?;
+    /// g.add_n(1.0, 1_000)?;
+    /// g.add_n(0.1, 3)?;
+    /// assert_eq!(g.value(), ((1000.0 + 0.1) + 0.1) + 0.1);
+    /// assert!(g.add_n(f64::MAX, 2).is_err());
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn add_n(&self, delta: f64, n: u64) -> Result<()> {
+        check_finite(delta)?;
+        let mut failure = None;
+        let _ = self.core.bits.fetch_update(Relaxed, Relaxed, |bits| {
+            match repeated_sum(f64::from_bits(bits), delta, n) {
+                Ok(v) => Some(v.to_bits()),
+                Err(e) => {
+                    failure = Some(e);
+                    None
+                }
+            }
+        });
+        failure.map_or(Ok(()), Err)
+    }
+
     /// The current value.
     pub fn value(&self) -> f64 {
         self.core.value()
     }
+}
+
+/// `value + delta`, `n` times in a row, each addition rounded as on its
+/// own. When every step is exact (integers, all partial sums below 2^53 in
+/// magnitude) the steps are one multiplication and one addition, with the
+/// same result; otherwise they are taken one by one.
+fn repeated_sum(value: f64, delta: f64, n: u64) -> Result<f64> {
+    /// 2^53: integers below it in magnitude are exact in an `f64`.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if n == 0 {
+        return Ok(value);
+    }
+    let steps = n as f64;
+    let total = delta * steps;
+    let integers = value.fract() == 0.0 && delta.fract() == 0.0 && steps < EXACT;
+    if integers && value.abs() + total.abs() < EXACT {
+        return Ok(value + total);
+    }
+    (0..n).try_fold(value, |v, _| check_finite(v + delta))
 }
 
 impl std::fmt::Debug for Gauge {
@@ -95,6 +147,7 @@ impl std::fmt::Debug for Gauge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn gauge() -> Gauge {
         Gauge {
@@ -113,6 +166,60 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(g.value(), 2000.0);
+    }
+
+    #[test]
+    fn add_n_is_n_adds_in_a_row() {
+        let cases = [
+            (0.0, 1.0, 1000),
+            (0.5, 0.1, 7),
+            (-3.0, -2.0, 5),
+            (1e16, 1.0, 4),
+            (7.0, 0.0, 3),
+        ];
+        for (start, delta, n) in cases {
+            let (one_by_one, at_once) = (gauge(), gauge());
+            one_by_one.set(start).unwrap();
+            at_once.set(start).unwrap();
+            (0..n).for_each(|_| one_by_one.add(delta).unwrap());
+            at_once.add_n(delta, n).unwrap();
+            assert_eq!(
+                at_once.value().to_bits(),
+                one_by_one.value().to_bits(),
+                "{start} + {delta} x {n}"
+            );
+        }
+        let g = gauge();
+        g.set(-0.0).unwrap();
+        g.add_n(0.0, 0).unwrap();
+        assert_eq!(g.value().to_bits(), (-0.0f64).to_bits());
+    }
+
+    proptest::proptest! {
+        /// Integer and fractional runs alike: the bits of `add_n` are the
+        /// bits of `n` adds.
+        #[test]
+        fn add_n_matches_adds_bit_for_bit(
+            start in proptest::prop_oneof![(-1_000_000i64..1_000_000).prop_map(|v| v as f64), -1e6f64..1e6],
+            delta in proptest::prop_oneof![(-100i64..100).prop_map(|v| v as f64), -10.0f64..10.0],
+            n in 0u64..300,
+        ) {
+            let (one_by_one, at_once) = (gauge(), gauge());
+            one_by_one.set(start).unwrap();
+            at_once.set(start).unwrap();
+            (0..n).for_each(|_| one_by_one.add(delta).unwrap());
+            at_once.add_n(delta, n).unwrap();
+            proptest::prop_assert_eq!(at_once.value().to_bits(), one_by_one.value().to_bits());
+        }
+    }
+
+    #[test]
+    fn add_n_is_all_or_nothing() {
+        let g = gauge();
+        g.set(f64::MAX / 2.0).unwrap();
+        assert!(g.add_n(f64::MAX / 4.0, 3).is_err());
+        assert_eq!(g.value(), f64::MAX / 2.0);
+        assert!(g.add_n(f64::INFINITY, 1).is_err());
     }
 
     #[test]

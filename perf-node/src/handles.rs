@@ -131,19 +131,27 @@ impl NativeGauge {
         self.inner.add(delta).js()
     }
 
-    /// Adds the first `len` deltas of `deltas` one by one, in order, as as
-    /// many [`Gauge::add`] calls (the facade buffers deltas, never their
-    /// sum, so the value is exactly what those calls give). A refused delta
-    /// leaves the value as it was; the others are still added and the
-    /// first refusal is thrown.
+    /// Adds the first `len` runs in order: `deltas[i]` added `repeats[i]`
+    /// times in a row ([`Gauge::add_n`], each addition rounded as on its
+    /// own: the facade buffers deltas, never their sum, so the value is
+    /// exactly what that many `add` calls give). A refused run leaves the
+    /// value as it was; the others are still added and the first refusal
+    /// is thrown.
     #[napi]
-    pub fn add_batch(&self, deltas: Float64ArraySlice<'_>, len: u32) -> Result<()> {
-        let deltas = deltas.get(..len as usize).ok_or_else(|| {
+    pub fn add_runs(
+        &self,
+        deltas: Float64ArraySlice<'_>,
+        repeats: Float64ArraySlice<'_>,
+        len: u32,
+    ) -> Result<()> {
+        let runs = deltas.get(..len as usize).zip(repeats.get(..len as usize));
+        let (deltas, repeats) = runs.ok_or_else(|| {
             binding_error("ERR_PERF_INVALID_VALUE", "batch length beyond the buffer")
         })?;
         let mut first = None;
-        for &delta in deltas {
-            if let Err(err) = self.inner.add(delta) {
+        for (&delta, &n) in deltas.iter().zip(repeats) {
+            // The facade counts each run in a double: a whole number of adds.
+            if let Err(err) = self.inner.add_n(delta, n as u64) {
                 first.get_or_insert(err);
             }
         }

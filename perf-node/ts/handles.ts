@@ -215,7 +215,7 @@ const enum GaugeOp {
   Add,
 }
 
-/** Deltas a gauge buffers before one native call. */
+/** Runs of equal deltas a gauge buffers before one native call. */
 const GAUGE_BATCH = 64
 
 /**
@@ -223,16 +223,23 @@ const GAUGE_BATCH = 64
  * buffers, and what it hands over gives exactly the value the core's own
  * sequence of `set` and `add` calls gives: after a `set`, the value with
  * each later `inc` / `dec` added in turn (the same IEEE 754 additions the
- * core makes), set on the next flush; otherwise each delta itself, in
- * order (never their sum, which may round differently), added one by one
- * by the core.
+ * core makes), set on the next flush; otherwise the deltas themselves, in
+ * order, as runs of equal deltas (`inc()` a thousand times is one run of
+ * a thousand), which the core applies with `Gauge::add_n`: each delta
+ * added in turn, never their sum (which may round differently).
  */
 export class Gauge implements Flushable {
   private op = GaugeOp.None
   /** Set: the value to set. Add: the value the deltas lead to (for the overflow check). */
   private expected = 0
+  /** Add: the delta of each finished run, and how many times it repeats. */
   private deltas: Float64Array | undefined
-  private count = 0
+  private repeats: Float64Array | undefined
+  /** Add: how many runs are finished. */
+  private runs = 0
+  /** Add: the current run, `runLength` times `runDelta` (none when 0). */
+  private runDelta = 0
+  private runLength = 0
   private queued = false
 
   /** @internal */
@@ -251,7 +258,8 @@ export class Gauge implements Flushable {
     this._enqueue()
     this.op = GaugeOp.Set
     this.expected = value
-    this.count = 0
+    this.runs = 0
+    this.runLength = 0
   }
 
   /** Adds `delta` (default 1; finite, may be negative). */
@@ -271,11 +279,7 @@ export class Gauge implements Flushable {
       return
     }
     this.expected = next
-    if (this.op === GaugeOp.Add) {
-      const deltas = (this.deltas ??= new Float64Array(GAUGE_BATCH))
-      deltas[this.count++] = delta
-      if (this.count === GAUGE_BATCH) this._sendDeltas()
-    }
+    if (this.op === GaugeOp.Add) this._push(delta)
   }
 
   /** Subtracts `delta` (default 1). */
@@ -309,12 +313,42 @@ export class Gauge implements Flushable {
     this.flush()
   }
 
+  /** Adds `delta` to the current run if it repeats it, else starts a run. */
+  private _push(delta: number): void {
+    // Object.is: +0 and -0 are different deltas (-0 + 0 is +0).
+    if (this.runLength > 0 && Object.is(this.runDelta, delta)) {
+      this.runLength++
+      return
+    }
+    this._finishRun()
+    this.runDelta = delta
+    this.runLength = 1
+  }
+
+  /** Files the current run with the finished ones (sending them when full). */
+  private _finishRun(): void {
+    if (this.runLength === 0) return
+    if (this.runs === GAUGE_BATCH) this._sendRuns()
+    const deltas = (this.deltas ??= new Float64Array(GAUGE_BATCH))
+    const repeats = (this.repeats ??= new Float64Array(GAUGE_BATCH))
+    deltas[this.runs] = this.runDelta
+    repeats[this.runs] = this.runLength
+    this.runs++
+    this.runLength = 0
+  }
+
   private _sendDeltas(): void {
-    const n = this.count
+    this._finishRun()
+    this._sendRuns()
+  }
+
+  private _sendRuns(): void {
+    const n = this.runs
     if (n === 0) return
-    this.count = 0
+    this.runs = 0
     const deltas = this.deltas as Float64Array
-    call(() => this.native.addBatch(deltas, n))
+    const repeats = this.repeats as Float64Array
+    call(() => this.native.addRuns(deltas, repeats, n))
   }
 
   private _enqueue(): void {
