@@ -2,6 +2,7 @@
 //!
 //! * `format` — the formats by name, with their media types.
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
+//! * `native` — a histogram as a Prometheus native (exponential) histogram.
 //! * `json`, `csv` — every series' statistics as documents.
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
 //! * `http` — the `/metrics` endpoint (feature `http`).
@@ -17,6 +18,7 @@ pub(crate) mod http;
 pub(crate) mod json;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics_facade;
+pub(crate) mod native;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};
