@@ -107,6 +107,7 @@ pub use emergency::{
 };
 pub use error::{ErrorCategory, ErrorCode, InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::{NOTIFICATIONS_DROPPED_COUNTER, SUBSCRIBER_PANICS_COUNTER};
+pub use export::client_model;
 pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
