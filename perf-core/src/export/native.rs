@@ -301,9 +301,7 @@ fn encode(counts: &[(i32, i64)]) -> (Vec<BucketSpan>, Vec<i64>) {
 /// the boundaries in one octave, as `frexp` splits values.
 fn fractions() -> &'static [f64; PER_OCTAVE as usize] {
     static TABLE: OnceLock<[f64; PER_OCTAVE as usize]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        std::array::from_fn(|j| (j as f64 / f64::from(PER_OCTAVE)).exp2() / 2.0)
-    })
+    TABLE.get_or_init(|| std::array::from_fn(|j| (j as f64 / f64::from(PER_OCTAVE)).exp2() / 2.0))
 }
 
 /// The upper bound `base^index` of native bucket `index`.
@@ -482,7 +480,11 @@ mod tests {
                 let rank = ((q * n).ceil() as usize).clamp(1, sorted.len());
                 let exact = sorted[rank - 1];
                 let x = h.quantile(q);
-                let slack = if exact < MIN_BUCKETED { MIN_BUCKETED } else { 0.0 };
+                let slack = if exact < MIN_BUCKETED {
+                    MIN_BUCKETED
+                } else {
+                    0.0
+                };
                 assert!(
                     (x - exact).abs() <= bound * exact + slack + exact * 1e-12,
                     "q={q}: {x} vs {exact}"

@@ -190,7 +190,10 @@ mod tests {
         out
     }
 
-    fn families_of(samples: Vec<(SeriesKey, Sample)>, config: &ExpositionConfig) -> Vec<pb::MetricFamily> {
+    fn families_of(
+        samples: Vec<(SeriesKey, Sample)>,
+        config: &ExpositionConfig,
+    ) -> Vec<pb::MetricFamily> {
         decode(&render_samples(samples, config).0)
     }
 
@@ -199,7 +202,10 @@ mod tests {
         let samples = vec![
             (key("jobs.done", &[("queue", "mail")]), Sample::Counter(42)),
             (key("queue.depth", &[]), Sample::Gauge(3.5)),
-            (key("lat", &[("route", "/a")]), hist(&[0.0, 0.5, 3.0, 20000.0])),
+            (
+                key("lat", &[("route", "/a")]),
+                hist(&[0.0, 0.5, 3.0, 20000.0]),
+            ),
         ];
         let out = families_of(samples, &ExpositionConfig::new());
         let names: Vec<&str> = out.iter().map(|f| f.name()).collect();
@@ -301,7 +307,9 @@ mod tests {
         assert_eq!(h.sample_count(), 0);
         // A zero threshold above 0 marks it native (no no-op span needed).
         assert!(h.zero_threshold() > 0.0 && h.positive_span.is_empty());
-        assert!(render_samples(Vec::new(), &ExpositionConfig::new()).0.is_empty());
+        assert!(render_samples(Vec::new(), &ExpositionConfig::new())
+            .0
+            .is_empty());
     }
 
     #[test]
