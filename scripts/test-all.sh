@@ -83,7 +83,7 @@ ensure_interop_python() {
 # the global recorder has its own test binary).
 feature_tests() {
     cargo test -p perf-core --features http --lib export::http &&
-        cargo test -p perf-core --features http --test http_exporter --test http_attacks --test prometheus_server &&
+        cargo test -p perf-core --features http --test http_exporter --test http_attacks --test prometheus_server --test native_histogram_prometheus &&
         cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics ServerLimits &&
         cargo test -p perf-core --features metrics --test metrics_adapter --test metrics_global &&
         cargo test -p perf-core --features metrics --doc -- metrics_recorder
