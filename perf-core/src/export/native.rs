@@ -203,7 +203,9 @@ impl NativeHistogram {
     /// let snap = HistogramSnapshot::from_values(Precision::DEFAULT, &[1.5])?;
     /// let buckets: Vec<_> = NativeHistogram::from_snapshot(&snap).buckets().collect();
     /// let (lower, upper, count) = buckets[0];
-    /// assert!(lower < 1.5 && 1.5 <= upper && count == 1);
+    /// // The bucket of 1.5's perf-core bucket [1.5, 1.5078125): its midpoint's.
+    /// assert!(lower < 1.5039 && 1.5039 <= upper && count == 1);
+    /// assert!((upper / lower - 2f64.powf(1.0 / 256.0)).abs() < 1e-12);
     /// # Ok::<(), perf_core::PerfError>(())
     /// ```
     pub fn buckets(&self) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
