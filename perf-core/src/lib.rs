@@ -107,6 +107,7 @@ pub use emergency::{
 };
 pub use error::{ErrorCategory, ErrorCode, InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::{NOTIFICATIONS_DROPPED_COUNTER, SUBSCRIBER_PANICS_COUNTER};
+pub use export::client_model;
 pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
@@ -119,6 +120,7 @@ pub use export::http::{MetricsServer, ServerLimits};
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
+pub use export::native::{BucketSpan, NativeHistogram, NATIVE_SCHEMA, NATIVE_ZERO_THRESHOLD};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};
