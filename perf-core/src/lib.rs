@@ -119,6 +119,10 @@ pub use export::http::{MetricsServer, ServerLimits};
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
+pub use export::prometheus_rules::{
+    PrometheusAlert, PrometheusRuleGroup, PrometheusRules, PrometheusRulesOptions, RuleRemark,
+    DEFAULT_PROMETHEUS_RULES_GROUP,
+};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};

@@ -4,6 +4,7 @@
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
 //! * `json`, `csv` — every series' statistics as documents.
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
+//! * `prometheus_rules` — a rules document as Prometheus alerting rules.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
 
@@ -17,6 +18,7 @@ pub(crate) mod http;
 pub(crate) mod json;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics_facade;
+pub(crate) mod prometheus_rules;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};
