@@ -166,4 +166,6 @@ mod doc_examples {
     struct Export;
     #[doc = include_str!("../../docs/multiprocess.md")]
     struct Multiprocess;
+    #[doc = include_str!("../../docs/fleet.md")]
+    struct Fleet;
 }
