@@ -121,6 +121,10 @@ pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
 pub use export::native::{BucketSpan, NativeHistogram, NATIVE_SCHEMA, NATIVE_ZERO_THRESHOLD};
+pub use export::prometheus_rules::{
+    PrometheusAlert, PrometheusRuleGroup, PrometheusRules, PrometheusRulesOptions, RuleRemark,
+    DEFAULT_PROMETHEUS_RULES_GROUP,
+};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};
@@ -164,4 +168,6 @@ mod doc_examples {
     struct Export;
     #[doc = include_str!("../../docs/multiprocess.md")]
     struct Multiprocess;
+    #[doc = include_str!("../../docs/fleet.md")]
+    struct Fleet;
 }

@@ -7,6 +7,7 @@
 //!   `io.prometheus.client` messages, and the families written in them.
 //! * `json`, `csv` — every series' statistics as documents.
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
+//! * `prometheus_rules` — a rules document as Prometheus alerting rules.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
 
@@ -23,6 +24,7 @@ pub(crate) mod json;
 pub(crate) mod metrics_facade;
 pub(crate) mod native;
 pub(crate) mod protobuf;
+pub(crate) mod prometheus_rules;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};
