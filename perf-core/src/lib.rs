@@ -121,6 +121,15 @@ pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
 pub use export::native::{BucketSpan, NativeHistogram, NATIVE_SCHEMA, NATIVE_ZERO_THRESHOLD};
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::proto as prompb;
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::{
+    RemoteWriteConfig, RemoteWriteStatus, REMOTE_WRITE_BEARER_TOKEN_ENV,
+    REMOTE_WRITE_BUFFER_BYTES_ENV, REMOTE_WRITE_DROPPED_COUNTER, REMOTE_WRITE_FAILED_COUNTER,
+    REMOTE_WRITE_INTERVAL_ENV, REMOTE_WRITE_RETRIES_COUNTER, REMOTE_WRITE_SENT_COUNTER,
+    REMOTE_WRITE_TIMEOUT_ENV, REMOTE_WRITE_URL_ENV,
+};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};

@@ -9,6 +9,8 @@
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
+//! * `remote_write` — pushing to a Prometheus remote-write receiver
+//!   (feature `remote-write`).
 
 pub mod client_model;
 pub(crate) mod csv;
@@ -23,6 +25,8 @@ pub(crate) mod json;
 pub(crate) mod metrics_facade;
 pub(crate) mod native;
 pub(crate) mod protobuf;
+#[cfg(feature = "remote-write")]
+pub(crate) mod remote_write;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};
