@@ -38,9 +38,12 @@ impl MonitorBuilder {
     ///
     /// ```
     /// use perf_core::{Monitor, RemoteWriteConfig};
-    /// let monitor = Monitor::builder()
-    ///     .remote_write(RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write"))
-    ///     .build()?;
+    /// use std::time::Duration;
+    /// let config = RemoteWriteConfig {
+    ///     flush_timeout: Duration::from_millis(100), // nothing listens here
+    ///     ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
+    /// };
+    /// let monitor = Monitor::builder().remote_write(config).build()?;
     /// assert_eq!(monitor.remote_write_status().unwrap().samples_sent, 0);
     /// assert!(Monitor::builder().remote_write(RemoteWriteConfig::new("https://x/")).build().is_err());
     /// # Ok::<(), perf_core::PerfError>(())
