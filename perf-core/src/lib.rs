@@ -125,6 +125,15 @@ pub use export::prometheus_rules::{
     PrometheusAlert, PrometheusRuleGroup, PrometheusRules, PrometheusRulesOptions, RuleRemark,
     DEFAULT_PROMETHEUS_RULES_GROUP,
 };
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::proto as prompb;
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::{
+    RemoteWriteConfig, RemoteWriteStatus, REMOTE_WRITE_BEARER_TOKEN_ENV,
+    REMOTE_WRITE_BUFFER_BYTES_ENV, REMOTE_WRITE_DROPPED_COUNTER, REMOTE_WRITE_FAILED_COUNTER,
+    REMOTE_WRITE_INTERVAL_ENV, REMOTE_WRITE_RETRIES_COUNTER, REMOTE_WRITE_SENT_COUNTER,
+    REMOTE_WRITE_TIMEOUT_ENV, REMOTE_WRITE_URL_ENV,
+};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};

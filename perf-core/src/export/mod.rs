@@ -10,6 +10,8 @@
 //! * `prometheus_rules` — a rules document as Prometheus alerting rules.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
+//! * `remote_write` — pushing to a Prometheus remote-write receiver
+//!   (feature `remote-write`).
 
 pub mod client_model;
 pub(crate) mod csv;
@@ -25,6 +27,8 @@ pub(crate) mod metrics_facade;
 pub(crate) mod native;
 pub(crate) mod protobuf;
 pub(crate) mod prometheus_rules;
+#[cfg(feature = "remote-write")]
+pub(crate) mod remote_write;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};

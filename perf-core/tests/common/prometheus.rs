@@ -20,6 +20,8 @@ pub struct Prometheus {
     child: Child,
     pub url: String,
     dir: PathBuf,
+    /// The command line, to start it again on the same port and data.
+    args: Vec<String>,
 }
 
 impl Prometheus {
@@ -44,24 +46,37 @@ impl Prometheus {
             ),
         )
         .unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .args(flags)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start prometheus");
+        let mut args = vec![
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", dir.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--log.level=warn".to_owned(),
+        ];
+        args.extend(flags.iter().map(|f| f.to_string()));
         Prometheus {
-            child,
+            child: spawn(&args),
             url: format!("http://127.0.0.1:{port}"),
             dir,
+            args,
         }
+    }
+
+    /// Stops the server (SIGTERM, as a service manager would), keeping its
+    /// data for [`Self::restart`].
+    pub fn stop(&mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+
+    /// Starts the stopped server again, same port and data directory.
+    pub fn restart(&mut self) {
+        self.child = spawn(&self.args);
+    }
+
+    /// Waits (up to [`WAIT`]) until the query API answers.
+    pub fn wait_ready(&self) {
+        self.query_until("vector(1)", |v| v == 1.0);
     }
 
     /// The value of an instant query with exactly one result, once
@@ -98,6 +113,15 @@ impl Prometheus {
         assert!(result.len() <= 1, "{query}: {result:?}");
         result.first()?["value"][1].as_str()?.parse().ok()
     }
+}
+
+fn spawn(args: &[String]) -> Child {
+    Command::new("prometheus")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start prometheus")
 }
 
 impl Drop for Prometheus {
