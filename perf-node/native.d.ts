@@ -310,6 +310,17 @@ export declare class NativeMonitor {
    * thread pool; the promise resolves with the text.
    */
   exportAsync(format: string, options?: string | undefined | null): Promise<string>
+  /**
+   * The Prometheus protobuf exposition (delimited `MetricFamily`
+   * messages, native histograms), computed now; `options` as
+   * [`NativeMonitor::export_sync`]'s.
+   */
+  exportProtobufSync(options?: string | undefined | null): Buffer
+  /**
+   * The same as [`NativeMonitor::export_protobuf_sync`], computed on the
+   * libuv thread pool; the promise resolves with the bytes.
+   */
+  exportProtobufAsync(options?: string | undefined | null): Promise<Buffer>
 }
 
 /** A notification (`onAlert`, `evaluate()`, `alertHistory()`). */
@@ -457,7 +468,7 @@ export interface ErrorCodes {
 
 /** One export format, as the core names it. */
 export interface ExportFormatInfo {
-  /** `prometheus`, `openmetrics`, `json` or `csv`. */
+  /** `prometheus`, `openmetrics`, `json`, `csv` or `protobuf`. */
   name: string
   /** The HTTP `Content-Type` to serve it with. */
   contentType: string
@@ -465,7 +476,8 @@ export interface ExportFormatInfo {
 
 /**
  * Every export format the core writes, with its media type (the facade's
- * `CONTENT_TYPES` is built from this, not kept apart).
+ * `CONTENT_TYPES` is built from this, not kept apart): the text formats,
+ * then `protobuf` (binary: `exportProtobuf`, `metrics('protobuf')`).
  */
 export declare function exportFormats(): Array<ExportFormatInfo>
 

@@ -78,13 +78,17 @@ ensure_interop_python() {
 }
 
 # The optional features' tests and doc examples: the HTTP server (feature
-# `http`: its unit tests, the attack tests, and a scrape by a real
-# Prometheus server) and the `metrics` facade adapter (feature `metrics`;
+# `http`: its unit tests and content negotiation, the attack tests, a
+# scrape by a real Prometheus server, and a fleet p95 from native
+# histograms through two of them), remote write (feature `remote-write`:
+# loopback receivers that accept, fail, hang, close and come back, and a
+# real Prometheus restarted mid-run; built with `http` so one build serves
+# both) and the `metrics` facade adapter (feature `metrics`;
 # the global recorder has its own test binary).
 feature_tests() {
-    cargo test -p perf-core --features http --lib export::http &&
-        cargo test -p perf-core --features http --test http_exporter --test http_attacks --test prometheus_server &&
-        cargo test -p perf-core --features http --doc -- http MetricsServer serve_metrics ServerLimits &&
+    cargo test -p perf-core --features http,remote-write --lib -- export::http monitor::http export::remote_write &&
+        cargo test -p perf-core --features http,remote-write --test http_exporter --test http_attacks --test prometheus_server --test native_histogram_prometheus --test remote_write --test remote_write_prometheus &&
+        cargo test -p perf-core --features http,remote-write --doc -- http MetricsServer serve_metrics ServerLimits remote_write RemoteWrite prompb &&
         cargo test -p perf-core --features metrics --test metrics_adapter --test metrics_global &&
         cargo test -p perf-core --features metrics --doc -- metrics_recorder
 }

@@ -107,6 +107,7 @@ pub use emergency::{
 };
 pub use error::{ErrorCategory, ErrorCode, InvalidValueReason, MetricKind, PerfError, Result};
 pub use evaluation::{NOTIFICATIONS_DROPPED_COUNTER, SUBSCRIBER_PANICS_COUNTER};
+pub use export::client_model;
 pub use export::exposition::{
     Exposition, ExpositionConfig, ExpositionFormat, SkippedMetric, DEFAULT_LATENCY_BUCKETS,
     DEFAULT_LATENCY_BUCKETS_SECONDS, DEFAULT_SUMMARY_QUANTILES,
@@ -119,6 +120,20 @@ pub use export::http::{MetricsServer, ServerLimits};
 pub use export::json::{JsonExportOptions, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 #[cfg(feature = "metrics")]
 pub use export::metrics_facade::{PerfCoreRecorder, METRICS_ADAPTER_ERRORS_COUNTER};
+pub use export::native::{BucketSpan, NativeHistogram, NATIVE_SCHEMA, NATIVE_ZERO_THRESHOLD};
+pub use export::prometheus_rules::{
+    PrometheusAlert, PrometheusRuleGroup, PrometheusRules, PrometheusRulesOptions, RuleRemark,
+    DEFAULT_PROMETHEUS_RULES_GROUP,
+};
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::proto as prompb;
+#[cfg(feature = "remote-write")]
+pub use export::remote_write::{
+    RemoteWriteConfig, RemoteWriteStatus, REMOTE_WRITE_BEARER_TOKEN_ENV,
+    REMOTE_WRITE_BUFFER_BYTES_ENV, REMOTE_WRITE_DROPPED_COUNTER, REMOTE_WRITE_FAILED_COUNTER,
+    REMOTE_WRITE_INTERVAL_ENV, REMOTE_WRITE_RETRIES_COUNTER, REMOTE_WRITE_SENT_COUNTER,
+    REMOTE_WRITE_TIMEOUT_ENV, REMOTE_WRITE_URL_ENV,
+};
 pub use gauge::Gauge;
 pub use histogram::{Histogram, HistogramTimer};
 pub use monitor::{after_fork, Monitor, MonitorBuilder, SeriesInfo};
@@ -162,4 +177,6 @@ mod doc_examples {
     struct Export;
     #[doc = include_str!("../../docs/multiprocess.md")]
     struct Multiprocess;
+    #[doc = include_str!("../../docs/fleet.md")]
+    struct Fleet;
 }

@@ -206,3 +206,82 @@ fn a_taken_port_is_a_typed_error() {
         other => panic!("expected an Io error, got {other:?}"),
     }
 }
+
+/// Sends one request with `Accept: accept` and returns the response head
+/// and its body as bytes (the protobuf body is not text).
+fn get_bytes(addr: SocketAddr, accept: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let text = format!(
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(raw[..end].to_vec()).unwrap();
+    (head, raw[end + 4..].to_vec())
+}
+
+/// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.
+const PROMETHEUS_PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+#[test]
+fn protobuf_is_served_when_preferred_and_decodes() {
+    use perf_core::client_model::{MetricFamily, MetricType};
+    use perf_core::ExportFormat;
+    use prost::Message;
+
+    let monitor = monitor_with_values();
+    let server = monitor.serve_metrics("127.0.0.1:0").unwrap();
+    let (head, body) = get_bytes(server.local_addr(), PROMETHEUS_PROTOBUF_ACCEPT);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let content_type = format!("content-type: {}", ExportFormat::Protobuf.content_type());
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&content_type.to_ascii_lowercase()),
+        "{head}"
+    );
+    assert_eq!(body, monitor.export_protobuf());
+
+    let mut rest = &body[..];
+    let mut families = Vec::new();
+    while !rest.is_empty() {
+        families.push(MetricFamily::decode_length_delimited(&mut rest).unwrap());
+    }
+    let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+    assert_eq!(names, ["api_latency", "jobs_done_total"]);
+    assert_eq!(families[1].r#type(), MetricType::Counter);
+    assert_eq!(families[1].metric[0].counter.as_ref().unwrap().value(), 7.0);
+    let h = families[0].metric[0].histogram.as_ref().unwrap();
+    assert_eq!(families[0].metric[0].label[0].value(), "/login");
+    assert_eq!((h.sample_count(), h.sample_sum()), (3, 265.0));
+    assert_eq!(h.schema(), 8);
+    let native: i64 = h
+        .positive_delta
+        .iter()
+        .scan(0i64, |count, delta| {
+            *count += delta;
+            Some(*count)
+        })
+        .sum();
+    assert_eq!(native, 3);
+    assert_eq!(h.bucket.len(), 13); // classic bounds 1 … 10000, +Inf implied
+    assert_eq!(h.bucket[3].cumulative_count(), 1); // le=10
+}
+
+#[test]
+fn text_scrapers_still_get_text() {
+    let monitor = monitor_with_values();
+    let server = monitor.serve_metrics("127.0.0.1:0").unwrap();
+    // Protobuf listed, but text preferred: text.
+    let accept = "Accept: text/plain;version=0.0.4,application/vnd.google.protobuf;q=0.5\r\n";
+    let reply = request(server.local_addr(), "GET", "/metrics", accept);
+    assert_eq!(
+        reply.header("content-type"),
+        Some(ExpositionFormat::Prometheus.content_type())
+    );
+    assert_eq!(reply.body, monitor.export_prometheus());
+}

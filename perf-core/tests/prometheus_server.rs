@@ -8,110 +8,14 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use perf_core::{Monitor, DEFAULT_LATENCY_BUCKETS};
-use serde_json::Value;
+
+#[path = "common/prometheus.rs"]
+mod prometheus;
+
+use prometheus::{prometheus_available, Prometheus};
 
 const ROUTE: &str = "/a \"quoted\"\\path";
-const WAIT: Duration = Duration::from_secs(60);
-
-/// A Prometheus server scraping one target every second; killed (and its
-/// data removed) on drop.
-struct Prometheus {
-    child: Child,
-    url: String,
-    dir: PathBuf,
-}
-
-impl Prometheus {
-    fn start(target: &str) -> Prometheus {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("prometheus-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: perf-core\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start prometheus");
-        Prometheus {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            dir,
-        }
-    }
-
-    /// The value of an instant query with exactly one result, once
-    /// Prometheus has one that satisfies `ready` (polling up to [`WAIT`]).
-    fn query_until(&self, query: &str, ready: impl Fn(f64) -> bool) -> f64 {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(v) = self.query(query).filter(|&v| ready(v)) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no result for {query} within {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    fn query(&self, query: &str) -> Option<f64> {
-        let text = ureq::get(&format!("{}/api/v1/query", self.url))
-            .query("query", query)
-            .call()
-            .ok()?
-            .body_mut()
-            .read_to_string()
-            .ok()?;
-        let body: Value = serde_json::from_str(&text).ok()?;
-        let result = body["data"]["result"].as_array()?;
-        assert!(result.len() <= 1, "{query}: {result:?}");
-        result.first()?["value"][1].as_str()?.parse().ok()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn prometheus_available() -> bool {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    common::external_tool_available(found, "prometheus")
-}
 
 /// Prometheus's `histogram_quantile(q, …)` over perf-core's cumulative
 /// buckets: the rank `q × count` interpolated linearly within its bucket.
@@ -155,7 +59,7 @@ fn prometheus_scrapes_counters_and_histogram_quantiles() {
     let jobs = monitor.counter("jobs.done", &[("queue", "mail")]).unwrap();
     jobs.increment(42);
     let server = monitor.serve_metrics("127.0.0.1:0").unwrap();
-    let prometheus = Prometheus::start(&server.local_addr().to_string());
+    let prometheus = Prometheus::start(&[server.local_addr().to_string()], &[]);
 
     let selector = format!("{{route={ROUTE:?}}}");
     let count = prometheus.query_until(&format!("http_server_duration_count{selector}"), |_| true);

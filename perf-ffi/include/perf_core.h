@@ -1677,6 +1677,57 @@ enum perf_status perf_export_json(const struct perf_monitor *monitor, bool inclu
 enum perf_status perf_export_csv(const struct perf_monitor *monitor, char **out);
 
 /**
+ * Writes every series in the Prometheus protobuf exposition to
+ * `*out_bytes` (`*out_len` bytes): length-delimited
+ * `io.prometheus.client.MetricFamily` messages (each prefixed by its
+ * length as a varint), the same families as `perf_export_prometheus`,
+ * histograms with both their classic buckets and their native
+ * (exponential) histogram. Serve it as `application/vnd.google.protobuf;
+ * proto=io.prometheus.client.MetricFamily; encoding=delimited`. Details:
+ * docs/export.md.
+ *
+ * Ownership: `*out_bytes` is a new byte array owned by the caller (NULL
+ * when `*out_len` is 0: a monitor without series); free it with
+ * `perf_bytes_free(*out_bytes, *out_len)`. Written only on `PERF_OK`.
+ * Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_bytes`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `out_bytes` is NULL
+ * or valid for writing a `uint8_t *`; `out_len` is NULL or valid for
+ * writing a `size_t`.
+ */
+enum perf_status perf_export_protobuf(const struct perf_monitor *monitor, uint8_t **out_bytes, size_t *out_len);
+
+/**
+ * `perf_export_protobuf` with exposition options, as
+ * `perf_export_prometheus_with` takes them (the classic buckets use the
+ * configured bounds; a histogram configured as a summary is a summary).
+ *
+ * Ownership: `options_json` is read during the call only; the bytes as
+ * `perf_export_protobuf`'s.
+ * Errors: as `perf_export_prometheus_with` (`PERF_ERR_NULL_POINTER` for
+ * `monitor`, `options_json`, `out_bytes`, `out_len`).
+ *
+ * # Safety
+ * `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+ * NULL or a NUL-terminated string; `out_bytes` is NULL or valid for
+ * writing a `uint8_t *`; `out_len` is NULL or valid for writing a
+ * `size_t`.
+ */
+enum perf_status perf_export_protobuf_with(const struct perf_monitor *monitor, const char *options_json, uint8_t **out_bytes, size_t *out_len);
+
+/**
+ * Frees a byte array from `perf_export_protobuf` or
+ * `perf_export_protobuf_with`; `len` must be the length it gave. NULL
+ * does nothing.
+ *
+ * # Safety
+ * `bytes` is NULL or an array one of those functions returned with length
+ * `len`, not freed yet nor used after this call.
+ */
+void perf_bytes_free(uint8_t *bytes, size_t len);
+
+/**
  * Writes the histogram series `name{tags}` as an HdrHistogram V2 string
  * (base64 of a compressed histogram, `HISTF...`) to `*out`: HdrHistogram's
  * Java, C, Go, Python and Rust implementations decode it, and

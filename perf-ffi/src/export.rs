@@ -1,6 +1,7 @@
 //! Exports: Prometheus text, OpenMetrics, JSON and CSV documents of every
-//! series, HdrHistogram V2 strings of one series (and their import), and
-//! `perf_string_free` for the strings they are returned in.
+//! series, the Prometheus protobuf exposition (bytes, freed with
+//! `perf_bytes_free`), HdrHistogram V2 strings of one series (and their
+//! import), and `perf_string_free` for the strings they are returned in.
 
 use std::ffi::c_char;
 
@@ -9,7 +10,9 @@ use perf_core::{
 };
 
 use crate::boundary::{call, call_void};
-use crate::convert::{free_string, owned_string, perf_tag, series_arg, str_arg, Out};
+use crate::convert::{
+    free_owned_array, free_string, owned_array, owned_string, perf_tag, series_arg, str_arg, Out,
+};
 use crate::error::{perf_status, FfiError};
 use crate::handle::handle;
 use crate::monitor::perf_monitor;
@@ -252,6 +255,111 @@ pub unsafe extern "C" fn perf_export_csv(
     unsafe { export(monitor, out, Monitor::export_csv) }
 }
 
+/// Writes `render(monitor)` as a new caller-owned byte array to
+/// `out_bytes` and `out_len` (NULL and 0 when empty).
+///
+/// # Safety
+/// `monitor` is NULL or a live monitor handle; `out_bytes` and `out_len`
+/// are NULL or valid for a write.
+unsafe fn export_bytes(
+    monitor: *const perf_monitor,
+    out_bytes: *mut *mut u8,
+    out_len: *mut usize,
+    render: impl FnOnce(&Monitor) -> Result<Vec<u8>, FfiError>,
+) -> perf_status {
+    call(|| {
+        let out_bytes = Out::required(out_bytes, "out_bytes")?;
+        let out_len = Out::required(out_len, "out_len")?;
+        // SAFETY: as this function's contract.
+        let bytes = render(unsafe { handle(monitor, "monitor")? })?;
+        let (array, len) = owned_array(bytes.into_iter());
+        // SAFETY: as this function's contract.
+        unsafe {
+            out_bytes.write(array);
+            out_len.write(len);
+        }
+        Ok(())
+    })
+}
+
+/// Writes every series in the Prometheus protobuf exposition to
+/// `*out_bytes` (`*out_len` bytes): length-delimited
+/// `io.prometheus.client.MetricFamily` messages (each prefixed by its
+/// length as a varint), the same families as `perf_export_prometheus`,
+/// histograms with both their classic buckets and their native
+/// (exponential) histogram. Serve it as `application/vnd.google.protobuf;
+/// proto=io.prometheus.client.MetricFamily; encoding=delimited`. Details:
+/// docs/export.md.
+///
+/// Ownership: `*out_bytes` is a new byte array owned by the caller (NULL
+/// when `*out_len` is 0: a monitor without series); free it with
+/// `perf_bytes_free(*out_bytes, *out_len)`. Written only on `PERF_OK`.
+/// Errors: `PERF_ERR_NULL_POINTER` (`monitor`, `out_bytes`, `out_len`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `out_bytes` is NULL
+/// or valid for writing a `uint8_t *`; `out_len` is NULL or valid for
+/// writing a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_protobuf(
+    monitor: *const perf_monitor,
+    out_bytes: *mut *mut u8,
+    out_len: *mut usize,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `out_bytes`, `out_len`: the pointer conversions below rely on nothing
+    // else.
+    unsafe { export_bytes(monitor, out_bytes, out_len, |m| Ok(m.export_protobuf())) }
+}
+
+/// `perf_export_protobuf` with exposition options, as
+/// `perf_export_prometheus_with` takes them (the classic buckets use the
+/// configured bounds; a histogram configured as a summary is a summary).
+///
+/// Ownership: `options_json` is read during the call only; the bytes as
+/// `perf_export_protobuf`'s.
+/// Errors: as `perf_export_prometheus_with` (`PERF_ERR_NULL_POINTER` for
+/// `monitor`, `options_json`, `out_bytes`, `out_len`).
+///
+/// # Safety
+/// `monitor` is NULL or a live `perf_monitor` handle; `options_json` is
+/// NULL or a NUL-terminated string; `out_bytes` is NULL or valid for
+/// writing a `uint8_t *`; `out_len` is NULL or valid for writing a
+/// `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn perf_export_protobuf_with(
+    monitor: *const perf_monitor,
+    options_json: *const c_char,
+    out_bytes: *mut *mut u8,
+    out_len: *mut usize,
+) -> perf_status {
+    // SAFETY: the caller meets the `# Safety` contract above for `monitor`,
+    // `options_json`, `out_bytes`, `out_len`: the pointer conversions below
+    // rely on nothing else.
+    unsafe {
+        export_bytes(monitor, out_bytes, out_len, |m| {
+            let config = exposition_config(str_arg(options_json, "options_json")?)?;
+            Ok(m.export_protobuf_with(&config))
+        })
+    }
+}
+
+/// Frees a byte array from `perf_export_protobuf` or
+/// `perf_export_protobuf_with`; `len` must be the length it gave. NULL
+/// does nothing.
+///
+/// # Safety
+/// `bytes` is NULL or an array one of those functions returned with length
+/// `len`, not freed yet nor used after this call.
+#[no_mangle]
+pub unsafe extern "C" fn perf_bytes_free(bytes: *mut u8, len: usize) {
+    // SAFETY: the caller meets the `# Safety` contract above for `bytes`,
+    // `len`.
+    unsafe {
+        call_void(|| free_owned_array(bytes, len));
+    }
+}
+
 /// Writes the histogram series `name{tags}` as an HdrHistogram V2 string
 /// (base64 of a compressed histogram, `HISTF...`) to `*out`: HdrHistogram's
 /// Java, C, Go, Python and Rust implementations decode it, and
@@ -337,5 +445,45 @@ pub unsafe extern "C" fn perf_string_free(s: *mut c_char) {
     // conversions below rely on nothing else.
     unsafe {
         call_void(|| free_string(s));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    #[test]
+    fn protobuf_bytes_are_the_cores() {
+        let monitor = Monitor::builder().build().unwrap();
+        for v in [0.5, 3.0, 40.0] {
+            monitor.record("db.query", &[("route", "/a")], v).unwrap();
+        }
+        monitor.counter("jobs", &[]).unwrap().increment(2);
+        let config = ExpositionConfig::new().global_label("env", "prod").unwrap();
+        let (want, want_with) = (
+            monitor.export_protobuf(),
+            monitor.export_protobuf_with(&config),
+        );
+        let handle_ptr: *mut perf_monitor = crate::handle::into_handle(monitor);
+        let (mut bytes, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: every pointer passed is NULL or points to a live value of
+        // this test; the arrays and the handle are freed once.
+        unsafe {
+            assert_eq!(
+                perf_export_protobuf(handle_ptr, &mut bytes, &mut len),
+                perf_status::PERF_OK
+            );
+            assert_eq!(std::slice::from_raw_parts(bytes, len), &want[..]);
+            perf_bytes_free(bytes, len);
+            let options = c"{\"global_labels\": {\"env\": \"prod\"}}";
+            assert_eq!(
+                perf_export_protobuf_with(handle_ptr, options.as_ptr(), &mut bytes, &mut len),
+                perf_status::PERF_OK
+            );
+            assert_eq!(std::slice::from_raw_parts(bytes, len), &want_with[..]);
+            perf_bytes_free(bytes, len);
+            crate::monitor::perf_monitor_free(handle_ptr);
+        }
     }
 }

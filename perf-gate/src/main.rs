@@ -6,15 +6,20 @@
 //! perf-gate baseline.json current.json                 # table on stdout
 //! perf-gate baseline.json current.json --json report.json
 //! perf-gate baseline.json current.json --threshold 0.1 --threshold p99=0.3 --alpha 0.01
+//! perf-gate prometheus-rules rules.json --group checkout --by route --out alerts.yml
 //! ```
 //!
-//! See `docs/regression.md` for the method and how to wire it into CI.
+//! See `docs/regression.md` for the method and how to wire it into CI, and
+//! `docs/fleet.md` for the Prometheus alerting rules of `prometheus-rules`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use perf_core::{compare, Baseline, PerfError, Policy, RegressionReport, RulesConfig, Statistic};
+use perf_core::{
+    compare, Baseline, PerfError, Policy, PrometheusRulesOptions, RegressionReport, RulesConfig,
+    Statistic, DEFAULT_PROMETHEUS_RULES_GROUP,
+};
 
 /// Exit status: nothing regressed.
 const PASS: u8 = 0;
@@ -28,7 +33,13 @@ const BAD_INPUT: u8 = 2;
 ///
 /// Exit status: 0 no regression, 1 regression, 2 bad input.
 #[derive(Parser, Debug)]
-#[command(name = "perf-gate", version)]
+#[command(
+    name = "perf-gate",
+    version,
+    after_help = "Also: perf-gate prometheus-rules RULES.json [--group NAME] [--out FILE] \
+                  writes Prometheus alerting rules from a rules document \
+                  (perf-gate prometheus-rules --help)."
+)]
 struct Args {
     /// The baseline file (written by `Baseline::save`).
     baseline: PathBuf,
@@ -67,17 +78,48 @@ struct Args {
     seed: Option<u64>,
 }
 
+/// `perf-gate prometheus-rules`: writes Prometheus alerting rules (YAML)
+/// from a perf-core rules document, for fleet-wide alerts. Rules without
+/// a faithful PromQL translation are left out and listed on standard
+/// error, as are settings Prometheus does not follow.
+///
+/// Exit status: 0 written, 2 bad input.
+#[derive(Parser, Debug)]
+#[command(name = "perf-gate prometheus-rules", version)]
+struct RulesArgs {
+    /// The rules document (the JSON schema every perf-core language loads).
+    rules: PathBuf,
+    /// The rule group's name (emergency triggers go to NAME-emergency).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_PROMETHEUS_RULES_GROUP)]
+    group: String,
+    /// Write the YAML to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Keep this label when summing across instances (`sum by (le, LABEL)`),
+    /// for one alert per value of it. Repeatable.
+    #[arg(long, value_name = "LABEL")]
+    by: Vec<String>,
+    /// Add `KEY="VALUE"` to every selector (e.g. `job=checkout`). Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    matcher: Vec<String>,
+    /// The unit the exposition appends to METRIC's name (as
+    /// `ExpositionConfig::unit`). Repeatable.
+    #[arg(long, value_name = "METRIC=UNIT")]
+    unit: Vec<String>,
+}
+
+/// The first argument that selects the `prometheus-rules` command.
+const PROMETHEUS_RULES: &str = "prometheus-rules";
+
 fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    if argv.nth(1).is_some_and(|first| first == PROMETHEUS_RULES) {
+        let name = std::ffi::OsString::from("perf-gate prometheus-rules");
+        return prometheus_rules_main(std::iter::once(name).chain(argv));
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            let ok = matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            );
-            return ExitCode::from(if ok { PASS } else { BAD_INPUT });
-        }
+        Err(e) => return usage_error(&e),
     };
     match run(&args) {
         Ok(report) if report.passed() => ExitCode::from(PASS),
@@ -87,6 +129,76 @@ fn main() -> ExitCode {
             ExitCode::from(BAD_INPUT)
         }
     }
+}
+
+/// Prints a usage error (or the help) and returns its exit status.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    let ok = matches!(
+        e.kind(),
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+    );
+    ExitCode::from(if ok { PASS } else { BAD_INPUT })
+}
+
+/// `perf-gate prometheus-rules …` (`argv` starts with the command's name).
+fn prometheus_rules_main(argv: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args = match RulesArgs::try_parse_from(argv) {
+        Ok(args) => args,
+        Err(e) => return usage_error(&e),
+    };
+    match prometheus_rules(&args) {
+        Ok(()) => ExitCode::from(PASS),
+        Err(e) => {
+            eprintln!("perf-gate: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
+/// Translates the rules document and writes the YAML; the skipped rules
+/// and the notes go to standard error.
+fn prometheus_rules(args: &RulesArgs) -> Result<(), PerfError> {
+    let json = std::fs::read_to_string(&args.rules).map_err(|err| PerfError::Io {
+        path: args.rules.display().to_string(),
+        reason: err.to_string(),
+    })?;
+    let mut options = PrometheusRulesOptions::new().group(&args.group);
+    for label in &args.by {
+        options = options.by(label)?;
+    }
+    for spec in &args.matcher {
+        let (key, value) = pair(spec, "--matcher", "KEY=VALUE")?;
+        options = options.matcher(key, value)?;
+    }
+    for spec in &args.unit {
+        let (metric, unit) = pair(spec, "--unit", "METRIC=UNIT")?;
+        options = options.unit(metric, unit)?;
+    }
+    let rules = RulesConfig::from_json(&json)?.to_prometheus_rules(&options)?;
+    for skipped in &rules.skipped {
+        eprintln!("perf-gate: skipped {skipped}");
+    }
+    for note in &rules.notes {
+        eprintln!("perf-gate: note {note}");
+    }
+    let yaml = rules.to_yaml();
+    match &args.out {
+        Some(path) => std::fs::write(path, yaml).map_err(|e| PerfError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+        None => {
+            print!("{yaml}");
+            Ok(())
+        }
+    }
+}
+
+/// `a=b` split at the first `=`.
+fn pair<'a>(spec: &'a str, option: &str, form: &str) -> Result<(&'a str, &'a str), PerfError> {
+    spec.split_once('=')
+        .ok_or_else(|| PerfError::InvalidConfig(format!("{option}: {spec:?} is not {form}")))
 }
 
 /// Loads both files, compares them and prints the report.

@@ -1,7 +1,8 @@
-//! Exports: Prometheus text, OpenMetrics, JSON and CSV, synchronously or as
-//! a promise computed off the JavaScript thread (`monitor.metrics()`).
+//! Exports: Prometheus text, OpenMetrics, JSON and CSV, and the Prometheus
+//! protobuf exposition (bytes), synchronously or as a promise computed off
+//! the JavaScript thread (`monitor.metrics()`).
 
-use napi::bindgen_prelude::{Env, Task};
+use napi::bindgen_prelude::{Buffer, Env, Task};
 use napi_derive::napi;
 use perf_core::{ExportFormat, ExpositionConfig, ExpositionOptions, HdrOptions, Monitor};
 
@@ -33,18 +34,20 @@ pub fn hdr_options(options: Option<HdrExportOptions>) -> HdrOptions {
 /// One export format, as the core names it.
 #[napi(object)]
 pub struct ExportFormatInfo {
-    /// `prometheus`, `openmetrics`, `json` or `csv`.
+    /// `prometheus`, `openmetrics`, `json`, `csv` or `protobuf`.
     pub name: String,
     /// The HTTP `Content-Type` to serve it with.
     pub content_type: String,
 }
 
 /// Every export format the core writes, with its media type (the facade's
-/// `CONTENT_TYPES` is built from this, not kept apart).
+/// `CONTENT_TYPES` is built from this, not kept apart): the text formats,
+/// then `protobuf` (binary: `exportProtobuf`, `metrics('protobuf')`).
 #[napi]
 pub fn export_formats() -> Vec<ExportFormatInfo> {
     ExportFormat::ALL
         .into_iter()
+        .chain([ExportFormat::Protobuf])
         .map(|f| ExportFormatInfo {
             name: f.as_str().to_owned(),
             content_type: f.content_type().to_owned(),
@@ -55,13 +58,16 @@ pub fn export_formats() -> Vec<ExportFormatInfo> {
 /// The exposition configuration of `options`, [`ExpositionOptions`] as
 /// JSON (the facade maps its camelCase keys to the core's names), for an
 /// export in `format`: none without options; options with a format other
-/// than Prometheus or OpenMetrics are an `ERR_PERF_INVALID_CONFIG`.
+/// than Prometheus, OpenMetrics or protobuf are an `ERR_PERF_INVALID_CONFIG`.
 pub fn exposition_config(
     format: ExportFormat,
     options: Option<&str>,
 ) -> Result<Option<ExpositionConfig>> {
     let Some(json) = options else { return Ok(None) };
-    if !matches!(format, ExportFormat::Prometheus | ExportFormat::OpenMetrics) {
+    if !matches!(
+        format,
+        ExportFormat::Prometheus | ExportFormat::OpenMetrics | ExportFormat::Protobuf
+    ) {
         return Err(binding_error(
             "ERR_PERF_INVALID_CONFIG",
             format!(
@@ -116,6 +122,42 @@ impl Task for ExportTask {
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
         Ok(output)
+    }
+}
+
+/// The protobuf exposition, computed on the libuv thread pool ([`Task`])
+/// or at once ([`ProtobufTask::run`]).
+pub struct ProtobufTask {
+    monitor: Monitor,
+    config: ExpositionConfig,
+}
+
+impl ProtobufTask {
+    /// The protobuf exposition of `monitor` with the exposition `config`
+    /// (the default one if `None`).
+    pub fn new(monitor: Monitor, config: Option<ExpositionConfig>) -> Self {
+        ProtobufTask {
+            monitor,
+            config: config.unwrap_or_default(),
+        }
+    }
+
+    /// The exposition's bytes.
+    pub fn run(&self) -> Vec<u8> {
+        self.monitor.export_protobuf_with(&self.config)
+    }
+}
+
+impl Task for ProtobufTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Vec<u8>> {
+        Ok(self.run())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> napi::Result<Buffer> {
+        Ok(output.into())
     }
 }
 

@@ -2,7 +2,7 @@
 //! sees it. Each method converts its arguments, calls the monitor, and
 //! converts the result; see the facade (`ts/monitor.ts`) for the public API.
 
-use napi::bindgen_prelude::{AsyncTask, Function, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Function, Uint8Array};
 use napi_derive::napi;
 use perf_core::{
     Budget, EmergencyConfig, Monitor, Precision, Rating, RepeatIntervals, Rule, Severity,
@@ -17,7 +17,7 @@ use crate::convert::{
     EmergencyTransitionObject, SeriesObject, StatsObject,
 };
 use crate::error::{binding_error, from_napi, IntoJs, Result};
-use crate::export::{exposition_config, hdr_options, ExportTask, HdrExportOptions};
+use crate::export::{exposition_config, hdr_options, ExportTask, HdrExportOptions, ProtobufTask};
 use crate::handles::{NativeCounter, NativeGauge, NativeHistogram};
 use crate::regression::{NativeBaseline, PolicyOptions};
 
@@ -759,6 +759,29 @@ impl NativeMonitor {
         Ok(AsyncTask::new(ExportTask::new(
             self.inner.clone(),
             format,
+            config,
+        )))
+    }
+
+    /// The Prometheus protobuf exposition (delimited `MetricFamily`
+    /// messages, native histograms), computed now; `options` as
+    /// [`NativeMonitor::export_sync`]'s.
+    #[napi]
+    pub fn export_protobuf_sync(&self, options: Option<String>) -> Result<Buffer> {
+        let config = exposition_config(perf_core::ExportFormat::Protobuf, options.as_deref())?;
+        Ok(ProtobufTask::new(self.inner.clone(), config).run().into())
+    }
+
+    /// The same as [`NativeMonitor::export_protobuf_sync`], computed on the
+    /// libuv thread pool; the promise resolves with the bytes.
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn export_protobuf_async(
+        &self,
+        options: Option<String>,
+    ) -> Result<AsyncTask<ProtobufTask>> {
+        let config = exposition_config(perf_core::ExportFormat::Protobuf, options.as_deref())?;
+        Ok(AsyncTask::new(ProtobufTask::new(
+            self.inner.clone(),
             config,
         )))
     }

@@ -30,6 +30,7 @@ export type {
   ExpositionOptions,
   GaugeMode,
   HdrOptions,
+  MetricsFormat,
   MonitorOptions,
   MultiprocessStatus,
   Rule,

@@ -64,8 +64,9 @@ export interface WebVitals {
 export type Severity = 'info' | 'warning' | 'error' | 'critical'
 
 /**
- * Options of the Prometheus and OpenMetrics expositions (`exportPrometheus`,
- * `exportOpenMetrics`, `export`, `metrics`); all optional. The core checks
+ * Options of the Prometheus, OpenMetrics and protobuf expositions
+ * (`exportPrometheus`, `exportOpenMetrics`, `exportProtobuf`, `export`,
+ * `metrics`); all optional. The core checks
  * them (`ExpositionOptions`); errors name the option.
  */
 export interface ExpositionOptions {
@@ -156,12 +157,19 @@ export interface HdrOptions {
   significantDigits?: number
 }
 
-/** The formats of `metrics()` and `export()`. */
+/** The text formats of `export()` (and of `metrics()`, which returns them as strings). */
 export type ExportFormat = 'prometheus' | 'openmetrics' | 'json' | 'csv'
 
-/** The Content-Type of each export format. */
-export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Object.freeze(
-  Object.fromEntries(native.exportFormats().map((f) => [f.name, f.contentType])) as Record<ExportFormat, string>,
+/**
+ * The formats of `metrics()`: the text formats, and `protobuf`, the
+ * Prometheus protobuf exposition with native histograms, which is binary
+ * (a `Buffer`; `exportProtobuf()` synchronously).
+ */
+export type MetricsFormat = ExportFormat | 'protobuf'
+
+/** The Content-Type of each format of `metrics()`, from the core. */
+export const CONTENT_TYPES: Readonly<Record<MetricsFormat, string>> = Object.freeze(
+  Object.fromEntries(native.exportFormats().map((f) => [f.name, f.contentType])) as Record<MetricsFormat, string>,
 )
 
 /**
@@ -244,6 +252,14 @@ function expositionJson(options: ExpositionOptions | undefined): string | undefi
     out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value
   }
   return JSON.stringify(out)
+}
+
+/** The error of `export('protobuf')`: the synchronous export is text. */
+function protobufIsBinary(): Error {
+  return perfError(
+    'ERR_PERF_INVALID_CONFIG',
+    "unknown export format \"protobuf\": export() is text; protobuf is binary: use exportProtobuf() or metrics('protobuf')",
+  )
 }
 
 /** A rules-document item (a rule, a budget, an emergency section) as JSON text. */
@@ -714,26 +730,45 @@ export class Monitor implements HandleOwner {
   }
 
   /**
+   * The Prometheus protobuf exposition of every series, now, with
+   * `options`: length-delimited `io.prometheus.client.MetricFamily`
+   * messages, histograms with both their classic buckets and their native
+   * histogram. Serve it with `CONTENT_TYPES.protobuf`.
+   */
+  exportProtobuf(options?: ExpositionOptions): Buffer {
+    const json = expositionJson(options)
+    this.flush()
+    return call(() => this.native.exportProtobufSync(json))
+  }
+
+  /**
    * The export in `format`, computed now on this thread; `options` apply
-   * to the `prometheus` and `openmetrics` formats.
+   * to the `prometheus` and `openmetrics` formats. Text only: `protobuf`
+   * is an `ERR_PERF_INVALID_CONFIG` (use `exportProtobuf()`).
    */
   export(format: ExportFormat, options?: ExpositionOptions): string {
     checkString('format', format)
+    if ((format as string) === 'protobuf') throw protobufIsBinary()
     const json = expositionJson(options)
     this.flush()
     return call(() => this.native.exportSync(format, json))
   }
 
   /**
-   * The export in `format` (default Prometheus text) with `options` (text
-   * formats), computed off the main thread; pending records are flushed
-   * first, synchronously. Serve it with `CONTENT_TYPES[format]`.
+   * The export in `format` (default Prometheus text) with `options`
+   * (Prometheus, OpenMetrics and protobuf), computed off the main thread;
+   * pending records are flushed first, synchronously. Serve it with
+   * `CONTENT_TYPES[format]`. A string, except for `protobuf`: a `Buffer`.
    */
-  metrics(format: ExportFormat = 'prometheus', options?: ExpositionOptions): Promise<string> {
+  metrics(format: 'protobuf', options?: ExpositionOptions): Promise<Buffer>
+  metrics(format?: ExportFormat, options?: ExpositionOptions): Promise<string>
+  metrics(format: MetricsFormat, options?: ExpositionOptions): Promise<string | Buffer>
+  metrics(format: MetricsFormat = 'prometheus', options?: ExpositionOptions): Promise<string | Buffer> {
     try {
       checkString('format', format)
       const json = expositionJson(options)
       this.flush()
+      if (format === 'protobuf') return call(() => this.native.exportProtobufAsync(json))
       return call(() => this.native.exportAsync(format, json))
     } catch (e) {
       return Promise.reject(e)

@@ -11,7 +11,7 @@ use perf_core::{
     RepeatIntervals, Severity, SubscriptionId,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::callbacks::Callback;
 use crate::clock::PyManualClock;
@@ -644,6 +644,22 @@ impl PyMonitor {
         Ok(py.detach(|| m.export_openmetrics_with(&config)))
     }
 
+    /// Every series in the Prometheus protobuf exposition: length-delimited
+    /// `io.prometheus.client.MetricFamily` messages, histograms with both
+    /// their classic buckets and their native histogram; serve it with
+    /// `CONTENT_TYPES["protobuf"]`. Options as `export_prometheus`.
+    #[pyo3(signature = (**options))]
+    fn export_protobuf<'py>(
+        &self,
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let config = crate::exposition::config(py, "export_protobuf", options)?;
+        let m = &self.inner;
+        let bytes = py.detach(|| m.export_protobuf_with(&config));
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     /// Every series' statistics as a JSON document; with
     /// `histograms=True`, histogram buckets too.
     #[pyo3(signature = (*, histograms = false))]
@@ -654,7 +670,8 @@ impl PyMonitor {
 
     /// The whole monitor in `format` (`"prometheus"`, `"openmetrics"`,
     /// `"json"`, `"csv"`); serve it with `CONTENT_TYPES[format]`. Another
-    /// name raises `InvalidConfigError`.
+    /// name raises `InvalidConfigError`, `"protobuf"` too: it is binary
+    /// (`export_protobuf`).
     fn export(&self, py: Python<'_>, format: &str) -> PyResult<String> {
         let format: perf_core::ExportFormat = format.parse().arg_err(py, "format")?;
         let m = &self.inner;
@@ -855,10 +872,15 @@ fn hdr_options(
     Ok(options)
 }
 
-/// `{format name: Content-Type}` of every export format, from the core.
+/// `{format name: Content-Type}` of every export format, from the core:
+/// the text formats of `export(format)`, and `protobuf` (`export_protobuf`).
 pub(crate) fn content_types(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    use perf_core::ExportFormat;
     let types = PyDict::new(py);
-    for format in perf_core::ExportFormat::ALL {
+    let formats = ExportFormat::ALL
+        .into_iter()
+        .chain([ExportFormat::Protobuf]);
+    for format in formats {
         types.set_item(format.as_str(), format.content_type())?;
     }
     Ok(types)

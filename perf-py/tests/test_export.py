@@ -153,7 +153,7 @@ def test_exposition_options_given_as_none_are_left_out() -> None:
 
 def test_export_by_format_name_and_content_types(monitor: Monitor) -> None:
     monitor.record("api.latency", 12.0)
-    assert set(perf_core.CONTENT_TYPES) == {"prometheus", "openmetrics", "json", "csv"}
+    assert set(perf_core.CONTENT_TYPES) == {"prometheus", "openmetrics", "json", "csv", "protobuf"}
     assert perf_core.CONTENT_TYPES["json"] == "application/json"
     assert monitor.export("prometheus") == monitor.export_prometheus()
     assert monitor.export("openmetrics") == monitor.export_openmetrics()

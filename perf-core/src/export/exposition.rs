@@ -74,7 +74,7 @@ impl ExpositionFormat {
 
 /// How a histogram is exposed.
 #[derive(Clone, Debug, PartialEq)]
-enum Rendering {
+pub(crate) enum Rendering {
     /// Cumulative buckets with these upper bounds (plus `+Inf`).
     Buckets(Vec<f64>),
     /// A summary with these quantiles (fractions in `[0, 1]`).
@@ -335,20 +335,22 @@ pub(crate) fn collect(registry: &Registry) -> Vec<(SeriesKey, Sample)> {
     samples
 }
 
-/// One metric family as exported.
-struct Family {
+/// One metric family as exported, in every exposition format.
+pub(crate) struct Family {
     /// The exported name (for counters, without `_total`).
-    name: String,
-    kind: MetricKind,
-    help: String,
-    unit: Option<String>,
+    pub(crate) name: String,
+    pub(crate) kind: MetricKind,
+    /// The help text, unescaped.
+    pub(crate) help: String,
+    pub(crate) unit: Option<String>,
     /// Histograms only.
-    rendering: Rendering,
+    pub(crate) rendering: Rendering,
     /// Label sets (sorted by name) and values, sorted by labels.
-    series: Vec<(Labels, Sample)>,
+    pub(crate) series: Vec<(Labels, Sample)>,
 }
 
-type Labels = Vec<(String, String)>;
+/// A series' labels: its tags and the global labels, sorted by name.
+pub(crate) type Labels = Vec<(String, String)>;
 
 /// Renders `samples` (every series of one registry) in `format`.
 pub(crate) fn render_samples(
@@ -356,8 +358,7 @@ pub(crate) fn render_samples(
     config: &ExpositionConfig,
     format: ExpositionFormat,
 ) -> Exposition {
-    let (mut families, skipped) = plan(group(samples), config);
-    families.sort_by(|a, b| a.name.cmp(&b.name));
+    let (families, skipped) = families(samples, config);
     let mut text = String::new();
     for family in &families {
         write_family(&mut text, family, format);
@@ -366,6 +367,18 @@ pub(crate) fn render_samples(
         text.push_str("# EOF\n");
     }
     Exposition { text, skipped }
+}
+
+/// The families of `samples` (every series of one registry) sorted by
+/// exported name, and the metrics left out because their names collide:
+/// what every exposition format writes.
+pub(crate) fn families(
+    samples: Vec<(SeriesKey, Sample)>,
+    config: &ExpositionConfig,
+) -> (Vec<Family>, Vec<SkippedMetric>) {
+    let (mut families, skipped) = plan(group(samples), config);
+    families.sort_by(|a, b| a.name.cmp(&b.name));
+    (families, skipped)
 }
 
 /// Groups series by perf-core name (sorted), each with its sorted labels.

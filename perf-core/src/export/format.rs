@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::error::PerfError;
 use crate::export::exposition::ExpositionFormat;
+use crate::export::protobuf::PROTOBUF_CONTENT_TYPE;
 
 /// A whole-monitor export format.
 ///
@@ -29,10 +30,17 @@ pub enum ExportFormat {
     Json,
     /// CSV, one row per series.
     Csv,
+    /// The Prometheus protobuf exposition (length-delimited
+    /// `io.prometheus.client.MetricFamily` messages) with native
+    /// histograms: binary, so not one of [`ExportFormat::ALL`] and not
+    /// parsed from a name; see [`crate::Monitor::export_protobuf`].
+    Protobuf,
 }
 
 impl ExportFormat {
-    /// Every format.
+    /// Every text format: the formats [`crate::Monitor::export`] returns
+    /// as text and `parse` accepts by name. [`ExportFormat::Protobuf`] is
+    /// binary and not among them.
     pub const ALL: [ExportFormat; 4] = [
         ExportFormat::Prometheus,
         ExportFormat::OpenMetrics,
@@ -40,20 +48,27 @@ impl ExportFormat {
         ExportFormat::Csv,
     ];
 
-    /// The name (`"prometheus"`, `"openmetrics"`, `"json"`, `"csv"`).
+    /// The name (`"prometheus"`, `"openmetrics"`, `"json"`, `"csv"`,
+    /// `"protobuf"`).
     pub const fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Prometheus => "prometheus",
             ExportFormat::OpenMetrics => "openmetrics",
             ExportFormat::Json => "json",
             ExportFormat::Csv => "csv",
+            ExportFormat::Protobuf => "protobuf",
         }
     }
 
     /// The HTTP `Content-Type` to serve the export with.
     ///
     /// ```
-    /// assert_eq!(perf_core::ExportFormat::Json.content_type(), "application/json");
+    /// use perf_core::ExportFormat;
+    /// assert_eq!(ExportFormat::Json.content_type(), "application/json");
+    /// assert_eq!(
+    ///     ExportFormat::Protobuf.content_type(),
+    ///     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+    /// );
     /// ```
     pub const fn content_type(self) -> &'static str {
         match self {
@@ -61,6 +76,7 @@ impl ExportFormat {
             ExportFormat::OpenMetrics => ExpositionFormat::OpenMetrics.content_type(),
             ExportFormat::Json => "application/json",
             ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
 }
@@ -74,15 +90,22 @@ impl fmt::Display for ExportFormat {
 impl FromStr for ExportFormat {
     type Err = PerfError;
 
-    /// A format by its name; another name is [`PerfError::InvalidConfig`]
-    /// listing the names.
+    /// A text format by its name; another name is
+    /// [`PerfError::InvalidConfig`] listing the names. `"protobuf"` is
+    /// refused too (with a pointer to [`crate::Monitor::export_protobuf`]):
+    /// the callers of `parse` export text.
     fn from_str(name: &str) -> Result<Self, PerfError> {
         ExportFormat::ALL
             .into_iter()
             .find(|f| f.as_str() == name)
             .ok_or_else(|| {
+                let hint = if name == ExportFormat::Protobuf.as_str() {
+                    " (protobuf is binary: use Monitor::export_protobuf)"
+                } else {
+                    ""
+                };
                 PerfError::InvalidConfig(format!(
-                    "unknown export format {name:?}: use prometheus, openmetrics, json or csv"
+                    "unknown export format {name:?}: use prometheus, openmetrics, json or csv{hint}"
                 ))
             })
     }
@@ -98,5 +121,13 @@ mod tests {
             assert_eq!(format.as_str().parse::<ExportFormat>().unwrap(), format);
             assert_eq!(format.to_string(), format.as_str());
         }
+    }
+
+    #[test]
+    fn protobuf_is_named_but_not_parsed() {
+        assert_eq!(ExportFormat::Protobuf.as_str(), "protobuf");
+        assert!(!ExportFormat::ALL.contains(&ExportFormat::Protobuf));
+        let err = "protobuf".parse::<ExportFormat>().unwrap_err().to_string();
+        assert!(err.contains("export_protobuf"), "{err}");
     }
 }

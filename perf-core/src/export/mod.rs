@@ -2,11 +2,18 @@
 //!
 //! * `format` — the formats by name, with their media types.
 //! * `exposition` — Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
+//! * `native` — a histogram as a Prometheus native (exponential) histogram.
+//! * `client_model`, `protobuf` — the Prometheus protobuf exposition: the
+//!   `io.prometheus.client` messages, and the families written in them.
 //! * `json`, `csv` — every series' statistics as documents.
 //! * `hdr` — one histogram as an HdrHistogram V2 interchange string.
+//! * `prometheus_rules` — a rules document as Prometheus alerting rules.
 //! * `http` — the `/metrics` endpoint (feature `http`).
 //! * `metrics_facade` — a recorder for the `metrics` crate (feature `metrics`).
+//! * `remote_write` — pushing to a Prometheus remote-write receiver
+//!   (feature `remote-write`).
 
+pub mod client_model;
 pub(crate) mod csv;
 pub(crate) mod exposition;
 pub(crate) mod exposition_options;
@@ -17,6 +24,11 @@ pub(crate) mod http;
 pub(crate) mod json;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics_facade;
+pub(crate) mod native;
+pub(crate) mod protobuf;
+pub(crate) mod prometheus_rules;
+#[cfg(feature = "remote-write")]
+pub(crate) mod remote_write;
 
 use crate::error::MetricKind;
 use crate::registry::{Metric, Registry};

@@ -49,6 +49,8 @@ impl MonitorInner {
         let mut threads = self.threads.lock();
         std::mem::forget(threads.ticker.take());
         std::mem::forget(threads.publisher.take());
+        #[cfg(feature = "remote-write")]
+        self.abandon_remote_write();
     }
 }
 

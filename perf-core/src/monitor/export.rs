@@ -1,6 +1,8 @@
 //! JSON and CSV exports of a monitor: [`crate::export::json`] and
 //! [`crate::export::csv`] over its registry, at the clock's now.
 
+use base64::prelude::{Engine, BASE64_STANDARD};
+
 use super::Monitor;
 use crate::export::csv::export_csv;
 use crate::export::format::ExportFormat;
@@ -11,7 +13,9 @@ impl Monitor {
     /// The whole monitor in `format`: what [`Monitor::export_prometheus`],
     /// [`Monitor::export_openmetrics`], [`Monitor::export_json`] or
     /// [`Monitor::export_csv`] return; serve it with
-    /// [`ExportFormat::content_type`].
+    /// [`ExportFormat::content_type`]. [`ExportFormat::Protobuf`] is
+    /// binary: it comes back as the standard base64 (padded) of
+    /// [`Monitor::export_protobuf`]'s bytes, which is what to serve.
     ///
     /// ```
     /// use perf_core::{ExportFormat, Monitor};
@@ -27,6 +31,7 @@ impl Monitor {
             ExportFormat::OpenMetrics => self.export_openmetrics(),
             ExportFormat::Json => self.export_json(),
             ExportFormat::Csv => self.export_csv(),
+            ExportFormat::Protobuf => BASE64_STANDARD.encode(self.export_protobuf()),
         }
     }
 

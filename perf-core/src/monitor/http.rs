@@ -1,18 +1,19 @@
 //! The `/metrics` HTTP endpoint of a monitor (feature `http`): a route
 //! of [`crate::export::http`]'s server answering with
-//! [`crate::export::exposition`] of the registry.
+//! [`crate::export::exposition`] or [`crate::export::protobuf`] of the
+//! registry, as the scrape's `Accept` header asks.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 use hyper::header::ACCEPT;
-use hyper::http::request::Parts;
 use hyper::StatusCode;
 
 use super::Monitor;
 use crate::error::{PerfError, Result};
 use crate::export::exposition::{self, ExpositionConfig, ExpositionFormat};
 use crate::export::http::{Handler, MetricsServer, Reply, Router, ServerLimits};
+use crate::export::protobuf::{self, PROTOBUF_CONTENT_TYPE};
 
 /// The path the exposition is served on.
 const METRICS_PATH: &str = "/metrics";
@@ -20,12 +21,31 @@ const METRICS_PATH: &str = "/metrics";
 /// The media type whose presence in `Accept` selects OpenMetrics.
 const OPENMETRICS_MEDIA_TYPE: &str = "application/openmetrics-text";
 
+/// The media type of the protobuf exposition, and the parameters that
+/// must have these values when present.
+const PROTOBUF_MEDIA_TYPE: &str = "application/vnd.google.protobuf";
+const PROTOBUF_PARAMETERS: [(&str, &str); 2] = [
+    ("proto", "io.prometheus.client.MetricFamily"),
+    ("encoding", "delimited"),
+];
+
+/// What a scrape gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    Text(ExpositionFormat),
+    Protobuf,
+}
+
 /// Export: a `/metrics` endpoint over HTTP.
 impl Monitor {
     /// Serves `GET /metrics` on `addr` from a background thread, with the
-    /// default [`ExpositionConfig`]: OpenMetrics when the scrape's `Accept`
-    /// header asks for `application/openmetrics-text`, the Prometheus text
-    /// format 0.0.4 otherwise. The server holds only a weak reference to
+    /// default [`ExpositionConfig`]: the protobuf exposition with native
+    /// histograms ([`Monitor::export_protobuf`]) when the scrape's `Accept`
+    /// header prefers `application/vnd.google.protobuf;
+    /// proto=io.prometheus.client.MetricFamily; encoding=delimited` (as
+    /// Prometheus does with native histograms on), else OpenMetrics when it
+    /// asks for `application/openmetrics-text`, the Prometheus text format
+    /// 0.0.4 otherwise. The server holds only a weak reference to
     /// the monitor (`/metrics` answers 503 once it is dropped); stop it with
     /// [`MetricsServer::stop`] or by dropping the handle. Needs the `http`
     /// feature. An address that cannot be resolved or bound gives
@@ -94,25 +114,78 @@ impl Monitor {
                 return Reply::plain(StatusCode::SERVICE_UNAVAILABLE, "the monitor is gone\n");
             };
             let monitor = Monitor { inner, local_only };
-            let format = negotiate(request);
-            let text = exposition::render(&monitor.view(), &config, format).text;
-            Reply::ok(format.content_type(), text)
+            let accept: Vec<&str> = request
+                .headers
+                .get_all(ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            match negotiate(&accept) {
+                Answer::Protobuf => {
+                    let bytes = protobuf::render(&monitor.view(), &config).0;
+                    Reply::ok(PROTOBUF_CONTENT_TYPE, bytes)
+                }
+                Answer::Text(format) => {
+                    let text = exposition::render(&monitor.view(), &config, format).text;
+                    Reply::ok(format.content_type(), text)
+                }
+            }
         })
     }
 }
 
-/// OpenMetrics when an `Accept` header mentions it, else Prometheus.
-fn negotiate(request: &Parts) -> ExpositionFormat {
-    let wants_openmetrics = request.headers.get_all(ACCEPT).iter().any(|value| {
-        value
-            .to_str()
-            .is_ok_and(|v| v.to_ascii_lowercase().contains(OPENMETRICS_MEDIA_TYPE))
-    });
-    if wants_openmetrics {
-        ExpositionFormat::OpenMetrics
-    } else {
-        ExpositionFormat::Prometheus
+/// The answer to `Accept` header values: protobuf when its media range is
+/// the first of those with the highest `q`; otherwise OpenMetrics when a
+/// value mentions it, else the Prometheus text format.
+fn negotiate(accept: &[&str]) -> Answer {
+    let ranges: Vec<(&str, f64)> = accept
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(|range| (range, quality(range)))
+        .collect();
+    let best = ranges
+        .iter()
+        .fold(None::<(&str, f64)>, |best, &(range, q)| match best {
+            Some((_, top)) if top >= q => best,
+            _ => Some((range, q)),
+        });
+    if best.is_some_and(|(range, q)| q > 0.0 && is_protobuf(range)) {
+        return Answer::Protobuf;
     }
+    let wants_openmetrics = accept
+        .iter()
+        .any(|v| v.to_ascii_lowercase().contains(OPENMETRICS_MEDIA_TYPE));
+    if wants_openmetrics {
+        Answer::Text(ExpositionFormat::OpenMetrics)
+    } else {
+        Answer::Text(ExpositionFormat::Prometheus)
+    }
+}
+
+/// The `q` of a media range (1 without one, 0 when unreadable).
+fn quality(range: &str) -> f64 {
+    parameters(range)
+        .find(|(name, _)| name.eq_ignore_ascii_case("q"))
+        .map_or(1.0, |(_, value)| value.parse().unwrap_or(0.0))
+}
+
+/// Whether a media range is the delimited `MetricFamily` protobuf stream.
+fn is_protobuf(range: &str) -> bool {
+    let media_type = range.split(';').next().unwrap_or("").trim();
+    media_type.eq_ignore_ascii_case(PROTOBUF_MEDIA_TYPE)
+        && parameters(range).all(|(name, value)| {
+            PROTOBUF_PARAMETERS
+                .iter()
+                .all(|(wanted, must)| !name.eq_ignore_ascii_case(wanted) || value == *must)
+        })
+}
+
+/// The `name=value` parameters of a media range, trimmed and unquoted.
+fn parameters(range: &str) -> impl Iterator<Item = (&str, &str)> {
+    range.split(';').skip(1).filter_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        Some((name.trim(), value.trim().trim_matches('"')))
+    })
 }
 
 /// The socket addresses `addr` stands for.
@@ -129,4 +202,45 @@ fn resolve(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>> {
         return Err(unresolved("resolves to no address".into()));
     }
     Ok(addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Prometheus 2.42 sends with native histograms on, and without.
+    const PROMETHEUS_PROTOBUF: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    const PROMETHEUS_TEXT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+    #[test]
+    fn protobuf_is_served_when_preferred() {
+        assert_eq!(negotiate(&[PROMETHEUS_PROTOBUF]), Answer::Protobuf);
+        let bare = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+        assert_eq!(negotiate(&[bare]), Answer::Protobuf);
+        assert_eq!(
+            negotiate(&["text/plain;q=0.5", "application/vnd.google.protobuf"]),
+            Answer::Protobuf
+        );
+    }
+
+    #[test]
+    fn everything_else_is_negotiated_as_before() {
+        use ExpositionFormat::{OpenMetrics, Prometheus};
+        assert_eq!(negotiate(&[PROMETHEUS_TEXT]), Answer::Text(OpenMetrics));
+        assert_eq!(negotiate(&[]), Answer::Text(Prometheus));
+        assert_eq!(negotiate(&["*/*"]), Answer::Text(Prometheus));
+        // Protobuf, but not first among the most preferred.
+        let later = "text/plain;version=0.0.4,application/vnd.google.protobuf";
+        assert_eq!(negotiate(&[later]), Answer::Text(Prometheus));
+        let lower = "application/vnd.google.protobuf;q=0.4,application/openmetrics-text;q=0.9";
+        assert_eq!(negotiate(&[lower]), Answer::Text(OpenMetrics));
+        // Another message, another encoding, or q=0: not what we write.
+        for other in [
+            "application/vnd.google.protobuf;proto=io.prometheus.client.Other;encoding=delimited",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+            "application/vnd.google.protobuf;q=0",
+        ] {
+            assert_eq!(negotiate(&[other]), Answer::Text(Prometheus), "{other}");
+        }
+    }
 }

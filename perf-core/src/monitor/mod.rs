@@ -50,6 +50,8 @@ mod http;
 #[cfg(feature = "metrics")]
 mod metrics_facade;
 mod prometheus;
+#[cfg(feature = "remote-write")]
+mod remote_write;
 mod rules;
 mod web_vitals;
 
@@ -82,6 +84,8 @@ pub struct MonitorBuilder {
     alert_history: usize,
     notification_capacity: usize,
     multiprocess: MultiprocessOptions,
+    #[cfg(feature = "remote-write")]
+    remote_write: Option<crate::RemoteWriteConfig>,
 }
 
 impl Default for MonitorBuilder {
@@ -98,6 +102,8 @@ impl Default for MonitorBuilder {
             alert_history: 1_000,
             notification_capacity: DEFAULT_NOTIFICATION_CAPACITY,
             multiprocess: MultiprocessOptions::default(),
+            #[cfg(feature = "remote-write")]
+            remote_write: None,
         }
     }
 }
@@ -242,6 +248,8 @@ impl MonitorBuilder {
                 "max_metrics and max_series_per_metric must be at least 1".into(),
             ));
         }
+        #[cfg(feature = "remote-write")]
+        let remote_write = self.remote_write_config()?;
         let windows = self
             .windows
             .then(|| WindowConfig::new(self.window_interval, self.window_retention))
@@ -279,6 +287,8 @@ impl MonitorBuilder {
             threads: Mutex::new(Threads::default()),
             owner_pid: AtomicU32::new(std::process::id()),
             adoption: Mutex::new(()),
+            #[cfg(feature = "remote-write")]
+            remote_write: Mutex::new(None),
         });
         if windows.is_some() && clock.is_manual() {
             let weak: Weak<dyn TimeListener> = Arc::downgrade(&inner) as Weak<MonitorInner>;
@@ -293,6 +303,10 @@ impl MonitorBuilder {
             crate::lifecycle::register(weak);
         }
         inner.start_threads();
+        #[cfg(feature = "remote-write")]
+        if let Some(config) = remote_write {
+            inner.start_remote_write(config);
+        }
         Ok(Monitor {
             inner,
             local_only: false,
@@ -374,6 +388,9 @@ struct MonitorInner {
     owner_pid: AtomicU32,
     /// Serializes adoptions after a fork.
     adoption: Mutex<()>,
+    /// The remote writer, if remote write is on.
+    #[cfg(feature = "remote-write")]
+    remote_write: Mutex<Option<remote_write::RemoteWriting>>,
 }
 
 impl Monitor {
@@ -702,8 +719,10 @@ impl MonitorInner {
 impl Drop for MonitorInner {
     /// Hands this process's final state to the group — in a forked child
     /// that never used the monitor, under a new identity, so the parent's
-    /// file is left alone.
+    /// file is left alone — and to the remote-write receiver.
     fn drop(&mut self) {
+        #[cfg(feature = "remote-write")]
+        self.stop_remote_write();
         self.publish_final();
     }
 }

@@ -1,10 +1,13 @@
 //! Prometheus and OpenMetrics exposition of a monitor:
-//! [`crate::export::exposition`] over its registry.
+//! [`crate::export::exposition`] and [`crate::export::protobuf`] over its
+//! registry.
 
 use super::Monitor;
 use crate::export::exposition::{self, Exposition, ExpositionConfig, ExpositionFormat};
+use crate::export::protobuf;
 
-/// Export: Prometheus text exposition 0.0.4 and OpenMetrics 1.0.
+/// Export: Prometheus text exposition 0.0.4, OpenMetrics 1.0 and the
+/// Prometheus protobuf exposition.
 impl Monitor {
     /// Every series in the Prometheus text exposition format 0.0.4, with
     /// the default [`ExpositionConfig`]: serve it with
@@ -66,5 +69,55 @@ impl Monitor {
     /// ```
     pub fn exposition(&self, format: ExpositionFormat, config: &ExpositionConfig) -> Exposition {
         exposition::render(&self.view(), config, format)
+    }
+
+    /// Every series in the Prometheus protobuf exposition, with the default
+    /// [`ExpositionConfig`]: length-delimited `io.prometheus.client.MetricFamily`
+    /// messages ([`crate::client_model`]), to serve with
+    /// [`crate::ExportFormat::Protobuf`]'s content type. Histograms carry
+    /// both their classic buckets (as in the text exposition) and a native
+    /// histogram ([`crate::NativeHistogram`]: schema 8, quantiles within
+    /// 0.66 % at the default precision); names, labels and collisions are
+    /// the text exposition's. See `docs/export.md`.
+    ///
+    /// ```
+    /// use perf_core::client_model::MetricFamily;
+    /// use perf_core::Monitor;
+    /// use prost::Message;
+    ///
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.record("api.latency", &[("route", "/login")], 12.0)?;
+    /// let bytes = monitor.export_protobuf();
+    /// let family = MetricFamily::decode_length_delimited(&bytes[..]).unwrap();
+    /// assert_eq!(family.name(), "api_latency");
+    /// let histogram = family.metric[0].histogram.as_ref().unwrap();
+    /// assert_eq!((histogram.sample_count(), histogram.schema()), (1, 8));
+    /// assert_eq!(histogram.bucket.len(), 13); // the classic bounds, 1 to 10000
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn export_protobuf(&self) -> Vec<u8> {
+        self.export_protobuf_with(&ExpositionConfig::new())
+    }
+
+    /// [`Self::export_protobuf`] with global labels, help texts, units and
+    /// histogram layouts from `config` (the classic buckets use its bounds;
+    /// a histogram configured as a summary is a summary).
+    ///
+    /// ```
+    /// use perf_core::client_model::MetricFamily;
+    /// use perf_core::{ExpositionConfig, Monitor};
+    /// use prost::Message;
+    ///
+    /// let monitor = Monitor::builder().build()?;
+    /// monitor.record("api.latency", &[], 12.0)?;
+    /// let config = ExpositionConfig::new().buckets("api.latency", &[10.0, 100.0])?;
+    /// let bytes = monitor.export_protobuf_with(&config);
+    /// let family = MetricFamily::decode_length_delimited(&bytes[..]).unwrap();
+    /// let buckets = &family.metric[0].histogram.as_ref().unwrap().bucket;
+    /// assert_eq!((buckets[1].upper_bound(), buckets[1].cumulative_count()), (100.0, 1));
+    /// # Ok::<(), perf_core::PerfError>(())
+    /// ```
+    pub fn export_protobuf_with(&self, config: &ExpositionConfig) -> Vec<u8> {
+        protobuf::render(&self.view(), config).0
     }
 }

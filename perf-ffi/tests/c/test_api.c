@@ -1723,6 +1723,250 @@ static void test_exposition_options(void) {
     perf_monitor_free(monitor);
 }
 
+/* ---- protobuf exposition ----------------------------------------------------------- */
+
+/* A protobuf reader just big enough for the exposition's messages: a
+ * cursor over [p, end) that turns `ok` false on malformed input. */
+typedef struct {
+    const uint8_t *p;
+    const uint8_t *end;
+    bool ok;
+} pb_reader;
+
+/* One field: its number and wire type, and its varint value (wire type 0)
+ * or its bytes (wire type 2). */
+typedef struct {
+    uint32_t number;
+    uint32_t wire;
+    uint64_t varint;
+    pb_reader bytes;
+} pb_field;
+
+static uint64_t pb_varint(pb_reader *r) {
+    uint64_t value = 0;
+    for (int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+        uint8_t byte = *r->p++;
+        value |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            return value;
+        }
+    }
+    r->ok = false;
+    return 0;
+}
+
+static bool pb_skip(pb_reader *r, uint64_t n) {
+    if ((uint64_t)(r->end - r->p) < n) {
+        r->ok = false;
+    } else {
+        r->p += n;
+    }
+    return r->ok;
+}
+
+/* The next field of `r`; false at its end or on malformed input. */
+static bool pb_next(pb_reader *r, pb_field *f) {
+    if (!r->ok || r->p >= r->end) {
+        return false;
+    }
+    uint64_t key = pb_varint(r);
+    f->number = (uint32_t)(key >> 3);
+    f->wire = (uint32_t)(key & 7);
+    switch (f->wire) {
+    case 0:
+        f->varint = pb_varint(r);
+        break;
+    case 1:
+        pb_skip(r, 8);
+        break;
+    case 2: {
+        uint64_t len = pb_varint(r);
+        const uint8_t *start = r->p;
+        if (pb_skip(r, len)) {
+            f->bytes = (pb_reader){start, r->p, true};
+        }
+        break;
+    }
+    case 5:
+        pb_skip(r, 4);
+        break;
+    default:
+        r->ok = false;
+    }
+    return r->ok;
+}
+
+static int64_t pb_zigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* What the test reads of one MetricFamily. */
+typedef struct {
+    char name[64];
+    uint64_t type;
+    size_t metrics;
+    /* Of the first metric's histogram, if any. */
+    bool histogram;
+    uint64_t sample_count;
+    int64_t schema;
+    size_t positive_spans;
+    int64_t positive_total; /* the native buckets' counts, from their deltas */
+    size_t classic_buckets;
+    bool summary;
+    size_t labels;
+} pb_family;
+
+static void pb_read_histogram(pb_reader h, pb_family *out) {
+    pb_field f;
+    int64_t count = 0;
+    out->histogram = true;
+    while (pb_next(&h, &f)) {
+        if (f.number == 1 && f.wire == 0) out->sample_count = f.varint;
+        if (f.number == 3 && f.wire == 2) out->classic_buckets++;
+        if (f.number == 5 && f.wire == 0) out->schema = pb_zigzag(f.varint);
+        if (f.number == 12 && f.wire == 2) out->positive_spans++;
+        if (f.number == 13 && f.wire == 0) {
+            count += pb_zigzag(f.varint); /* deltas: each count minus the previous */
+            out->positive_total += count;
+        }
+    }
+    CHECK(h.ok);
+}
+
+/* Reads the family of `r`'s bytes into `out`. */
+static void pb_read_family(pb_reader r, pb_family *out) {
+    memset(out, 0, sizeof *out);
+    pb_field f;
+    while (pb_next(&r, &f)) {
+        if (f.number == 1 && f.wire == 2) {
+            size_t len = (size_t)(f.bytes.end - f.bytes.p);
+            if (len >= sizeof out->name) len = sizeof out->name - 1;
+            memcpy(out->name, f.bytes.p, len);
+        } else if (f.number == 3 && f.wire == 0) {
+            out->type = f.varint;
+        } else if (f.number == 4 && f.wire == 2) {
+            if (out->metrics++ > 0) continue;
+            pb_field m;
+            while (pb_next(&f.bytes, &m)) {
+                if (m.number == 1 && m.wire == 2) out->labels++;
+                if (m.number == 7 && m.wire == 2) pb_read_histogram(m.bytes, out);
+                if (m.number == 4 && m.wire == 2) out->summary = true;
+            }
+            CHECK(f.bytes.ok);
+        }
+    }
+    CHECK(r.ok);
+}
+
+/* Splits the delimited stream into at most `max` families; returns how
+ * many, or -1 if a length prefix or a message is malformed. */
+static int pb_read_families(const uint8_t *bytes, size_t len, pb_family *out, int max) {
+    pb_reader r = {bytes, bytes + len, true};
+    int n = 0;
+    while (r.ok && r.p < r.end && n < max) {
+        uint64_t size = pb_varint(&r);
+        const uint8_t *start = r.p;
+        if (!pb_skip(&r, size)) break;
+        pb_read_family((pb_reader){start, r.p, true}, &out[n++]);
+    }
+    return r.ok && r.p == r.end ? n : -1;
+}
+
+static const pb_family *pb_find(const pb_family *families, int n, const char *name) {
+    for (int i = 0; i < n; i++) {
+        if (strcmp(families[i].name, name) == 0) return &families[i];
+    }
+    fprintf(stderr, "no family %s in the protobuf exposition\n", name);
+    return NULL;
+}
+
+enum { PB_COUNTER = 0, PB_GAUGE = 1, PB_SUMMARY = 2, PB_HISTOGRAM = 4 };
+
+static void test_protobuf_exposition(void) {
+    perf_monitor *monitor = NULL;
+    CHECK_OK(perf_monitor_new(&monitor));
+
+    /* A monitor without series: no bytes (NULL), and freeing that is fine. */
+    uint8_t *bytes = (uint8_t *)"untouched";
+    size_t len = 99;
+    CHECK_OK(perf_export_protobuf(monitor, &bytes, &len));
+    CHECK(bytes == NULL && len == 0);
+    perf_bytes_free(bytes, len);
+
+    const perf_tag route = {"route", "/api"};
+    CHECK_OK(perf_record(monitor, "db.query", &route, 1, 0.5));
+    CHECK_OK(perf_record(monitor, "db.query", &route, 1, 3.0));
+    CHECK_OK(perf_record(monitor, "db.query", &route, 1, 40.0));
+    perf_counter *jobs = NULL;
+    CHECK_OK(perf_counter_get(monitor, "jobs", NULL, 0, &jobs));
+    CHECK_OK(perf_counter_increment(jobs, 7));
+    perf_counter_free(jobs);
+
+    CHECK_OK(perf_export_protobuf(monitor, &bytes, &len));
+    CHECK(bytes != NULL && len > 0);
+    pb_family families[8];
+    int n = pb_read_families(bytes, len, families, 8);
+    CHECK(n == 2);
+    const pb_family *query = pb_find(families, n, "db_query");
+    const pb_family *counter = pb_find(families, n, "jobs_total");
+    CHECK(query != NULL && counter != NULL);
+    if (query != NULL) {
+        CHECK(query->type == PB_HISTOGRAM && query->metrics == 1 && query->labels == 1);
+        /* The native histogram: schema 8, spans and every sample in its buckets. */
+        CHECK(query->histogram && query->sample_count == 3);
+        CHECK(query->schema == 8);
+        CHECK(query->positive_spans >= 1 && query->positive_total == 3);
+        CHECK(query->classic_buckets > 0); /* and the classic buckets too */
+    }
+    if (counter != NULL) {
+        CHECK(counter->type == PB_COUNTER && counter->metrics == 1);
+    }
+
+    /* "{}" is the default exposition: the same bytes. */
+    uint8_t *same = NULL;
+    size_t same_len = 0;
+    CHECK_OK(perf_export_protobuf_with(monitor, "{}", &same, &same_len));
+    CHECK(same_len == len && same != NULL && memcmp(same, bytes, len) == 0);
+    perf_bytes_free(same, same_len);
+    perf_bytes_free(bytes, len);
+
+    /* Options: global labels, and a histogram as a summary. */
+    CHECK_OK(perf_export_protobuf_with(
+        monitor, "{\"global_labels\": {\"service\": \"api\"}, \"summaries\": {\"db.query\": [0.5]}}",
+        &bytes, &len));
+    n = pb_read_families(bytes, len, families, 8);
+    CHECK(n == 2);
+    query = pb_find(families, n, "db_query");
+    CHECK(query != NULL && query->type == PB_SUMMARY && query->summary && !query->histogram &&
+          query->labels == 2);
+    perf_bytes_free(bytes, len);
+
+    /* Errors: written only on PERF_OK. */
+    bytes = NULL;
+    len = 0;
+    CHECK_STATUS(perf_export_protobuf_with(monitor, "{\"bucket\": {}}", &bytes, &len),
+                 PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("unknown field `bucket`");
+    CHECK_STATUS(perf_export_protobuf_with(monitor, "{\"global_labels\": {\"le\": \"1\"}}", &bytes,
+                                           &len),
+                 PERF_ERR_INVALID_TAG);
+    CHECK(bytes == NULL && len == 0);
+    CHECK_STATUS(perf_export_protobuf_with(monitor, BAD_UTF8, &bytes, &len), PERF_ERR_INVALID_UTF8);
+    CHECK_STATUS(perf_export_protobuf_with(monitor, NULL, &bytes, &len), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("options_json is NULL");
+    CHECK_STATUS(perf_export_protobuf_with(NULL, "{}", &bytes, &len), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_protobuf(NULL, &bytes, &len), PERF_ERR_NULL_POINTER);
+    CHECK_STATUS(perf_export_protobuf(monitor, NULL, &len), PERF_ERR_NULL_POINTER);
+    CHECK_MESSAGE("out_bytes is NULL");
+    CHECK_STATUS(perf_export_protobuf(monitor, &bytes, NULL), PERF_ERR_NULL_POINTER);
+    CHECK(bytes == NULL && len == 0);
+    /* perf_export takes the text formats only. */
+    char *text = NULL;
+    CHECK_STATUS(perf_export(monitor, "protobuf", &text, NULL), PERF_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE("export_protobuf");
+    CHECK(text == NULL);
+    perf_bytes_free(NULL, 0);
+    perf_monitor_free(monitor);
+}
+
 /* ---- emergency status ------------------------------------------------------------ */
 
 static void test_emergency_status(void) {
@@ -1951,6 +2195,7 @@ int main(void) {
     RUN(test_an_old_monitor_options_struct_still_works);
     RUN(test_record_many);
     RUN(test_exposition_options);
+    RUN(test_protobuf_exposition);
     RUN(test_emergency_status);
     RUN(test_regression_policy);
     RUN(test_baseline_from_runs);

@@ -435,6 +435,17 @@ class Monitor:
         default_buckets: Optional[Sequence[float]] = ...,
         default_summary: Optional[Sequence[float]] = ...,
     ) -> str: ...
+    def export_protobuf(
+        self,
+        *,
+        global_labels: Optional[Mapping[str, str]] = ...,
+        help: Optional[Mapping[str, str]] = ...,
+        units: Optional[Mapping[str, str]] = ...,
+        buckets: Optional[Mapping[str, Sequence[float]]] = ...,
+        summaries: Optional[Mapping[str, Sequence[float]]] = ...,
+        default_buckets: Optional[Sequence[float]] = ...,
+        default_summary: Optional[Sequence[float]] = ...,
+    ) -> bytes: ...
     def export_json(self, *, histograms: bool = False) -> str: ...
     def export(self, format: str) -> str: ...
     def export_csv(self) -> str: ...
