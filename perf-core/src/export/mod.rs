@@ -25,8 +25,8 @@ pub(crate) mod json;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics_facade;
 pub(crate) mod native;
-pub(crate) mod protobuf;
 pub(crate) mod prometheus_rules;
+pub(crate) mod protobuf;
 #[cfg(feature = "remote-write")]
 pub(crate) mod remote_write;
 
