@@ -188,6 +188,47 @@ fn dead_processes_keep_their_counts_and_compact_into_one_archive() {
     common::remove_group_dir(&dir);
 }
 
+/// A compactor killed after it wrote the archive but before it removed the
+/// dead process's files (`kill -9`, or a child's `_exit` while its publisher
+/// thread compacts) leaves files the archive already holds: the next
+/// compaction removes them without adding them a second time.
+#[test]
+fn a_compaction_cut_short_is_not_counted_twice_by_the_next() {
+    let dir = fresh_dir("cut-short");
+    let clock = ManualClock::new(Timestamp::ZERO);
+    let survivor = member(&dir, &clock);
+    let worker = member(&dir, &clock);
+    worker.counter("jobs", &[]).unwrap().increment(10);
+    worker.record("job_ms", &[], 4.0).unwrap();
+    drop(worker); // publishes its final state and releases its lock
+                  // The worker's state and lock files, as a compactor finds them.
+    let survivor_id = format!("{:016x}", survivor.multiprocess().unwrap().instance);
+    let dead: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with('p') && !name.contains(&survivor_id)
+        })
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    compact(&survivor);
+    // The files come back as the cut-short compactor left them.
+    for (path, bytes) in &dead {
+        std::fs::write(path, bytes).unwrap();
+    }
+    assert_eq!(survivor.counter_total("jobs"), 10);
+    compact(&survivor);
+    assert_eq!(survivor.counter_total("jobs"), 10);
+    assert_eq!(survivor.stats("job_ms", &[]).unwrap().count, 1);
+    for (path, _) in &dead {
+        assert!(!path.exists(), "{} was left", path.display());
+    }
+    drop(survivor);
+    common::remove_group_dir(&dir);
+}
+
 /// Runs a compaction the way the publisher thread does.
 fn compact(monitor: &Monitor) {
     monitor.compact_multiprocess().unwrap();

@@ -19,6 +19,9 @@
 //!   archive lists the instances it holds, so a reader never counts one
 //!   twice. A file that vanishes during a read means a compaction moved it:
 //!   the read starts over. Merged counters therefore never go backwards.
+//! * A compaction absorbs a dead instance at most once: one the archive
+//!   already lists (its compactor died before deleting its files) only has
+//!   its files deleted.
 //! * Only live processes' gauges are merged.
 
 mod directory;
@@ -657,8 +660,12 @@ impl Group {
             return Ok(0);
         }
         let mut archive = self.load_archive(&listing.states);
+        // A compactor stopped between writing the archive and removing the
+        // files it absorbed (killed, or a child's `_exit`) left files the
+        // archive already holds: they are removed below, not added again.
+        let absorbed: HashSet<u64> = archive.absorbed.iter().copied().collect();
         let mut merge = ArchiveMerge::new(&mut archive);
-        for &instance in &dead {
+        for &instance in dead.iter().filter(|i| !absorbed.contains(&i.id)) {
             merge.absorb(self, instance);
         }
         let member = self.member.lock();
