@@ -12,7 +12,10 @@
 //! * `histogram_quantile(0.95, sum(rate(…)))` over the native histograms must
 //!   equal the exact p95 of every value the three recorded within the
 //!   documented bound ([`NativeHistogram::error_bound`], 0.663 %); the same
-//!   query over the classic buckets is printed beside it.
+//!   query over the classic buckets is printed beside it;
+//! * the alerting rules `RulesConfig::to_prometheus_rules` writes for a p95
+//!   rule (native and classic form) read the same p95 on the server each
+//!   form is meant for.
 //!
 //! The rate window spans the whole run: it starts before Prometheus's first
 //! scrape and ends after the workers are gone, so Prometheus extrapolates
@@ -31,7 +34,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use perf_core::{Monitor, NativeHistogram, Precision};
+use perf_core::{Monitor, NativeHistogram, Precision, PrometheusRulesOptions, RulesConfig};
 use prometheus::{prometheus_available, Prometheus};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -226,4 +229,45 @@ fn fleet_p95_from_native_histograms_is_within_the_bound() {
         "native p95 {from_native} vs exact {exact}: error {} > bound {bound}",
         error(from_native)
     );
+    generated_rules_read_the_same_p95(&native, &classic, &range, at, from_native, from_classic);
+}
+
+/// The alerting rules `to_prometheus_rules` writes for a p95 rule over the
+/// same window, native and classic form, each evaluated by the server it
+/// is meant for: the condition holds at the p95 the hand-written query
+/// gave (less 1 %), with the value being that p95, and not above it.
+fn generated_rules_read_the_same_p95(
+    native: &Prometheus,
+    classic: &Prometheus,
+    range: &str,
+    at: f64,
+    from_native: f64,
+    from_classic: f64,
+) {
+    let min_samples = WORKERS * PER_WORKER / 2;
+    let expr = |native_histograms: bool, threshold: f64| {
+        let document = format!(
+            r#"{{"version": 1, "rules": [{{"name": "fleet-p95", "metric": "{METRIC}", "stat": "p95",
+                "window": "{range}", "threshold": {threshold}, "min_samples": {min_samples}}}]}}"#
+        );
+        let options = PrometheusRulesOptions::new().native_histograms(native_histograms);
+        let rules = RulesConfig::from_json(&document).unwrap();
+        let alert = rules
+            .to_prometheus_rules(&options)
+            .unwrap()
+            .groups
+            .remove(0)
+            .alerts
+            .remove(0);
+        alert.expr
+    };
+    for (server, native_histograms, p95) in
+        [(native, true, from_native), (classic, false, from_classic)]
+    {
+        let holds = expr(native_histograms, p95 * 0.99);
+        let value = server.query_at(&holds, Some(at));
+        assert_eq!(value, Some(p95), "{holds}");
+        let above = expr(native_histograms, p95 * 1.01);
+        assert_eq!(server.query_at(&above, Some(at)), None, "{above}");
+    }
 }

@@ -70,6 +70,46 @@ fn the_fleet_document_matches_its_golden_file() {
     assert_eq!(yaml, expected, "{} differs", path.display());
 }
 
+/// The same document for a Prometheus that keeps native histograms:
+/// histogram targets read `x` with `histogram_quantile`,
+/// `histogram_count` and `histogram_sum`; counters and gauges are as in
+/// the classic file.
+#[test]
+fn the_native_form_matches_its_golden_file() {
+    let options = PrometheusRulesOptions::new().native_histograms(true);
+    let rules = fleet_document().to_prometheus_rules(&options).unwrap();
+    let yaml = rules.to_yaml();
+    let path = manifest_dir().join("tests/golden/prometheus-rules-native.yml");
+    if std::env::var_os("PERF_CORE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &yaml).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(yaml, expected, "{} differs", path.display());
+    for alert in rules.alerts() {
+        let classic_series = ["_bucket", "_count", "_sum"].iter().any(|suffix| {
+            ["{", "["]
+                .iter()
+                .any(|next| alert.expr.contains(&format!("{suffix}{next}")))
+        });
+        assert!(
+            !classic_series,
+            "{} reads classic series: {}",
+            alert.alert, alert.expr
+        );
+    }
+    let classic = generate(&fleet_document());
+    let same: Vec<&str> = rules
+        .alerts()
+        .zip(classic.alerts())
+        .filter(|(n, c)| n.expr == c.expr)
+        .map(|(n, _)| n.alert.as_str())
+        .collect();
+    assert_eq!(
+        same,
+        ["http_error_rate", "jobs_stalled", "disk_free", "disk_free"]
+    );
+}
+
 #[test]
 fn untranslatable_rules_are_listed_not_translated() {
     let rules = generate(&fleet_document());
@@ -154,7 +194,11 @@ fn promtool_checks_the_generated_rules() {
     )
     .unwrap();
     let awkward = scratch.write("awkward.yml", &generate(&awkward).to_yaml());
-    for file in [fleet, example, awkward] {
+    let native = fleet_document()
+        .to_prometheus_rules(&PrometheusRulesOptions::new().native_histograms(true))
+        .unwrap();
+    let native = scratch.write("native.yml", &native.to_yaml());
+    for file in [fleet, example, awkward, native] {
         promtool(&scratch.0, &["check", "rules", file.to_str().unwrap()]);
     }
 }

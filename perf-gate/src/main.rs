@@ -7,6 +7,7 @@
 //! perf-gate baseline.json current.json --json report.json
 //! perf-gate baseline.json current.json --threshold 0.1 --threshold p99=0.3 --alpha 0.01
 //! perf-gate prometheus-rules rules.json --group checkout --by route --out alerts.yml
+//! perf-gate prometheus-rules rules.json --native-histograms   # for native-histogram scrapes
 //! ```
 //!
 //! See `docs/regression.md` for the method and how to wire it into CI, and
@@ -106,6 +107,11 @@ struct RulesArgs {
     /// `ExpositionConfig::unit`). Repeatable.
     #[arg(long, value_name = "METRIC=UNIT")]
     unit: Vec<String>,
+    /// Read histograms as native histograms (`histogram_quantile` over
+    /// `rate(x[W])`, `histogram_count`, `histogram_sum`), for a Prometheus
+    /// started with `--enable-feature=native-histograms`.
+    #[arg(long)]
+    native_histograms: bool,
 }
 
 /// The first argument that selects the `prometheus-rules` command.
@@ -163,7 +169,9 @@ fn prometheus_rules(args: &RulesArgs) -> Result<(), PerfError> {
         path: args.rules.display().to_string(),
         reason: err.to_string(),
     })?;
-    let mut options = PrometheusRulesOptions::new().group(&args.group);
+    let mut options = PrometheusRulesOptions::new()
+        .group(&args.group)
+        .native_histograms(args.native_histograms);
     for label in &args.by {
         options = options.by(label)?;
     }

@@ -45,6 +45,22 @@ fn writes_the_rules_of_a_document_and_lists_what_it_skipped() {
 }
 
 #[test]
+fn native_histograms_selects_the_native_form() {
+    let path = fleet_rules();
+    let out = gate(&[
+        "prometheus-rules",
+        path.to_str().unwrap(),
+        "--native-histograms",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let config = RulesConfig::from_json(&fs::read_to_string(&path).unwrap()).unwrap();
+    let options = PrometheusRulesOptions::new().native_histograms(true);
+    let expected = config.to_prometheus_rules(&options).unwrap();
+    assert_eq!(text(&out.stdout), expected.to_yaml());
+    assert!(text(&out.stdout).contains("histogram_count(sum by (route) (increase("));
+}
+
+#[test]
 fn options_name_the_group_scope_and_file() {
     let dir = std::env::temp_dir().join(format!("perf-gate-prom-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
