@@ -1,7 +1,8 @@
 //! A Debian `prometheus` server on loopback for the integration tests:
 //! started against some targets, asked through its query API, killed (and
 //! its data removed) on drop. Included with `#[path]` by the tests that
-//! need it.
+//! need it, and by the fleet accuracy program of the benches
+//! (`benches/src/bin/fleet_accuracy.rs`).
 
 #![allow(dead_code)]
 
@@ -33,7 +34,10 @@ impl Prometheus {
             .local_addr()
             .unwrap()
             .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("prometheus-{port}"));
+        // Tests and benches have a target temporary directory; a program
+        // (benches/src/bin/fleet_accuracy.rs) uses the system's.
+        let tmp = option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
+        let dir = tmp.join(format!("prometheus-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("prometheus.yml");
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
